@@ -1,0 +1,40 @@
+using Mistral.C2F.Engine.Backends.Cpu.Gemm;
+using Mistral.C2F.Engine.Tensors;
+
+namespace Mistral.C2F.Engine.Backends.Cpu;
+
+/// <summary>The float32 CPU backend: SIMD kernels, multithreaded over rows, heads and tiles.</summary>
+public sealed unsafe class CpuBackend(int threads) : HostBackend
+{
+    private readonly CpuParallel _parallel = new(threads);
+
+    public CpuBackend() : this(Environment.ProcessorCount) { }
+
+    public override string Name => "cpu";
+    public override DType FloatType => DType.F32;
+    public int Threads => _parallel.Threads;
+
+    protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms) =>
+        CpuRmsNorm.Forward(F(input), F(weight), F(output), inverseRms is null ? null : F(inverseRms),
+            input.Shape.Rows, input.Shape.Columns, epsilon, _parallel);
+
+    protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate) =>
+        CpuGemm.Multiply(F(a), F(b), F(c), m, n, k, transposeA, transposeB, accumulate, _parallel);
+
+    protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta) =>
+        CpuRope.Apply(F(x), I(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, _parallel);
+
+    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+        int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp) =>
+        CpuAttention.Forward(F(q), F(k), F(v), I(queryPositions), I(keyPositions), spec, batch, queryLength, keyLength,
+            F(output), logSumExp is null ? null : F(logSumExp), _parallel);
+
+    protected override void SwiGluCore(Tensor gate, Tensor up, Tensor output) =>
+        CpuElementwise.SwiGlu(F(gate), F(up), F(output), gate.ElementCount, _parallel);
+
+    protected override void AddCore(Tensor a, Tensor b, Tensor output) =>
+        CpuElementwise.Add(F(a), F(b), F(output), a.ElementCount, _parallel);
+
+    private static float* F(Tensor t) => t.HostPointer<float>();
+    private static int* I(Tensor t) => t.HostPointer<int>();
+}

@@ -1,0 +1,44 @@
+namespace Mistral.C2F.Engine.Tests.Support;
+
+/// <summary>Random test data and the error measures every kernel test states its tolerance in.</summary>
+public static class Numerics
+{
+    /// <summary>Uniform values in [-scale, scale), never all zeros.</summary>
+    public static float[] RandomFloats(Random random, long count, float scale = 1f)
+    {
+        var values = new float[count];
+        for (long i = 0; i < count; i++) values[i] = (float)((random.NextDouble() * 2 - 1) * scale);
+        return values;
+    }
+
+    /// <summary>‖actual − expected‖₂ / ‖expected‖₂.</summary>
+    public static double RelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double difference = 0, reference = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            difference += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+            reference += expected[i] * expected[i];
+        }
+        return Math.Sqrt(difference) / Math.Max(Math.Sqrt(reference), double.Epsilon);
+    }
+
+    public static double MaxAbsError(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected)
+    {
+        double max = 0;
+        for (int i = 0; i < actual.Length; i++) max = Math.Max(max, Math.Abs(actual[i] - expected[i]));
+        return max;
+    }
+
+    /// <summary>Fails with both measures when the relative error exceeds the tolerance or anything is not finite.</summary>
+    public static void AssertClose(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, double relativeTolerance, string what)
+    {
+        for (int i = 0; i < actual.Length; i++)
+            if (!float.IsFinite(actual[i]) && double.IsFinite(expected[i]))
+                Assert.Fail($"{what}: element {i} is {actual[i]}, expected {expected[i]}");
+        double relative = RelativeError(actual, expected);
+        Assert.True(relative <= relativeTolerance,
+            $"{what}: relative error {relative:E2} > {relativeTolerance:E1} (max abs error {MaxAbsError(actual, expected):E2})");
+    }
+}
