@@ -1,0 +1,159 @@
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Tensors;
+
+namespace Mistral.C2F.Engine.Generation;
+
+/// <summary>
+/// A rolling key/value cache of <c>slots</c> rows per sequence and layer (the sliding window W): position p
+/// lives in slot p mod W, and each slot remembers its position, so attention masks by position, not by slot.
+/// A one-token decode step writes first and attends to the ring (it overwrites position p − W, which it no
+/// longer sees). A prefill chunk of C tokens attends to the ring as it was plus its own keys, gathered into
+/// a scratch context of W + C rows, and only then is written, so no query loses a key it needs.
+/// </summary>
+public sealed class KvCache : IKeyValueContext, IDisposable
+{
+    private readonly Backend _backend;
+    private readonly Tensor[] _keys, _values;
+    private readonly int[] _slotPositions;
+    private readonly Tensor _slotPositionsTensor;
+    private readonly Workspace _scratch;
+    private readonly int _batch, _slots, _rowWidth;
+    private Chunk? _chunk;
+
+    public KvCache(MistralModel model, int batch, int slots)
+    {
+        if (batch <= 0 || slots <= 0) throw new ArgumentException($"a KV cache needs a positive batch and slot count, got {batch} and {slots}");
+        (_backend, _batch, _slots) = (model.Backend, batch, slots);
+        _rowWidth = model.Config.NumKeyValueHeads * model.Config.HeadDim;
+        _keys = Enumerable.Range(0, model.Config.NumHiddenLayers).Select(_ => _backend.Allocate(batch * slots, _rowWidth)).ToArray();
+        _values = Enumerable.Range(0, model.Config.NumHiddenLayers).Select(_ => _backend.Allocate(batch * slots, _rowWidth)).ToArray();
+        _slotPositions = new int[batch * slots];
+        Array.Fill(_slotPositions, -1);
+        _slotPositionsTensor = _backend.Allocate(new Shape(batch, slots), DType.I32);
+        _scratch = new Workspace(_backend);
+    }
+
+    public int Slots => _slots;
+
+    /// <summary>
+    /// Prepares a chunk of tokens at <paramref name="positions"/> [B·C] (row-major over the batch; -1 marks
+    /// padding). Call before the model's forward pass over the chunk, then <see cref="EndChunk"/>.
+    /// </summary>
+    public void BeginChunk(ReadOnlySpan<int> positions)
+    {
+        if (positions.Length == 0 || positions.Length % _batch != 0)
+            throw new ArgumentException($"{positions.Length} positions do not split over a batch of {_batch}");
+        int length = positions.Length / _batch;
+        var write = SlotsToWrite(positions, length);
+        var writeIndices = Ints("write", write, write.Length);
+        var mode = length == 1 ? Mode.Decode : _slotPositions.All(p => p < 0) ? Mode.FirstChunk : Mode.ContinuedChunk;
+        _chunk = mode switch
+        {
+            Mode.Decode => new Chunk(mode, length, writeIndices, _slotPositionsTensor),
+            Mode.FirstChunk => new Chunk(mode, length, writeIndices, Ints("chunk positions", positions.ToArray(), _batch, length)),
+            _ => ContinuedChunk(positions, length, writeIndices), // reads the slot positions before this chunk's writes
+        };
+        RecordWrites(write, positions);
+    }
+
+    public (Tensor Keys, Tensor Values, Tensor Positions) Attend(int layer, Tensor chunkKeys, Tensor chunkValues)
+    {
+        var chunk = _chunk ?? throw new InvalidOperationException("KvCache.Attend called outside BeginChunk/EndChunk");
+        (Tensor Keys, Tensor Values) context;
+        switch (chunk.Mode)
+        {
+            case Mode.Decode:
+                Write(layer, chunkKeys, chunkValues, chunk.WriteIndices);
+                context = (_keys[layer], _values[layer]);
+                break;
+            case Mode.FirstChunk:
+                Write(layer, chunkKeys, chunkValues, chunk.WriteIndices);
+                context = (chunkKeys, chunkValues);
+                break;
+            default:
+                int rows = _batch * (_slots + chunk.Length);
+                context = (_scratch.Rows("keys", rows, _rowWidth), _scratch.Rows("values", rows, _rowWidth));
+                _backend.ScatterRows(_keys[layer], chunk.RingToContext!, context.Keys);
+                _backend.ScatterRows(_values[layer], chunk.RingToContext!, context.Values);
+                _backend.ScatterRows(chunkKeys, chunk.ChunkToContext!, context.Keys);
+                _backend.ScatterRows(chunkValues, chunk.ChunkToContext!, context.Values);
+                Write(layer, chunkKeys, chunkValues, chunk.WriteIndices);
+                break;
+        }
+        int keyLength = chunk.KeyPositions.Shape[1];
+        return (context.Keys.Reshape(_batch, keyLength, _rowWidth), context.Values.Reshape(_batch, keyLength, _rowWidth), chunk.KeyPositions);
+    }
+
+    public void EndChunk() => _chunk = null;
+
+    // Only the last W positions of a row's chunk survive in the ring; padding is never written.
+    private int[] SlotsToWrite(ReadOnlySpan<int> positions, int length)
+    {
+        var write = new int[positions.Length];
+        for (int b = 0; b < _batch; b++)
+        {
+            var row = positions.Slice(b * length, length);
+            int last = int.MinValue;
+            foreach (var p in row) last = Math.Max(last, p);
+            for (int i = 0; i < length; i++)
+                write[b * length + i] = row[i] >= 0 && row[i] > last - _slots ? b * _slots + row[i] % _slots : -1;
+        }
+        return write;
+    }
+
+    private Chunk ContinuedChunk(ReadOnlySpan<int> positions, int length, Tensor writeIndices)
+    {
+        int context = _slots + length;
+        var ringToContext = new int[_batch * _slots];
+        var chunkToContext = new int[_batch * length];
+        var contextPositions = new int[_batch * context];
+        for (int b = 0; b < _batch; b++)
+        {
+            for (int s = 0; s < _slots; s++)
+            {
+                ringToContext[b * _slots + s] = b * context + s;
+                contextPositions[b * context + s] = _slotPositions[b * _slots + s];
+            }
+            for (int i = 0; i < length; i++)
+            {
+                chunkToContext[b * length + i] = b * context + _slots + i;
+                contextPositions[b * context + _slots + i] = positions[b * length + i];
+            }
+        }
+        return new Chunk(Mode.ContinuedChunk, length, writeIndices, Ints("context positions", contextPositions, _batch, context),
+            Ints("ring to context", ringToContext, ringToContext.Length), Ints("chunk to context", chunkToContext, chunkToContext.Length));
+    }
+
+    private void RecordWrites(int[] write, ReadOnlySpan<int> positions)
+    {
+        for (int i = 0; i < write.Length; i++)
+            if (write[i] >= 0) _slotPositions[write[i]] = positions[i];
+        _backend.Upload(_slotPositions, _slotPositionsTensor);
+    }
+
+    private void Write(int layer, Tensor chunkKeys, Tensor chunkValues, Tensor writeIndices)
+    {
+        _backend.ScatterRows(chunkKeys, writeIndices, _keys[layer]);
+        _backend.ScatterRows(chunkValues, writeIndices, _values[layer]);
+    }
+
+    private Tensor Ints(string name, int[] values, params int[] dims)
+    {
+        var tensor = _scratch.IntRows(name, values.Length, 1).Reshape(dims);
+        _backend.Upload(values, tensor);
+        return tensor;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _keys.Concat(_values)) t.Dispose();
+        _slotPositionsTensor.Dispose();
+        _scratch.Dispose();
+    }
+
+    private enum Mode { Decode, FirstChunk, ContinuedChunk }
+
+    private sealed record Chunk(Mode Mode, int Length, Tensor WriteIndices, Tensor KeyPositions,
+        Tensor? RingToContext = null, Tensor? ChunkToContext = null);
+}

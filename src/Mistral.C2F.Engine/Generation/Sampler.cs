@@ -1,0 +1,58 @@
+namespace Mistral.C2F.Engine.Generation;
+
+/// <summary>
+/// Picks tokens from logits: greedy, or temperature-scaled softmax restricted to the top-k tokens and then
+/// to the smallest set whose probability reaches top-p. One sampler per sequence, seeded from the options'
+/// seed and the sequence's index, so a sequence's tokens do not depend on what else is in the batch.
+/// </summary>
+public sealed class Sampler
+{
+    private readonly SamplingOptions _options;
+    private readonly Random _random;
+    private int[] _order = [];
+    private double[] _probabilities = [];
+
+    public Sampler(SamplingOptions options, int sequenceIndex)
+    {
+        options.Validate();
+        _options = options;
+        _random = new Random(unchecked(options.Seed * 7919 + sequenceIndex));
+    }
+
+    public int Next(ReadOnlySpan<float> logits)
+    {
+        if (logits.IsEmpty) throw new ArgumentException("no logits to sample from");
+        if (_options.IsGreedy) return ArgMax(logits);
+
+        if (_order.Length != logits.Length) (_order, _probabilities) = (new int[logits.Length], new double[logits.Length]);
+        for (int i = 0; i < _order.Length; i++) _order[i] = i;
+        var scores = logits.ToArray();
+        Array.Sort(_order, (x, y) => scores[y].CompareTo(scores[x]) is var c && c != 0 ? c : x.CompareTo(y));
+
+        int candidates = _options.TopK > 0 ? Math.Min(_options.TopK, _order.Length) : _order.Length;
+        double max = scores[_order[0]], total = 0;
+        for (int i = 0; i < candidates; i++)
+            total += _probabilities[i] = Math.Exp((scores[_order[i]] - max) / _options.Temperature);
+
+        // Keep the smallest prefix of the sorted candidates whose mass reaches top-p.
+        double kept = 0;
+        int keep = 0;
+        while (keep < candidates && kept < _options.TopP * total) kept += _probabilities[keep++];
+
+        double draw = _random.NextDouble() * kept;
+        for (int i = 0; i < keep; i++)
+        {
+            draw -= _probabilities[i];
+            if (draw < 0) return _order[i];
+        }
+        return _order[keep - 1];
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+}

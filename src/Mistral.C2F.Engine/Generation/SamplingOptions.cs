@@ -1,0 +1,14 @@
+namespace Mistral.C2F.Engine.Generation;
+
+/// <summary>How the next token is chosen. Temperature 0 is greedy; TopK 0 and TopP 1 disable those filters.</summary>
+public sealed record SamplingOptions(float Temperature = 0f, int TopK = 0, float TopP = 1f, int Seed = 0)
+{
+    public bool IsGreedy => Temperature == 0f;
+
+    public void Validate()
+    {
+        if (!(Temperature >= 0f) || float.IsInfinity(Temperature)) throw new ArgumentException($"temperature must be ≥ 0, got {Temperature}");
+        if (TopK < 0) throw new ArgumentException($"top-k must be ≥ 0, got {TopK}");
+        if (!(TopP > 0f && TopP <= 1f)) throw new ArgumentException($"top-p must be in (0, 1], got {TopP}");
+    }
+}
