@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace Mistral.C2F.Cli;
+
+/// <summary>Parses and runs a command; any failure becomes one clear line on stderr and a non-zero exit code.</summary>
+internal static class CommandRunner
+{
+    public static int Run(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (OperationCanceledException)
+        {
+            Error.WriteLine("c2f: cancelled");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            // Expected failures (bad input, missing files) carry their own message; anything else is a bug worth a type name.
+            bool expected = e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
+                or NotSupportedException or InvalidOperationException or System.Text.Json.JsonException;
+            Error.WriteLine($"c2f: error: {(expected ? e.Message : $"{e.GetType().Name}: {e.Message}")}");
+            if (Environment.GetEnvironmentVariable("C2F_DEBUG") == "1") Error.WriteLine(e.ToString());
+            return 1;
+        }
+    }
+
+    private static TextWriter Error => Console.Error;
+}

@@ -1,0 +1,27 @@
+using System.CommandLine;
+using Mistral.C2F.Engine.Diagnostics;
+using Spectre.Console;
+
+namespace Mistral.C2F.Cli.Commands;
+
+/// <summary><c>c2f info</c>: the CPU's SIMD features, threads, the backends this build offers and any GPU.</summary>
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("info", "Show CPU features, threads, available backends and GPU");
+        command.SetAction(_ =>
+        {
+            var info = SystemInfo.Detect();
+            var table = new Table().AddColumns("Property", "Value").Border(TableBorder.Rounded);
+            table.AddRow("CPU", Markup.Escape(info.CpuModel));
+            table.AddRow("Threads", info.Threads.ToString());
+            foreach (var (name, supported) in info.CpuFeatures) table.AddRow(name, supported ? "[green]yes[/]" : "[grey]no[/]");
+            table.AddRow("Vector<float> width", $"{info.VectorBits} bits");
+            table.AddRow("Backends", "cpu (float32 SIMD), reference (float64)");
+            table.AddRow("GPU", Markup.Escape(info.Gpu));
+            AnsiConsole.Write(table);
+        });
+        return command;
+    }
+}
