@@ -1,0 +1,80 @@
+using System.Text;
+using Microsoft.ML.Tokenizers;
+
+namespace Mistral.C2F.Engine.Tokenization;
+
+/// <summary>
+/// The tokenizer of a Mistral checkpoint: its SentencePiece BPE <c>tokenizer.model</c> (byte fallback, dummy prefix),
+/// loaded and encoded through Microsoft.ML.Tokenizers. Decoding follows SentencePiece's rules (see <see cref="TokenStreamDecoder"/>).
+/// </summary>
+public sealed class MistralTokenizer
+{
+    public const string ModelFileName = "tokenizer.model";
+
+    private readonly LlamaTokenizer _encoder;
+    private readonly DecodingTable _decoding;
+
+    private MistralTokenizer(LlamaTokenizer encoder, DecodingTable decoding) => (_encoder, _decoding) = (encoder, decoding);
+
+    public int VocabularySize => _decoding.Count;
+    public int BosId => _encoder.BeginningOfSentenceId;
+    public int EosId => _encoder.EndOfSentenceId;
+
+    /// <summary>Loads <c>tokenizer.model</c> from a checkpoint directory.</summary>
+    public static MistralTokenizer Load(string checkpointDirectory)
+    {
+        var path = Path.Combine(checkpointDirectory, ModelFileName);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No {ModelFileName} in checkpoint directory '{Path.GetFullPath(checkpointDirectory)}'.", path);
+        return FromModelFile(path);
+    }
+
+    public static MistralTokenizer FromModelFile(string modelPath)
+    {
+        var bytes = File.ReadAllBytes(modelPath);
+        LlamaTokenizer encoder;
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            // BOS is added by Encode itself: the library returns no ids at all for empty text, not even BOS.
+            encoder = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
+        }
+        catch (Exception exception)
+        {
+            // A damaged file surfaces as protobuf, argument or null-reference errors from the library; name the file.
+            throw new InvalidDataException(
+                $"'{modelPath}' is not a readable SentencePiece BPE model: {exception.GetType().Name}: {exception.Message}", exception);
+        }
+        return new MistralTokenizer(encoder, DecodingTable.From(encoder, modelPath));
+    }
+
+    public int[] Encode(string text, bool addBos)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = _encoder.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
+        if (!addBos) return [.. ids];
+        var withBos = new int[ids.Count + 1];
+        withBos[0] = BosId;
+        for (int i = 0; i < ids.Count; i++) withBos[i + 1] = ids[i];
+        return withBos;
+    }
+
+    /// <summary>The text of the ids; BOS, EOS and unk decode to nothing.</summary>
+    public string Decode(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var decoder = CreateStreamDecoder();
+        var text = new StringBuilder();
+        foreach (var id in ids) text.Append(decoder.Push(id));
+        return text.Append(decoder.Flush()).ToString();
+    }
+
+    public TokenStreamDecoder CreateStreamDecoder() => new(_decoding);
+
+    /// <summary>The piece text of an id, e.g. "▁the" or "&lt;0x0A&gt;", for inspection and tests.</summary>
+    public string IdToPiece(int id)
+    {
+        _decoding.RequireValid(id);
+        return _decoding.Piece(id);
+    }
+}
