@@ -1,3 +1,5 @@
+using Mistral.C2F.Engine.Tokenization;
+
 namespace Mistral.C2F.Engine.Model;
 
 /// <summary>Named architectures for <c>c2f init</c>: tiny for tests and demos, small for benchmarks, and Mistral-7B-v0.1.</summary>
@@ -9,7 +11,7 @@ public static class MistralPresets
     {
         "tiny" => new MistralConfig
         {
-            VocabSize = 1024, HiddenSize = 128, IntermediateSize = 352, NumHiddenLayers = 4,
+            VocabSize = BuiltInTokenizer.DefaultVocabularySize, HiddenSize = 128, IntermediateSize = 352, NumHiddenLayers = 4,
             NumAttentionHeads = 4, NumKeyValueHeads = 2, SlidingWindow = 256, MaxPositionEmbeddings = 2048,
             RmsNormEps = 1e-5, RopeTheta = 10000, TorchDtype = "float32",
         },
