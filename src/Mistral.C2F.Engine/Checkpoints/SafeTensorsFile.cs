@@ -10,8 +10,9 @@ namespace Mistral.C2F.Engine.Checkpoints;
 /// </summary>
 public sealed unsafe class SafeTensorsFile : IDisposable
 {
-    // Converting in chunks keeps every span under 2 GiB whatever the stored element size.
-    private const int ChunkElements = 1 << 20;
+    // Chunks keep every span under 2 GiB whatever the element size, and small enough (256 KiB of
+    // float32) that the finite check reads the converted values while they are still in cache.
+    private const int ChunkElements = 1 << 16;
 
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
@@ -61,10 +62,10 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         byte* source = Data(entry);
         for (int done = 0; done < destination.Length; done += ChunkElements)
         {
-            int count = Math.Min(ChunkElements, destination.Length - done);
-            StorageConversion.ToFloats(info.DType, new ReadOnlySpan<byte>(source + (long)done * size, count * size), destination.Slice(done, count));
+            var chunk = destination.Slice(done, Math.Min(ChunkElements, destination.Length - done));
+            StorageConversion.ToFloats(info.DType, new ReadOnlySpan<byte>(source + (long)done * size, chunk.Length * size), chunk);
+            if (checkFinite) RequireFinite(chunk, done, info);
         }
-        if (checkFinite) RequireFinite(destination, info);
     }
 
     public float[] ReadFloats(string name, bool checkFinite = false)
@@ -95,13 +96,14 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             throw new ArgumentException($"tensor '{info.Name}' {info.Shape} holds {info.Shape.ElementCount} elements, the destination {length}");
     }
 
-    private void RequireFinite(ReadOnlySpan<float> values, SafeTensorInfo info)
+    private void RequireFinite(ReadOnlySpan<float> chunk, int chunkStart, SafeTensorInfo info)
     {
-        if (TensorPrimitives.IsFiniteAll(values)) return;
-        int index = 0;
-        while (float.IsFinite(values[index])) index++;
+        if (TensorPrimitives.IsFiniteAll(chunk)) return;
+        int offset = 0;
+        while (float.IsFinite(chunk[offset])) offset++;
+        long index = chunkStart + offset;
         throw new CheckpointException(FilePath,
-            $"tensor '{info.Name}' has a non-finite value ({values[index]}) at element {index} {Coordinates(index, info.Shape)} of shape {info.Shape}");
+            $"tensor '{info.Name}' has a non-finite value ({chunk[offset]}) at element {index} {Coordinates(index, info.Shape)} of shape {info.Shape}");
     }
 
     private static string Coordinates(long flatIndex, Shape shape)

@@ -244,4 +244,19 @@ public sealed class CorruptSafeTensorsTests : IDisposable
         Assert.Equal(bad, file.ReadFloats("w")[6]); // unchecked reads return what is stored
         AssertRejected(() => file.ReadFloats("w", checkFinite: true), _path, "tensor 'w'", $"non-finite value ({shown}) at element 6 [1, 2]");
     }
+
+    [Fact]
+    public void The_first_non_finite_value_is_located_in_a_large_tensor()
+    {
+        using (var writer = new SafeTensorsWriter(_path, [new("w", SafeTensorsDType.F16, new Shape(3, 40_000))]))
+        {
+            var values = new float[120_000];
+            values[100_001] = float.NaN;
+            values[110_000] = float.PositiveInfinity;
+            writer.Write("w", values);
+            writer.Commit();
+        }
+        using var file = SafeTensorsFile.Open(_path);
+        AssertRejected(() => file.ReadFloats("w", checkFinite: true), _path, "tensor 'w'", "(NaN) at element 100001 [2, 20001] of shape [3, 40000]");
+    }
 }

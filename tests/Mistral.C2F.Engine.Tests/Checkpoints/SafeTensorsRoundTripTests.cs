@@ -141,6 +141,21 @@ public sealed class SafeTensorsRoundTripTests
     }
 
     [Fact]
+    public void F64_tensors_are_narrowed_to_float32_on_read()
+    {
+        using var directory = new TemporaryDirectory();
+        var path = directory.File("t.safetensors");
+        var values = new[] { 0.1, -1e300, 1.5, 3e-50 };
+        using (var writer = new SafeTensorsWriter(path, [new("d", SafeTensorsDType.F64, new Shape(4))]))
+        {
+            writer.WriteRaw("d", MemoryMarshal.AsBytes(values.AsSpan()));
+            writer.Commit();
+        }
+        using var file = SafeTensorsFile.Open(path);
+        Assert.Equal(values.Select(v => (float)v), file.ReadFloats("d"));
+    }
+
+    [Fact]
     public void A_writer_refuses_misuse_before_it_reaches_the_disk()
     {
         using var directory = new TemporaryDirectory();
