@@ -4,6 +4,7 @@ namespace Mistral.C2F.Engine.Checkpoints;
 /// The weights of a model directory, either one <c>model.safetensors</c> or shards listed by
 /// <c>model.safetensors.index.json</c>. Every header is read and cross-checked on open (a tensor in two
 /// shards, or a shard that disagrees with the index, is an error); shards are mapped on first read.
+/// Not thread-safe: give each thread its own instance.
 /// </summary>
 public sealed class SafeTensorsCheckpoint : IDisposable
 {
