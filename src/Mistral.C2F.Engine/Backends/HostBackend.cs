@@ -15,7 +15,7 @@ public abstract class HostBackend : Backend
         {
             case DType.F32: source.CopyTo(destination.HostSpan<float>()); break;
             case DType.F64: Convert(source, destination.HostSpan<double>(), x => x); break;
-            case DType.BF16: Convert(source, destination.HostSpan<ushort>(), BFloat16.FromSingle); break;
+            case DType.BF16: BFloat16.FromSingle(source, destination.HostSpan<ushort>()); break;
             case DType.F16: Convert(source, destination.HostSpan<Half>(), x => (Half)x); break;
             default: throw new ArgumentException($"cannot upload floats into a {destination.DType} tensor");
         }
@@ -45,7 +45,7 @@ public abstract class HostBackend : Backend
         {
             case DType.F32: source.HostSpan<float>().CopyTo(destination); break;
             case DType.F64: Convert<double, float>(source.HostSpan<double>(), destination, x => (float)x); break;
-            case DType.BF16: Convert<ushort, float>(source.HostSpan<ushort>(), destination, BFloat16.ToSingle); break;
+            case DType.BF16: BFloat16.ToSingle(source.HostSpan<ushort>(), destination); break;
             case DType.F16: Convert<Half, float>(source.HostSpan<Half>(), destination, x => (float)x); break;
             default: throw new ArgumentException($"cannot download a {source.DType} tensor as floats");
         }

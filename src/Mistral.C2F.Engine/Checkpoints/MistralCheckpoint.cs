@@ -22,6 +22,13 @@ public static class MistralCheckpoint
         return MistralConfig.Load(path);
     }
 
+    /// <summary>config.json and the weights of a model directory, as a model on <paramref name="backend"/>.</summary>
+    public static MistralModel LoadModel(string modelDirectory, Backend backend, bool checkFinite = false)
+    {
+        var config = LoadConfig(modelDirectory);
+        return new MistralModel(config, backend, LoadParameters(modelDirectory, config, backend, checkFinite));
+    }
+
     /// <summary>
     /// Loads every parameter of <paramref name="config"/> onto the backend in its float type, one tensor
     /// at a time (host memory: one float32 buffer the size of the largest tensor). The checkpoint must hold

@@ -16,14 +16,19 @@ public static class RandomInitializer
     public static float[] Values(string name, Shape shape, int seed)
     {
         var values = new float[shape.ElementCount];
+        Fill(name, seed, values);
+        return values;
+    }
+
+    public static void Fill(string name, int seed, Span<float> values)
+    {
         if (name.EndsWith("norm.weight", StringComparison.Ordinal))
         {
-            Array.Fill(values, 1f);
-            return values;
+            values.Fill(1f);
+            return;
         }
         var random = new Random(unchecked(seed * 1_000_003 ^ StableHash(name)));
-        for (long i = 0; i < values.LongLength; i++) values[i] = (float)(InitializerRange * random.NextGaussian());
-        return values;
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(InitializerRange * random.NextGaussian());
     }
 
     public static Dictionary<string, Tensor> Create(MistralConfig config, Backend backend, int seed) =>

@@ -1,0 +1,103 @@
+using Mistral.C2F.Cli;
+using Mistral.C2F.Engine.Backends.Cpu;
+using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Tests.Support;
+
+namespace Mistral.C2F.Engine.Tests.Cli;
+
+/// <summary>The c2f commands run in-process: files they write, exit codes, and one-line errors.</summary>
+[Trait("Backend", "cpu")]
+[Collection(ConsoleCollection.Name)]
+public sealed class C2fConsoleTests : IDisposable
+{
+    private readonly TemporaryDirectory _directory = new();
+    private readonly string _model;
+
+    public C2fConsoleTests()
+    {
+        _model = _directory.File("tiny");
+        Assert.Equal(0, Run("init", "--preset", "tiny", "--out", _model, "--seed", "5").ExitCode);
+    }
+
+    public void Dispose() => _directory.Dispose();
+
+    private static (int ExitCode, string Error) Run(params string[] args)
+    {
+        var (output, error) = (Console.Out, Console.Error);
+        var captured = new StringWriter();
+        Console.SetOut(TextWriter.Null);
+        Console.SetError(captured);
+        try
+        {
+            return (C2fCommands.Run(args), captured.ToString());
+        }
+        finally
+        {
+            Console.SetOut(output);
+            Console.SetError(error);
+        }
+    }
+
+    [Fact]
+    public void Init_writes_a_loadable_checkpoint_with_tokenizer()
+    {
+        Assert.Equal(["config.json", "model.safetensors", "special_tokens_map.json", "tokenizer.model", "tokenizer_config.json"],
+            Directory.EnumerateFiles(_model).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        using var backend = new CpuBackend(1);
+        using var model = MistralCheckpoint.LoadModel(_model, backend, checkFinite: true);
+        Assert.Equal(4, model.Config.NumHiddenLayers);
+    }
+
+    [Fact]
+    public void Init_refuses_a_directory_that_is_not_empty()
+    {
+        var (code, error) = Run("init", "--preset", "tiny", "--out", _model);
+        Assert.Equal(1, code);
+        Assert.Contains("is not empty", error);
+    }
+
+    [Fact]
+    public void Dump_writes_the_logits_of_the_forward_pass()
+    {
+        int[][] rows = [[1, 17, 300, 2, 9], [1, 5, 5, 5, 767]];
+        File.WriteAllText(_directory.File("tokens.json"), $"{{\"tokens\": [{string.Join(",", rows.Select(r => $"[{string.Join(",", r)}]"))}]}}");
+        var output = _directory.File("logits.safetensors");
+        Assert.Equal(0, Run("dump", "--model", _model, "--tokens", _directory.File("tokens.json"), "--out", output, "--threads", "2").ExitCode);
+
+        using var file = SafeTensorsFile.Open(output);
+        Assert.Equal([2, 5, 768], file.Header.Info("logits").Shape.ToArray());
+        using var backend = new CpuBackend(2);
+        using var model = MistralCheckpoint.LoadModel(_model, backend);
+        int[] positions = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4];
+        var expected = backend.ToFloats(model.Forward(backend.FromInts(rows.SelectMany(r => r).ToArray(), 2, 5), backend.FromInts(positions, 2, 5)));
+        Assert.Equal(expected, file.ReadFloats("logits"));
+    }
+
+    [Theory]
+    [InlineData("{\"tokens\": [[1, 2], [3]]}", "different lengths")]
+    [InlineData("{\"tokens\": [[1, 2, 768]]}", "outside the vocabulary")]
+    [InlineData("{\"tokens\": []}", "at least one non-empty row")]
+    [InlineData("{\"ids\": [[1]]}", "\"tokens\" array")]
+    [InlineData("{\"tokens\": [[1, \"x\"]]}", "not a list of integer rows")]
+    [InlineData("{\"tokens\": [[1, 2]", "not a list of integer rows")]
+    public void Dump_rejects_bad_token_files_with_one_clear_line(string json, string problem)
+    {
+        var tokens = _directory.File("bad.json");
+        File.WriteAllText(tokens, json);
+        var (code, error) = Run("dump", "--model", _model, "--tokens", tokens, "--out", _directory.File("x.safetensors"));
+        Assert.Equal(1, code);
+        Assert.Contains(problem, error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.False(File.Exists(_directory.File("x.safetensors")));
+    }
+
+    [Fact]
+    public void Generate_runs_and_a_missing_model_directory_is_named()
+    {
+        Assert.Equal(0, Run("generate", "--model", _model, "--prompt", "Count to three:", "--max-tokens", "6", "--temperature", "0.7", "--top-k", "50").ExitCode);
+        Assert.Equal(0, Run("generate", "--model", _model, "--prompt", "a", "--prompt", "b c d", "--max-tokens", "3", "--chat").ExitCode);
+        var (code, error) = Run("generate", "--model", _directory.File("missing"), "--prompt", "hi");
+        Assert.Equal(1, code);
+        Assert.Contains("missing: model directory not found", error);
+    }
+}

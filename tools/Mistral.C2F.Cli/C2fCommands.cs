@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Mistral.C2F.Cli.Commands;
+
+namespace Mistral.C2F.Cli;
+
+/// <summary>The command tree of <c>c2f</c>.</summary>
+public static class C2fCommands
+{
+    public static RootCommand CreateRoot() => new("c2f: the Mistral.C2F.Engine console (checkpoints, generation, logits dumps)")
+    {
+        InfoCommand.Create(),
+        InitCommand.Create(),
+        GenerateCommand.Create(),
+        DumpCommand.Create(),
+        DemoCommand.Create(),
+    };
+
+    /// <summary>Runs c2f in-process, as the executable would: the exit code, errors as one line on stderr.</summary>
+    public static int Run(params string[] args) => CommandRunner.Run(CreateRoot(), args);
+}

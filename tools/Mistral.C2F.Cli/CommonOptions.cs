@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Backends.Cpu;
+using Mistral.C2F.Engine.Backends.Reference;
+
+namespace Mistral.C2F.Cli;
+
+/// <summary>Options that several commands share, and the backend they name.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> Backend() => new Option<string>("--backend")
+    {
+        Description = "Compute backend: cpu (float32 SIMD) or reference (float64, slow; the oracle for comparisons)",
+        DefaultValueFactory = _ => "cpu",
+    }.AcceptOnlyFromAmong("cpu", "reference");
+
+    public static Option<int> Threads() => new("--threads")
+    {
+        Description = "CPU threads (default: all cores)",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    };
+
+    public static Option<string> ModelDirectory() => new("--model")
+    {
+        Description = "Model directory in Hugging Face layout (config.json, *.safetensors, tokenizer.model)",
+        Required = true,
+    };
+
+    /// <summary>The model directory's full path, or a clear error when it does not exist.</summary>
+    public static string ExistingDirectory(string path) =>
+        Directory.Exists(path) ? Path.GetFullPath(path) : throw new DirectoryNotFoundException($"{Path.GetFullPath(path)}: model directory not found");
+
+    public static Backend CreateBackend(string name, int threads) => name switch
+    {
+        "cpu" => new CpuBackend(threads >= 1 ? threads : throw new ArgumentException($"--threads must be ≥ 1, got {threads}")),
+        "reference" => new ReferenceBackend(),
+        _ => throw new ArgumentException($"unknown backend '{name}'"),
+    };
+}
