@@ -1,0 +1,85 @@
+using System.Text.Json.Nodes;
+using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Tests.Support;
+
+namespace Mistral.C2F.Engine.Tests.Model;
+
+[Trait("Backend", "cpu")]
+public sealed class MistralConfigTests : IDisposable
+{
+    private readonly TemporaryDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    private const string Mistral7B = """
+        {
+          "architectures": ["MistralForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+          "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 32768,
+          "model_type": "mistral", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+          "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "sliding_window": 4096, "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16", "transformers_version": "4.34.0.dev0", "use_cache": true, "vocab_size": 32000
+        }
+        """;
+
+    private MistralConfig Load(string json)
+    {
+        var path = _directory.File("config.json");
+        File.WriteAllText(path, json);
+        return MistralConfig.Load(path);
+    }
+
+    [Fact]
+    public void Reads_the_Mistral_7B_config_ignoring_unknown_keys()
+    {
+        var config = Load(Mistral7B);
+        Assert.Equal(MistralPresets.Get("mistral-7b") with { HeadDimOverride = 128 }, config with { HeadDimOverride = 128 });
+        Assert.Equal(128, config.HeadDim);
+        Assert.Equal(1e-5, config.RmsNormEps);
+    }
+
+    [Fact]
+    public void A_null_sliding_window_means_full_attention_and_save_round_trips()
+    {
+        var json = JsonNode.Parse(Mistral7B)!.AsObject();
+        json["sliding_window"] = null;
+        var config = Load(json.ToJsonString());
+        Assert.Null(config.SlidingWindow);
+        var path = _directory.File("saved.json");
+        config.Save(path);
+        Assert.Equal(config with { HeadDimOverride = 128 }, MistralConfig.Load(path));
+    }
+
+    [Theory]
+    [InlineData("vocab_size")]
+    [InlineData("hidden_size")]
+    [InlineData("num_key_value_heads")]
+    public void Missing_required_keys_are_named(string key)
+    {
+        var json = JsonNode.Parse(Mistral7B)!.AsObject();
+        json.Remove(key);
+        var error = Assert.Throws<InvalidDataException>(() => Load(json.ToJsonString()));
+        Assert.Contains("config.json", error.Message);
+        Assert.Contains(key, error.Message);
+    }
+
+    [Theory]
+    [InlineData("num_key_value_heads", "5", "multiple of num_key_value_heads")]
+    [InlineData("hidden_size", "\"big\"", "wrong type")]
+    [InlineData("sliding_window", "0", "sliding_window")]
+    [InlineData("eos_token_id", "40000", "inside the vocabulary")]
+    public void Invalid_values_are_explained(string key, string value, string problem)
+    {
+        var json = JsonNode.Parse(Mistral7B)!.AsObject();
+        json[key] = JsonNode.Parse(value);
+        var error = Assert.Throws<InvalidDataException>(() => Load(json.ToJsonString()));
+        Assert.Contains("config.json", error.Message);
+        Assert.Contains(problem, error.Message);
+    }
+
+    [Fact]
+    public void Malformed_json_names_the_file()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => Load("{ \"vocab_size\": 3"));
+        Assert.Contains("config.json: malformed JSON", error.Message);
+    }
+}
