@@ -106,14 +106,15 @@ public abstract class Backend : IDisposable
     /// <summary>
     /// Rotary embedding in place, rotate-half pairing (dimension d with d + headDim/2), angle
     /// position · theta^(-2d/headDim). <paramref name="x"/> is [tokens, heads·headDim], positions [tokens].
+    /// With <paramref name="inverse"/> it rotates by minus the angle: the backward, applied to a gradient.
     /// </summary>
-    public void Rope(Tensor x, Tensor positions, int headDim, double theta)
+    public void Rope(Tensor x, Tensor positions, int headDim, double theta, bool inverse = false)
     {
         RequireFloat(x, nameof(Rope)); RequireInt(positions, nameof(Rope));
         if (headDim <= 0 || headDim % 2 != 0 || x.Shape.Columns % headDim != 0)
             throw new ArgumentException($"{nameof(Rope)}: head dim {headDim} must be even and divide the row length {x.Shape.Columns}");
         RequireSame(positions.ElementCount, x.Shape.Rows, "position count", nameof(Rope));
-        RopeCore(x, positions, headDim, theta);
+        RopeCore(x, positions, headDim, theta, inverse);
     }
 
     /// <summary>
@@ -125,19 +126,7 @@ public abstract class Backend : IDisposable
     public void Attention(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
         Tensor output, Tensor? logSumExp = null)
     {
-        spec.Validate();
-        foreach (var t in new[] { q, k, v, output }) RequireFloat(t, nameof(Attention));
-        RequireInt(queryPositions, nameof(Attention)); RequireInt(keyPositions, nameof(Attention));
-        if (queryPositions.Shape.Rank != 2 || keyPositions.Shape.Rank != 2)
-            throw new ArgumentException($"{nameof(Attention)}: positions must be [batch, length], got {queryPositions.Shape} and {keyPositions.Shape}");
-        int batch = queryPositions.Shape[0], queryLength = queryPositions.Shape[1], keyLength = keyPositions.Shape[1];
-        RequireSame(keyPositions.Shape[0], batch, "batch of key positions", nameof(Attention));
-        RequireSame(q.ElementCount, (long)batch * queryLength * spec.QueryHeads * spec.HeadDim, "query elements", nameof(Attention));
-        RequireSame(k.ElementCount, (long)batch * keyLength * spec.KvHeads * spec.HeadDim, "key elements", nameof(Attention));
-        RequireSameShape(k, v, nameof(Attention));
-        RequireSameShape(q, output, nameof(Attention));
-        if (logSumExp is not null)
-            RequireSame(logSumExp.ElementCount, (long)batch * spec.QueryHeads * queryLength, "log-sum-exp elements", nameof(Attention));
+        var (batch, queryLength, keyLength) = CheckAttention(q, k, v, queryPositions, keyPositions, spec, output, logSumExp, nameof(Attention));
         AttentionCore(q, k, v, queryPositions, keyPositions, spec, batch, queryLength, keyLength, output, logSumExp);
     }
 
@@ -159,15 +148,134 @@ public abstract class Backend : IDisposable
         AddCore(a, b, output);
     }
 
+    // ---- backward: every gradient output is accumulated into (+=), never overwritten ----------
+
+    /// <summary>Sets every element to zero.</summary>
+    public void Zero(Tensor t)
+    {
+        RequireOwn(t, nameof(Zero));
+        ZeroCore(t);
+    }
+
+    /// <summary>dst[indices[i]] += src[i]; index -1 skips the row. The embedding backward.</summary>
+    public void ScatterAddRows(Tensor source, Tensor indices, Tensor destination)
+    {
+        RequireFloat(source, nameof(ScatterAddRows)); RequireFloat(destination, nameof(ScatterAddRows));
+        RequireInt(indices, nameof(ScatterAddRows));
+        RequireSame(source.Shape.Columns, destination.Shape.Columns, "row length", nameof(ScatterAddRows));
+        RequireSame(indices.ElementCount, source.Shape.Rows, "row count", nameof(ScatterAddRows));
+        ScatterAddRowsCore(source, indices, destination);
+    }
+
+    /// <summary>Backward of <see cref="RmsNorm"/> from the saved 1/rms: accumulates dx and dweight (summed over rows).</summary>
+    public void RmsNormBackward(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad)
+    {
+        foreach (var t in new[] { input, weight, inverseRms, outputGrad, inputGrad, weightGrad }) RequireFloat(t, nameof(RmsNormBackward));
+        RequireSameShape(input, outputGrad, nameof(RmsNormBackward));
+        RequireSameShape(input, inputGrad, nameof(RmsNormBackward));
+        RequireSameShape(weight, weightGrad, nameof(RmsNormBackward));
+        RequireSame(weight.ElementCount, input.Shape.Columns, "weight length", nameof(RmsNormBackward));
+        RequireSame(inverseRms.ElementCount, input.Shape.Rows, "inverse-rms length", nameof(RmsNormBackward));
+        RmsNormBackwardCore(input, weight, inverseRms, outputGrad, inputGrad, weightGrad);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="Attention"/>, recomputing the probabilities from the saved log-sum-exp
+    /// (nothing of size S×S was stored). Accumulates dq, dk, dv; a kv head's gradient sums its query heads.
+    /// </summary>
+    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+        Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
+    {
+        var (batch, queryLength, keyLength) = CheckAttention(q, k, v, queryPositions, keyPositions, spec, output, logSumExp, nameof(AttentionBackward));
+        RequireSameShape(output, outputGrad, nameof(AttentionBackward));
+        RequireSameShape(q, queryGrad, nameof(AttentionBackward));
+        RequireSameShape(k, keyGrad, nameof(AttentionBackward));
+        RequireSameShape(v, valueGrad, nameof(AttentionBackward));
+        foreach (var t in new[] { outputGrad, queryGrad, keyGrad, valueGrad }) RequireFloat(t, nameof(AttentionBackward));
+        AttentionBackwardCore(q, k, v, queryPositions, keyPositions, spec, batch, queryLength, keyLength, output, logSumExp,
+            outputGrad, queryGrad, keyGrad, valueGrad);
+    }
+
+    /// <summary>Backward of <see cref="SwiGlu"/>: accumulates d(gate) and d(up).</summary>
+    public void SwiGluBackward(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad)
+    {
+        foreach (var t in new[] { gate, up, outputGrad, gateGrad, upGrad })
+        {
+            RequireFloat(t, nameof(SwiGluBackward));
+            RequireSameShape(gate, t, nameof(SwiGluBackward));
+        }
+        SwiGluBackwardCore(gate, up, outputGrad, gateGrad, upGrad);
+    }
+
+    /// <summary>
+    /// Per row of logits [N, V]: the log-probability of the target token (0 where the target is -1, a
+    /// masked position), the log-sum-exp (saved for the backward), and optionally the entropy of the
+    /// softmax. Cross-entropy is minus the log-probability.
+    /// </summary>
+    public void TokenLogProbs(Tensor logits, Tensor targets, Tensor logProbs, Tensor logSumExp, Tensor? entropy = null)
+    {
+        CheckLogProbs(logits, targets, logProbs, logSumExp, entropy, nameof(TokenLogProbs));
+        TokenLogProbsCore(logits, targets, logProbs, logSumExp, entropy);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="TokenLogProbs"/>: accumulates into d(logits) the gradient of
+    /// Σ logProbGrad·logProb (+ Σ entropyGrad·entropy when given). Masked rows get no log-prob gradient.
+    /// </summary>
+    public void TokenLogProbsBackward(Tensor logits, Tensor targets, Tensor logSumExp, Tensor logProbGrad,
+        Tensor? entropy, Tensor? entropyGrad, Tensor logitsGrad)
+    {
+        CheckLogProbs(logits, targets, logProbGrad, logSumExp, entropy, nameof(TokenLogProbsBackward));
+        if ((entropy is null) != (entropyGrad is null))
+            throw new ArgumentException($"{nameof(TokenLogProbsBackward)}: give both the entropy and its gradient, or neither");
+        if (entropyGrad is not null) RequireSameShape(logProbGrad, entropyGrad, nameof(TokenLogProbsBackward));
+        RequireFloat(logitsGrad, nameof(TokenLogProbsBackward));
+        RequireSameShape(logits, logitsGrad, nameof(TokenLogProbsBackward));
+        TokenLogProbsBackwardCore(logits, targets, logSumExp, logProbGrad, entropy, entropyGrad, logitsGrad);
+    }
+
+    /// <summary>
+    /// One fused AdamW update of a parameter from its gradient (scaled by <see cref="AdamWStep.GradientScale"/>,
+    /// which carries clipping and micro-batch averaging) with decoupled weight decay and bias correction.
+    /// </summary>
+    public void AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step)
+    {
+        foreach (var t in new[] { parameter, gradient, firstMoment, secondMoment })
+        {
+            RequireFloat(t, nameof(AdamW));
+            RequireSameShape(parameter, t, nameof(AdamW));
+        }
+        step.Validate();
+        AdamWCore(parameter, gradient, firstMoment, secondMoment, step);
+    }
+
+    /// <summary>Σ x², accumulated in float64: the building block of the global gradient norm.</summary>
+    public double SumOfSquares(Tensor t)
+    {
+        RequireFloat(t, nameof(SumOfSquares));
+        return SumOfSquaresCore(t);
+    }
+
     protected abstract void GatherRowsCore(Tensor source, Tensor indices, Tensor destination);
     protected abstract void ScatterRowsCore(Tensor source, Tensor indices, Tensor destination);
     protected abstract void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms);
     protected abstract void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate);
-    protected abstract void RopeCore(Tensor x, Tensor positions, int headDim, double theta);
+    protected abstract void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse);
     protected abstract void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp);
     protected abstract void SwiGluCore(Tensor gate, Tensor up, Tensor output);
     protected abstract void AddCore(Tensor a, Tensor b, Tensor output);
+    protected abstract void ZeroCore(Tensor t);
+    protected abstract void ScatterAddRowsCore(Tensor source, Tensor indices, Tensor destination);
+    protected abstract void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad);
+    protected abstract void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+        int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad);
+    protected abstract void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad);
+    protected abstract void TokenLogProbsCore(Tensor logits, Tensor targets, Tensor logProbs, Tensor logSumExp, Tensor? entropy);
+    protected abstract void TokenLogProbsBackwardCore(Tensor logits, Tensor targets, Tensor logSumExp, Tensor logProbGrad,
+        Tensor? entropy, Tensor? entropyGrad, Tensor logitsGrad);
+    protected abstract void AdamWCore(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step);
+    protected abstract double SumOfSquaresCore(Tensor t);
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
@@ -190,6 +298,43 @@ public abstract class Backend : IDisposable
     {
         if (!ReferenceEquals(t.Backend, this))
             throw new ArgumentException($"{op}: tensor {t.Shape} belongs to backend '{t.Backend.Name}', not '{Name}'");
+    }
+
+    private (int Batch, int QueryLength, int KeyLength) CheckAttention(Tensor q, Tensor k, Tensor v, Tensor queryPositions,
+        Tensor keyPositions, AttentionSpec spec, Tensor output, Tensor? logSumExp, string op)
+    {
+        spec.Validate();
+        foreach (var t in new[] { q, k, v, output }) RequireFloat(t, op);
+        RequireInt(queryPositions, op); RequireInt(keyPositions, op);
+        if (queryPositions.Shape.Rank != 2 || keyPositions.Shape.Rank != 2)
+            throw new ArgumentException($"{op}: positions must be [batch, length], got {queryPositions.Shape} and {keyPositions.Shape}");
+        int batch = queryPositions.Shape[0], queryLength = queryPositions.Shape[1], keyLength = keyPositions.Shape[1];
+        RequireSame(keyPositions.Shape[0], batch, "batch of key positions", op);
+        RequireSame(q.ElementCount, (long)batch * queryLength * spec.QueryHeads * spec.HeadDim, "query elements", op);
+        RequireSame(k.ElementCount, (long)batch * keyLength * spec.KvHeads * spec.HeadDim, "key elements", op);
+        RequireSameShape(k, v, op);
+        RequireSameShape(q, output, op);
+        if (logSumExp is not null)
+        {
+            RequireFloat(logSumExp, op);
+            RequireSame(logSumExp.ElementCount, (long)batch * spec.QueryHeads * queryLength, "log-sum-exp elements", op);
+        }
+        return (batch, queryLength, keyLength);
+    }
+
+    private void CheckLogProbs(Tensor logits, Tensor targets, Tensor perRow, Tensor logSumExp, Tensor? entropy, string op)
+    {
+        RequireFloat(logits, op); RequireFloat(perRow, op); RequireFloat(logSumExp, op);
+        RequireInt(targets, op);
+        long rows = logits.Shape.Rows;
+        RequireSame(targets.ElementCount, rows, "target count", op);
+        RequireSame(perRow.ElementCount, rows, "per-row output length", op);
+        RequireSame(logSumExp.ElementCount, rows, "log-sum-exp length", op);
+        if (entropy is not null)
+        {
+            RequireFloat(entropy, op);
+            RequireSame(entropy.ElementCount, rows, "entropy length", op);
+        }
     }
 
     private static void RequireSameShape(Tensor a, Tensor b, string op)

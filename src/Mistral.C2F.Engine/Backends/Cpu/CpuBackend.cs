@@ -4,7 +4,7 @@ using Mistral.C2F.Engine.Tensors;
 namespace Mistral.C2F.Engine.Backends.Cpu;
 
 /// <summary>The float32 CPU backend: SIMD kernels, multithreaded over rows, heads and tiles.</summary>
-public sealed unsafe class CpuBackend(int threads) : HostBackend
+public sealed unsafe partial class CpuBackend(int threads) : HostBackend
 {
     private readonly CpuParallel _parallel = new(threads);
 
@@ -21,8 +21,8 @@ public sealed unsafe class CpuBackend(int threads) : HostBackend
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate) =>
         CpuGemm.Multiply(F(a), F(b), F(c), m, n, k, transposeA, transposeB, accumulate, _parallel);
 
-    protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta) =>
-        CpuRope.Apply(F(x), I(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, _parallel);
+    protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse) =>
+        CpuRope.Apply(F(x), I(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse, _parallel);
 
     protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp) =>

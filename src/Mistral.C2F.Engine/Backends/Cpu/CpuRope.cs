@@ -2,10 +2,10 @@ using System.Numerics.Tensors;
 
 namespace Mistral.C2F.Engine.Backends.Cpu;
 
-/// <summary>Rotary embedding in place, rotate-half pairing; angles computed in float64 once per token.</summary>
+/// <summary>Rotary embedding in place, rotate-half pairing; angles computed in float64 once per token. Inverse rotates back.</summary>
 internal static class CpuRope
 {
-    public static unsafe void Apply(float* x, int* positions, long tokens, int rowLength, int headDim, double theta, CpuParallel parallel)
+    public static unsafe void Apply(float* x, int* positions, long tokens, int rowLength, int headDim, double theta, bool inverse, CpuParallel parallel)
     {
         int half = headDim / 2;
         var inverseFrequency = new double[half];
@@ -20,7 +20,7 @@ internal static class CpuRope
                 for (int d = 0; d < half; d++)
                 {
                     (double s, double c) = Math.SinCos(positions[token] * inverseFrequency[d]);
-                    (cos[d], sin[d]) = ((float)c, (float)s);
+                    (cos[d], sin[d]) = ((float)c, (float)(inverse ? -s : s));
                 }
                 for (int head = 0; head < rowLength / headDim; head++)
                 {

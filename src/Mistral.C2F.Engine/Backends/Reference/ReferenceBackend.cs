@@ -6,7 +6,7 @@ namespace Mistral.C2F.Engine.Backends.Reference;
 /// The float64 reference: every op written as plainly as its definition, single-threaded, no tiling.
 /// All other kernels are tested against it; it is never the fast path.
 /// </summary>
-public sealed class ReferenceBackend : HostBackend
+public sealed partial class ReferenceBackend : HostBackend
 {
     public override string Name => "reference-f64";
     public override DType FloatType => DType.F64;
@@ -47,7 +47,7 @@ public sealed class ReferenceBackend : HostBackend
         }
     }
 
-    protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta)
+    protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse)
     {
         var values = x.HostSpan<double>();
         var pos = positions.HostSpan<int>();
@@ -58,7 +58,7 @@ public sealed class ReferenceBackend : HostBackend
             var v = values.Slice(token * rowLength + head * headDim, headDim);
             for (int d = 0; d < half; d++)
             {
-                double angle = pos[token] * Math.Pow(theta, -2.0 * d / headDim);
+                double angle = (inverse ? -1 : 1) * pos[token] * Math.Pow(theta, -2.0 * d / headDim);
                 double x1 = v[d], x2 = v[d + half];
                 v[d] = x1 * Math.Cos(angle) - x2 * Math.Sin(angle);
                 v[d + half] = x2 * Math.Cos(angle) + x1 * Math.Sin(angle);
