@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Autograd;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Tensors;
 
@@ -9,9 +10,9 @@ namespace Mistral.C2F.Engine.Model;
 /// </summary>
 public sealed class MistralModel : IDisposable
 {
-    private readonly LayerWeights[] _layers;
-    private readonly Tensor _embedding, _finalNorm, _lmHead;
     private readonly Workspace _workspace;
+    private Dictionary<string, Variable> _variables;
+    private Dictionary<string, Tensor>? _gradients;
 
     public MistralModel(MistralConfig config, Backend backend, IReadOnlyDictionary<string, Tensor> parameters)
     {
@@ -27,10 +28,7 @@ public sealed class MistralModel : IDisposable
         Config = config;
         Backend = backend;
         Parameters = parameters;
-        _layers = Enumerable.Range(0, config.NumHiddenLayers).Select(layer => LayerWeights.From(parameters, layer)).ToArray();
-        _embedding = parameters[MistralParameterNames.Embedding];
-        _finalNorm = parameters[MistralParameterNames.FinalNorm];
-        _lmHead = config.TieWordEmbeddings ? _embedding : parameters[MistralParameterNames.LmHead];
+        _variables = parameters.ToDictionary(p => p.Key, p => Variable.Parameter(p.Key, p.Value, gradient: null));
         _workspace = new Workspace(backend);
         Attention = new AttentionSpec(config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim, config.SlidingWindow);
     }
@@ -46,62 +44,84 @@ public sealed class MistralModel : IDisposable
     /// tokens attend to each other (a full forward pass); with a KV cache they also see earlier chunks.
     /// The returned tensor is a workspace buffer, valid until the next call.
     /// </summary>
-    public Tensor Forward(Tensor tokens, Tensor positions, IKeyValueContext? context = null, Tensor? logitRows = null)
+    public Tensor Forward(Tensor tokens, Tensor positions, IKeyValueContext? context = null, Tensor? logitRows = null) =>
+        Run(Ops(tape: null), tokens, positions, context, logitRows).Value;
+
+    /// <summary>
+    /// The same forward pass recorded on <paramref name="tape"/> for training: every activation the backward
+    /// needs is kept, and parameters with gradients (see <see cref="AttachGradients"/>) receive them.
+    /// </summary>
+    public Variable Forward(Tape tape, Tensor tokens, Tensor positions, Tensor? logitRows = null)
+    {
+        if (!ReferenceEquals(tape.Backend, Backend)) throw new ArgumentException($"the tape runs on '{tape.Backend.Name}', the model on '{Backend.Name}'");
+        return Run(Ops(tape), tokens, positions, context: null, logitRows);
+    }
+
+    /// <summary>
+    /// Gives every parameter a zeroed gradient tensor of its shape, named like the parameter; gradients
+    /// accumulate over backward passes until the caller zeroes them (after an optimizer step).
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> AttachGradients()
+    {
+        if (_gradients is null)
+        {
+            _gradients = Parameters.ToDictionary(p => p.Key, p =>
+            {
+                var gradient = Backend.Allocate(p.Value.Shape, Backend.FloatType);
+                Backend.Zero(gradient);
+                return gradient;
+            });
+            _variables = Parameters.ToDictionary(p => p.Key, p => Variable.Parameter(p.Key, p.Value, _gradients[p.Key]));
+        }
+        return _gradients;
+    }
+
+    public IReadOnlyDictionary<string, Tensor>? Gradients => _gradients;
+
+    /// <summary>The op contract over variables in this model's activation workspace, recording on <paramref name="tape"/> if given.</summary>
+    public TapedOps Ops(Tape? tape) => new(Backend, _workspace, tape);
+
+    private Variable Run(TapedOps ops, Tensor tokens, Tensor positions, IKeyValueContext? context, Tensor? logitRows)
     {
         if (tokens.Shape.Rank != 2 || !tokens.Shape.Equals(positions.Shape))
             throw new ArgumentException($"tokens {tokens.Shape} and positions {positions.Shape} must both be [batch, length]");
         int batch = tokens.Shape[0], length = tokens.Shape[1], n = batch * length;
-        int hidden = Config.HiddenSize, qDim = Config.NumAttentionHeads * Config.HeadDim, kvDim = Config.NumKeyValueHeads * Config.HeadDim;
         float eps = (float)Config.RmsNormEps;
-        var (ws, ops) = (_workspace, Backend);
-        context ??= new SelfContext(positions, batch, length);
+        if (ops.IsRecording && context is not null)
+            throw new InvalidOperationException("a recorded (training) forward pass attends to its own keys, not to a KV cache");
         var flatPositions = positions.Reshape(n);
+        Variable P(string name) => _variables[name];
 
-        var x = ws.Rows("residual", n, hidden);
-        ops.GatherRows(_embedding, tokens.Reshape(n), x);
-        var normed = ws.Rows("normed", n, hidden);
-        var projected = ws.Rows("projected", n, hidden);
-        for (int layer = 0; layer < _layers.Length; layer++)
+        var x = ops.GatherRows(P(MistralParameterNames.Embedding), tokens.Reshape(n), "embedded");
+        for (int layer = 0; layer < Config.NumHiddenLayers; layer++)
         {
-            var w = _layers[layer];
-            ops.RmsNorm(x, w.InputNorm, eps, normed);
-            var q = ws.Rows("q", n, qDim);
-            var k = ws.Rows("k", n, kvDim);
-            var v = ws.Rows("v", n, kvDim);
-            ops.MatMul(normed, w.Query, q, transposeB: true);
-            ops.MatMul(normed, w.Key, k, transposeB: true);
-            ops.MatMul(normed, w.Value, v, transposeB: true);
+            string L(string suffix) => MistralParameterNames.Layer(layer, suffix);
+            var normed = ops.RmsNorm(x, P(L(MistralParameterNames.InputNorm)), eps, "attention_norm", layer);
+            var q = ops.Linear(normed, P(L(MistralParameterNames.QueryProjection)), "q", layer);
+            var k = ops.Linear(normed, P(L(MistralParameterNames.KeyProjection)), "k", layer);
+            var v = ops.Linear(normed, P(L(MistralParameterNames.ValueProjection)), "v", layer);
             ops.Rope(q, flatPositions, Config.HeadDim, Config.RopeTheta);
             ops.Rope(k, flatPositions, Config.HeadDim, Config.RopeTheta);
+            var (keys, values, keyPositions) = context is null ? (k, v, positions) : Cached(context, layer, k, v);
+            var attention = ops.Attention(q, keys, values, positions, keyPositions, Attention, "attention", layer);
+            x = ops.Add(x, ops.Linear(attention, P(L(MistralParameterNames.OutputProjection)), "attention_out", layer), "residual_attention", layer);
 
-            var (keys, values, keyPositions) = context.Attend(layer, k, v);
-            var attention = ws.Rows("attention", n, qDim);
-            ops.Attention(q.Reshape(batch, length, qDim), keys, values, positions, keyPositions, Attention,
-                attention.Reshape(batch, length, qDim));
-            ops.MatMul(attention, w.Output, projected, transposeB: true);
-            ops.Add(x, projected, x);
-
-            ops.RmsNorm(x, w.PostAttentionNorm, eps, normed);
-            var gate = ws.Rows("gate", n, Config.IntermediateSize);
-            var up = ws.Rows("up", n, Config.IntermediateSize);
-            var activation = ws.Rows("activation", n, Config.IntermediateSize);
-            ops.MatMul(normed, w.Gate, gate, transposeB: true);
-            ops.MatMul(normed, w.Up, up, transposeB: true);
-            ops.SwiGlu(gate, up, activation);
-            ops.MatMul(activation, w.Down, projected, transposeB: true);
-            ops.Add(x, projected, x);
+            normed = ops.RmsNorm(x, P(L(MistralParameterNames.PostAttentionNorm)), eps, "mlp_norm", layer);
+            var gate = ops.Linear(normed, P(L(MistralParameterNames.GateProjection)), "gate", layer);
+            var up = ops.Linear(normed, P(L(MistralParameterNames.UpProjection)), "up", layer);
+            var activation = ops.SwiGlu(gate, up, "swiglu", layer);
+            x = ops.Add(x, ops.Linear(activation, P(L(MistralParameterNames.DownProjection)), "mlp_out", layer), "residual_mlp", layer);
         }
-        ops.RmsNorm(x, _finalNorm, eps, normed);
+        var final = ops.RmsNorm(x, P(MistralParameterNames.FinalNorm), eps, "final_norm", Config.NumHiddenLayers);
+        if (logitRows is not null) final = ops.GatherRows(final, logitRows, "selected");
+        var lmHead = Config.TieWordEmbeddings ? P(MistralParameterNames.Embedding) : P(MistralParameterNames.LmHead);
+        return ops.Linear(final, lmHead, "logits", Config.NumHiddenLayers);
+    }
 
-        var selected = normed;
-        if (logitRows is not null)
-        {
-            selected = ws.Rows("selected", (int)logitRows.ElementCount, hidden);
-            ops.GatherRows(normed, logitRows, selected);
-        }
-        var logits = ws.Rows("logits", selected.Shape[0], Config.VocabSize);
-        ops.MatMul(selected, _lmHead, logits, transposeB: true);
-        return logits;
+    private static (Variable Keys, Variable Values, Tensor Positions) Cached(IKeyValueContext context, int layer, Variable k, Variable v)
+    {
+        var (keys, values, positions) = context.Attend(layer, k.Value, v.Value);
+        return (Variable.Constant("cached keys", keys), Variable.Constant("cached values", values), positions);
     }
 
     /// <summary>Fails with a clear message when a token id is outside the vocabulary.</summary>
@@ -115,6 +135,6 @@ public sealed class MistralModel : IDisposable
     public void Dispose()
     {
         _workspace.Dispose();
-        foreach (var tensor in Parameters.Values) tensor.Dispose();
+        foreach (var tensor in Parameters.Values.Concat((IEnumerable<Tensor>?)_gradients?.Values ?? [])) tensor.Dispose();
     }
 }
