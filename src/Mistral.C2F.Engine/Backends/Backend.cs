@@ -15,6 +15,11 @@ public abstract class Backend : IDisposable
     /// <summary>The floating-point type of activations and parameters on this backend.</summary>
     public abstract DType FloatType { get; }
 
+    /// <summary>When set, every op's time is recorded under its name (MatMul by transpose case).</summary>
+    public OpProfile? Profile { get; set; }
+
+    private OpProfile.Scope Time(string op) => new(Profile, op);
+
     // ---- memory -------------------------------------------------------------------------------
 
     /// <summary>Uninitialised storage for a tensor: callers write before they read.</summary>
@@ -66,6 +71,7 @@ public abstract class Backend : IDisposable
         RequireInt(indices, nameof(GatherRows));
         RequireSame(source.Shape.Columns, destination.Shape.Columns, "row length", nameof(GatherRows));
         RequireSame(indices.ElementCount, destination.Shape.Rows, "row count", nameof(GatherRows));
+        using var _ = Time("GatherRows");
         GatherRowsCore(source, indices, destination);
     }
 
@@ -76,6 +82,7 @@ public abstract class Backend : IDisposable
         RequireInt(indices, nameof(ScatterRows));
         RequireSame(source.Shape.Columns, destination.Shape.Columns, "row length", nameof(ScatterRows));
         RequireSame(indices.ElementCount, source.Shape.Rows, "row count", nameof(ScatterRows));
+        using var _ = Time("ScatterRows");
         ScatterRowsCore(source, indices, destination);
     }
 
@@ -87,6 +94,7 @@ public abstract class Backend : IDisposable
         RequireSame(weight.ElementCount, input.Shape.Columns, "weight length", nameof(RmsNorm));
         if (inverseRms is not null) RequireSame(inverseRms.ElementCount, input.Shape.Rows, "inverse-rms length", nameof(RmsNorm));
         if (!(epsilon >= 0)) throw new ArgumentException($"{nameof(RmsNorm)}: epsilon must be non-negative, got {epsilon}");
+        using var _ = Time("RmsNorm");
         RmsNormCore(input, weight, epsilon, output, inverseRms);
     }
 
@@ -100,6 +108,7 @@ public abstract class Backend : IDisposable
             throw new ArgumentException($"{nameof(MatMul)}: inner dimensions differ: op(A) is {m}×{k} (A {a.Shape}), op(B) is {kb}×{n} (B {b.Shape})");
         if (c.Shape.Rows != m || c.Shape.Columns != n)
             throw new ArgumentException($"{nameof(MatMul)}: output {c.Shape} is not {m}×{n}");
+        using var _ = Time(transposeA ? transposeB ? "MatMul TT" : "MatMul TN" : transposeB ? "MatMul NT" : "MatMul NN");
         MatMulCore(a, b, c, checked((int)m), checked((int)n), checked((int)k), transposeA, transposeB, accumulate);
     }
 
@@ -114,6 +123,7 @@ public abstract class Backend : IDisposable
         if (headDim <= 0 || headDim % 2 != 0 || x.Shape.Columns % headDim != 0)
             throw new ArgumentException($"{nameof(Rope)}: head dim {headDim} must be even and divide the row length {x.Shape.Columns}");
         RequireSame(positions.ElementCount, x.Shape.Rows, "position count", nameof(Rope));
+        using var _ = Time("Rope");
         RopeCore(x, positions, headDim, theta, inverse);
     }
 
@@ -127,6 +137,7 @@ public abstract class Backend : IDisposable
         Tensor output, Tensor? logSumExp = null)
     {
         var (batch, queryLength, keyLength) = CheckAttention(q, k, v, queryPositions, keyPositions, spec, output, logSumExp, nameof(Attention));
+        using var _ = Time("Attention");
         AttentionCore(q, k, v, queryPositions, keyPositions, spec, batch, queryLength, keyLength, output, logSumExp);
     }
 
@@ -136,6 +147,7 @@ public abstract class Backend : IDisposable
         RequireFloat(gate, nameof(SwiGlu)); RequireFloat(up, nameof(SwiGlu)); RequireFloat(output, nameof(SwiGlu));
         RequireSameShape(gate, up, nameof(SwiGlu));
         RequireSameShape(gate, output, nameof(SwiGlu));
+        using var _ = Time("SwiGlu");
         SwiGluCore(gate, up, output);
     }
 
@@ -145,6 +157,7 @@ public abstract class Backend : IDisposable
         RequireFloat(a, nameof(Add)); RequireFloat(b, nameof(Add)); RequireFloat(output, nameof(Add));
         RequireSameShape(a, b, nameof(Add));
         RequireSameShape(a, output, nameof(Add));
+        using var _ = Time("Add");
         AddCore(a, b, output);
     }
 
@@ -154,6 +167,7 @@ public abstract class Backend : IDisposable
     public void Zero(Tensor t)
     {
         RequireOwn(t, nameof(Zero));
+        using var _ = Time("Zero");
         ZeroCore(t);
     }
 
@@ -164,6 +178,7 @@ public abstract class Backend : IDisposable
         RequireInt(indices, nameof(ScatterAddRows));
         RequireSame(source.Shape.Columns, destination.Shape.Columns, "row length", nameof(ScatterAddRows));
         RequireSame(indices.ElementCount, source.Shape.Rows, "row count", nameof(ScatterAddRows));
+        using var _ = Time("ScatterAddRows");
         ScatterAddRowsCore(source, indices, destination);
     }
 
@@ -176,6 +191,7 @@ public abstract class Backend : IDisposable
         RequireSameShape(weight, weightGrad, nameof(RmsNormBackward));
         RequireSame(weight.ElementCount, input.Shape.Columns, "weight length", nameof(RmsNormBackward));
         RequireSame(inverseRms.ElementCount, input.Shape.Rows, "inverse-rms length", nameof(RmsNormBackward));
+        using var _ = Time("RmsNormBackward");
         RmsNormBackwardCore(input, weight, inverseRms, outputGrad, inputGrad, weightGrad);
     }
 
@@ -192,6 +208,7 @@ public abstract class Backend : IDisposable
         RequireSameShape(k, keyGrad, nameof(AttentionBackward));
         RequireSameShape(v, valueGrad, nameof(AttentionBackward));
         foreach (var t in new[] { outputGrad, queryGrad, keyGrad, valueGrad }) RequireFloat(t, nameof(AttentionBackward));
+        using var _ = Time("AttentionBackward");
         AttentionBackwardCore(q, k, v, queryPositions, keyPositions, spec, batch, queryLength, keyLength, output, logSumExp,
             outputGrad, queryGrad, keyGrad, valueGrad);
     }
@@ -204,6 +221,7 @@ public abstract class Backend : IDisposable
             RequireFloat(t, nameof(SwiGluBackward));
             RequireSameShape(gate, t, nameof(SwiGluBackward));
         }
+        using var _ = Time("SwiGluBackward");
         SwiGluBackwardCore(gate, up, outputGrad, gateGrad, upGrad);
     }
 
@@ -215,6 +233,7 @@ public abstract class Backend : IDisposable
     public void TokenLogProbs(Tensor logits, Tensor targets, Tensor logProbs, Tensor logSumExp, Tensor? entropy = null)
     {
         CheckLogProbs(logits, targets, logProbs, logSumExp, entropy, nameof(TokenLogProbs));
+        using var _ = Time("TokenLogProbs");
         TokenLogProbsCore(logits, targets, logProbs, logSumExp, entropy);
     }
 
@@ -231,6 +250,7 @@ public abstract class Backend : IDisposable
         if (entropyGrad is not null) RequireSameShape(logProbGrad, entropyGrad, nameof(TokenLogProbsBackward));
         RequireFloat(logitsGrad, nameof(TokenLogProbsBackward));
         RequireSameShape(logits, logitsGrad, nameof(TokenLogProbsBackward));
+        using var _ = Time("TokenLogProbsBackward");
         TokenLogProbsBackwardCore(logits, targets, logSumExp, logProbGrad, entropy, entropyGrad, logitsGrad);
     }
 
@@ -246,6 +266,7 @@ public abstract class Backend : IDisposable
             RequireSameShape(parameter, t, nameof(AdamW));
         }
         step.Validate();
+        using var _ = Time("AdamW");
         AdamWCore(parameter, gradient, firstMoment, secondMoment, step);
     }
 
@@ -253,6 +274,7 @@ public abstract class Backend : IDisposable
     public double SumOfSquares(Tensor t)
     {
         RequireFloat(t, nameof(SumOfSquares));
+        using var _ = Time("SumOfSquares");
         return SumOfSquaresCore(t);
     }
 
