@@ -1,0 +1,21 @@
+using System.Text.Json.Nodes;
+
+namespace Mistral.C2F.Rlhf.Sft;
+
+/// <summary>What one optimizer step did; also one line of metrics.jsonl.</summary>
+public sealed record SftStepMetrics(int Step, int TotalSteps, double Loss, double LearningRate, double GradNorm, double TokensPerSecond,
+    int LossTokens, bool Skipped, int SkippedSteps, double Epoch)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["step"] = Step,
+        ["loss"] = double.IsFinite(Loss) ? Loss : null,
+        ["lr"] = LearningRate,
+        ["grad_norm"] = double.IsFinite(GradNorm) ? GradNorm : null,
+        ["tokens_per_second"] = Math.Round(TokensPerSecond, 1),
+        ["loss_tokens"] = LossTokens,
+        ["skipped"] = Skipped,
+        ["skipped_steps"] = SkippedSteps,
+        ["epoch"] = Math.Round(Epoch, 4),
+    };
+}
