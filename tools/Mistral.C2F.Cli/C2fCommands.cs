@@ -6,12 +6,13 @@ namespace Mistral.C2F.Cli;
 /// <summary>The command tree of <c>c2f</c>.</summary>
 public static class C2fCommands
 {
-    public static RootCommand CreateRoot() => new("c2f: the Mistral.C2F.Engine console (checkpoints, generation, logits dumps)")
+    public static RootCommand CreateRoot() => new("c2f: the Mistral.C2F.Engine console (checkpoints, generation, training, logits and gradient dumps)")
     {
         InfoCommand.Create(),
         InitCommand.Create(),
         GenerateCommand.Create(),
         DumpCommand.Create(),
+        TrainSftCommand.Create(),
         DemoCommand.Create(),
     };
 

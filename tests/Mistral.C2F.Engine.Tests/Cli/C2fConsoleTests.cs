@@ -57,20 +57,29 @@ public sealed class C2fConsoleTests : IDisposable
     }
 
     [Fact]
-    public void Dump_writes_the_logits_of_the_forward_pass()
+    public void Dump_writes_logits_loss_and_every_gradient_and_the_reference_backend_agrees()
     {
         int[][] rows = [[1, 17, 300, 2, 9], [1, 5, 5, 5, 767]];
         File.WriteAllText(_directory.File("tokens.json"), $"{{\"tokens\": [{string.Join(",", rows.Select(r => $"[{string.Join(",", r)}]"))}]}}");
-        var output = _directory.File("logits.safetensors");
-        Assert.Equal(0, Run("dump", "--model", _model, "--tokens", _directory.File("tokens.json"), "--out", output, "--threads", "2").ExitCode);
+        var (cpuDump, referenceDump) = (_directory.File("cpu.safetensors"), _directory.File("reference.safetensors"));
+        Assert.Equal(0, Run("dump", "--model", _model, "--tokens", _directory.File("tokens.json"), "--out", cpuDump, "--threads", "2").ExitCode);
+        Assert.Equal(0, Run("dump", "--model", _model, "--tokens", _directory.File("tokens.json"), "--out", referenceDump, "--backend", "reference").ExitCode);
 
-        using var file = SafeTensorsFile.Open(output);
-        Assert.Equal([2, 5, 768], file.Header.Info("logits").Shape.ToArray());
+        using var cpu = SafeTensorsFile.Open(cpuDump);
+        using var reference = SafeTensorsFile.Open(referenceDump);
+        Assert.Equal([2, 5, 768], cpu.Header.Info("logits").Shape.ToArray());
         using var backend = new CpuBackend(2);
         using var model = MistralCheckpoint.LoadModel(_model, backend);
         int[] positions = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4];
         var expected = backend.ToFloats(model.Forward(backend.FromInts(rows.SelectMany(r => r).ToArray(), 2, 5), backend.FromInts(positions, 2, 5)));
-        Assert.Equal(expected, file.ReadFloats("logits"));
+        Assert.Equal(expected, cpu.ReadFloats("logits"));
+
+        // The loss of a random model is near ln(vocab); float32 and float64 agree closely on every tensor.
+        Assert.InRange(cpu.ReadFloats("loss")[0], Math.Log(768) - 1, Math.Log(768) + 1);
+        var parameterNames = model.Parameters.Keys.Select(n => $"grad/{n}").Order(StringComparer.Ordinal);
+        Assert.Equal(parameterNames, cpu.Tensors.Select(t => t.Name).Where(n => n.StartsWith("grad/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        foreach (var name in cpu.Tensors.Select(t => t.Name))
+            Numerics.AssertClose(cpu.ReadFloats(name), reference.ReadFloats(name).Select(x => (double)x).ToArray(), 1e-4, name);
     }
 
     [Theory]

@@ -1,6 +1,5 @@
 using Mistral.C2F.Engine.Checkpoints;
 using Mistral.C2F.Engine.Model;
-using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tokenization;
 
 namespace Mistral.C2F.Rlhf.Tests.Support;
@@ -16,9 +15,7 @@ public static class TinyCheckpoint
 
     public static string Write(string directory, int seed = 1)
     {
-        MistralCheckpoint.SaveParameters(directory, Config, (name, _, destination) => RandomInitializer.Fill(name, seed, destination),
-            DType.F32, MistralCheckpoint.DefaultMaxShardBytes);
-        BuiltInTokenizer.Write(directory, Config.VocabSize);
+        RandomCheckpoint.Write(directory, Config, seed);
         return directory;
     }
 }

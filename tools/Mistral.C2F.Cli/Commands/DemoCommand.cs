@@ -5,7 +5,6 @@ using Mistral.C2F.Engine.Backends.Reference;
 using Mistral.C2F.Engine.Checkpoints;
 using Mistral.C2F.Engine.Generation;
 using Mistral.C2F.Engine.Model;
-using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tokenization;
 using Spectre.Console;
 
@@ -26,9 +25,7 @@ internal static class DemoCommand
         {
             var directory = Path.Combine(parse.GetRequiredValue(output).FullName, "tiny");
             var config = MistralPresets.Get("tiny");
-            MistralCheckpoint.SaveParameters(directory, config,
-                (name, _, destination) => RandomInitializer.Fill(name, seed: 0, destination), DType.F32, MistralCheckpoint.DefaultMaxShardBytes);
-            BuiltInTokenizer.Write(directory, config.VocabSize);
+            RandomCheckpoint.Write(directory, config, seed: 0);
             var tokenizer = MistralTokenizer.Load(directory);
             var prompt = "Sort the numbers 7, 3 and 5 from smallest to largest:";
             var ids = tokenizer.Encode(prompt, addBos: true);

@@ -1,14 +1,17 @@
 using System.CommandLine;
 using System.Text.Json;
+using Mistral.C2F.Engine.Autograd;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
+using Mistral.C2F.Engine.Training;
 using Spectre.Console;
 
 namespace Mistral.C2F.Cli.Commands;
 
 /// <summary>
-/// <c>c2f dump</c>: logits for given token ids, as safetensors, so the engine can be compared with any other
-/// implementation of the same checkpoint.
+/// <c>c2f dump</c>: logits, loss and every parameter gradient for given token ids, as safetensors, so the engine
+/// can be compared with any other implementation of the same checkpoint.
 /// </summary>
 internal static class DumpCommand
 {
@@ -16,11 +19,16 @@ internal static class DumpCommand
     {
         var model = CommonOptions.ModelDirectory();
         var tokens = new Option<FileInfo>("--tokens") { Description = "JSON file {\"tokens\": [[ids…], …]}, rows of equal length", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = "safetensors file to write (logits: float32 [batch, seq, vocab])", Required = true };
+        var output = new Option<FileInfo>("--out")
+        {
+            Description = "safetensors file to write: logits float32 [batch, seq, vocab], loss (mean next-token cross-entropy), grad/<parameter>",
+            Required = true,
+        };
+        var logitsOnly = new Option<bool>("--logits-only") { Description = "Skip the loss and the gradients" };
         var (backend, threads) = (CommonOptions.Backend(), CommonOptions.Threads());
         var command = new Command("dump", "Write the logits of a model for token ids to a safetensors file")
         {
-            model, tokens, output, backend, threads,
+            model, tokens, output, logitsOnly, backend, threads,
         };
         command.SetAction(parse =>
         {
@@ -34,15 +42,37 @@ internal static class DumpCommand
             var positions = rows.SelectMany(r => Enumerable.Range(0, r.Length)).ToArray();
             var logits = compute.ToFloats(mistral.Forward(compute.FromInts(flat, batch, length), compute.FromInts(positions, batch, length)));
 
-            var path = parse.GetRequiredValue(output).FullName;
-            using (var writer = new SafeTensorsWriter(path, [new SafeTensorInfo("logits", SafeTensorsDType.F32, new Shape(batch, length, vocab))]))
+            var tensors = new List<(SafeTensorInfo Info, float[] Values)> { (Info("logits", batch, length, vocab), logits) };
+            if (!parse.GetValue(logitsOnly))
             {
-                writer.Write("logits", logits);
+                if (length < 2) throw new InvalidDataException($"{parse.GetRequiredValue(tokens).Name}: the loss needs rows of at least 2 tokens (or pass --logits-only)");
+                var (loss, gradients) = LossAndGradients(mistral, rows);
+                tensors.Add((Info("loss"), [(float)loss]));
+                tensors.AddRange(gradients.Select(g => (Info($"grad/{g.Key}", g.Value.Shape.ToArray()), compute.ToFloats(g.Value))));
+            }
+
+            var path = parse.GetRequiredValue(output).FullName;
+            using (var writer = new SafeTensorsWriter(path, tensors.Select(t => t.Info)))
+            {
+                foreach (var (info, values) in tensors) writer.Write(info.Name, values);
                 writer.Commit();
             }
-            AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(path)}: logits [[{batch}, {length}, {vocab}]] from backend {compute.Name}");
+            AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(path)}: logits [[{batch}, {length}, {vocab}]]" +
+                (tensors.Count > 1 ? $", loss {tensors[1].Values[0]:F6} and {tensors.Count - 2} gradients" : "") + $" from backend {compute.Name}");
         });
         return command;
+    }
+
+    private static SafeTensorInfo Info(string name, params int[] shape) => new(name, SafeTensorsDType.F32, new Shape(shape));
+
+    /// <summary>Mean next-token cross-entropy over every position but the last of each row, and its parameter gradients.</summary>
+    private static (double Loss, IReadOnlyDictionary<string, Tensor> Gradients) LossAndGradients(MistralModel model, int[][] rows)
+    {
+        var gradients = model.AttachGradients();
+        var batch = CausalLmLoss.Batch.NextTokens(rows);
+        using var tape = new Tape(model.Backend);
+        double loss = CausalLmLoss.ForwardBackward(model, tape, batch, batch.LossTokens) / batch.LossTokens;
+        return (loss, gradients);
     }
 
     /// <summary>Reads {"tokens": [[…], …]}: a non-empty list of non-empty rows of equal length.</summary>

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Mistral.C2F.Engine.Checkpoints;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
-using Mistral.C2F.Engine.Tokenization;
 using Spectre.Console;
 
 namespace Mistral.C2F.Cli.Commands;
@@ -42,7 +41,7 @@ internal static class InitCommand
         return command;
     }
 
-    private static void Write(string directory, MistralConfig config, DType storage, int seed, long shardBytes)
+    internal static void Write(string directory, MistralConfig config, DType storage, int seed, long shardBytes)
     {
         var parameters = MistralParameterNames.For(config);
         long totalElements = parameters.Sum(p => p.Shape.ElementCount);
@@ -50,13 +49,8 @@ internal static class InitCommand
             .Start(progress =>
             {
                 var task = progress.AddTask($"{totalElements / 1e6:F1}M parameters as {storage}", maxValue: totalElements);
-                MistralCheckpoint.SaveParameters(directory, config, (name, shape, destination) =>
-                {
-                    RandomInitializer.Fill(name, seed, destination);
-                    task.Increment(shape.ElementCount);
-                }, storage, shardBytes);
+                RandomCheckpoint.Write(directory, config, seed, storage, shardBytes, elements => task.Increment(elements));
             });
-        BuiltInTokenizer.Write(directory, config.VocabSize);
         AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(directory)}: {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, " +
             $"vocab {config.VocabSize}, {totalElements / 1e6:F1}M parameters ({storage}), seed {seed}");
     }

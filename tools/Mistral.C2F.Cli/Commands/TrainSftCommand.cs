@@ -1,0 +1,140 @@
+using System.CommandLine;
+using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Training;
+using Mistral.C2F.Rlhf.Sft;
+using Mistral.C2F.Rlhf.Sft.Data;
+using Spectre.Console;
+
+namespace Mistral.C2F.Cli.Commands;
+
+/// <summary>
+/// <c>c2f train sft</c>: supervised fine-tuning from a model directory and a JSONL file, or offline on the built-in
+/// tiny model and dataset (<c>--preset tiny</c>); <c>--resume</c> continues a run from its latest checkpoint.
+/// </summary>
+internal static class TrainSftCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory to fine-tune (Hugging Face layout)" };
+        var data = new Option<FileInfo>("--data") { Description = "JSONL with {\"text\"}, {\"prompt\",\"response\"} or {\"messages\"} per line" };
+        var preset = new Option<string>("--preset") { Description = "Train offline: 'tiny' creates a random tiny model and the built-in task data" }
+            .AcceptOnlyFromAmong("tiny");
+        var output = new Option<DirectoryInfo>("--out") { Description = "Run directory: checkpoints, metrics.jsonl", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint" };
+        var defaults = new SftOptions();
+        var steps = new Option<int?>("--steps") { Description = $"Optimizer steps (default {defaults.Steps}; tiny: {TinyOptions.Steps})" };
+        var batch = new Option<int?>("--batch") { Description = $"Sequences per step (default {defaults.BatchSize})" };
+        var microBatch = new Option<int?>("--micro-batch") { Description = "Sequences per forward/backward pass (default: --batch)" };
+        var sequence = new Option<int?>("--seq") { Description = $"Tokens per packed sequence (default {defaults.SequenceLength})" };
+        var learningRate = new Option<double?>("--lr") { Description = $"Peak learning rate (default {defaults.LearningRate})" };
+        var warmup = new Option<int?>("--warmup") { Description = $"Warmup steps (default {defaults.WarmupSteps})" };
+        var weightDecay = new Option<float?>("--weight-decay") { Description = "AdamW weight decay on projections (default 0)" };
+        var maxGradNorm = new Option<double?>("--max-grad-norm") { Description = $"Gradient clipping, 0 = off (default {defaults.MaxGradNorm})" };
+        var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval in steps (default {defaults.SaveEvery})" };
+        var keep = new Option<int?>("--keep") { Description = $"Checkpoints kept (default {defaults.KeepCheckpoints})" };
+        var seed = new Option<int?>("--seed") { Description = "Data shuffling seed (default 0)" };
+        var threads = CommonOptions.Threads();
+
+        var sft = new Command("sft", "Supervised fine-tuning with checkpoints and exact resume")
+        {
+            model, data, preset, output, resume, steps, batch, microBatch, sequence, learningRate, warmup, weightDecay, maxGradNorm, saveEvery, keep, seed, threads,
+        };
+        sft.SetAction((parse, cancellation) =>
+        {
+            var runDirectory = parse.GetRequiredValue(output).FullName;
+            using var backend = CommonOptions.CreateBackend("cpu", parse.GetValue(threads));
+            SftTrainer trainer;
+            if (parse.GetValue(resume))
+                trainer = SftTrainer.Resume(runDirectory, backend, parse.GetValue(steps));
+            else
+            {
+                var (modelDirectory, dataPath, baseOptions) = (parse.GetValue(preset), parse.GetValue(model), parse.GetValue(data)) switch
+                {
+                    ("tiny", null, null) => PrepareTiny(runDirectory),
+                    (null, string m, FileInfo d) => (CommonOptions.ExistingDirectory(m), d.FullName, defaults),
+                    _ => throw new ArgumentException("give --model and --data, or --preset tiny (or --resume with --out)"),
+                };
+                var options = baseOptions with
+                {
+                    Steps = parse.GetValue(steps) ?? baseOptions.Steps,
+                    BatchSize = parse.GetValue(batch) ?? baseOptions.BatchSize,
+                    MicroBatchSize = parse.GetValue(microBatch) ?? parse.GetValue(batch) ?? baseOptions.MicroBatchSize,
+                    SequenceLength = parse.GetValue(sequence) ?? baseOptions.SequenceLength,
+                    LearningRate = parse.GetValue(learningRate) ?? baseOptions.LearningRate,
+                    WarmupSteps = parse.GetValue(warmup) ?? baseOptions.WarmupSteps,
+                    Optimizer = baseOptions.Optimizer with { WeightDecay = parse.GetValue(weightDecay) ?? baseOptions.Optimizer.WeightDecay },
+                    MaxGradNorm = parse.GetValue(maxGradNorm) ?? baseOptions.MaxGradNorm,
+                    SaveEvery = parse.GetValue(saveEvery) ?? baseOptions.SaveEvery,
+                    KeepCheckpoints = parse.GetValue(keep) ?? baseOptions.KeepCheckpoints,
+                    Seed = parse.GetValue(seed) ?? baseOptions.Seed,
+                };
+                trainer = SftTrainer.Start(new SftRunSpec(modelDirectory, dataPath, options), runDirectory, backend);
+            }
+            using (trainer) Train(trainer, cancellation);
+            return Task.CompletedTask;
+        });
+        return new Command("train", "Train a model") { sft };
+    }
+
+    /// <summary>The built-in offline setting: small sequences of the task data, enough steps for the loss to fall clearly.</summary>
+    private static readonly SftOptions TinyOptions = new()
+    {
+        Steps = 300, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 2e-3, WarmupSteps = 20, SaveEvery = 100,
+    };
+
+    private static (string Model, string Data, SftOptions Options) PrepareTiny(string runDirectory)
+    {
+        var modelDirectory = Path.Combine(runDirectory, "base");
+        var dataPath = Path.Combine(runDirectory, BuiltInSftData.DefaultFileName);
+        if (!File.Exists(Path.Combine(modelDirectory, MistralCheckpoint.ConfigFileName)))
+            RandomCheckpoint.Write(modelDirectory, MistralPresets.Get("tiny"), seed: 0);
+        if (!File.Exists(dataPath)) BuiltInSftData.Write(dataPath);
+        AnsiConsole.MarkupLine($"[grey]tiny preset: random model in {Markup.Escape(modelDirectory)}, built-in data in {Markup.Escape(dataPath)}[/]");
+        return (modelDirectory, dataPath, TinyOptions);
+    }
+
+    private static void Train(SftTrainer trainer, CancellationToken cancellation)
+    {
+        var options = trainer.Options;
+        var history = new List<SftStepMetrics>();
+        string final = "";
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(trainer.RunDirectory)}: steps {trainer.Step + 1}..{options.Steps}, batch {options.BatchSize}×{options.SequenceLength} " +
+            $"({options.AccumulationSteps} micro-batch(es)), lr {options.LearningRate}, metrics in {Path.GetFileName(trainer.MetricsPath)}[/]");
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("training", maxValue: options.Steps);
+                task.Value = trainer.Step;
+                final = trainer.Run(new SynchronousProgress<SftStepMetrics>(m =>
+                {
+                    history.Add(m);
+                    task.Value = m.Step;
+                    task.Description = Markup.Escape($"step {m.Step}/{m.TotalSteps} loss {m.Loss:F4} lr {m.LearningRate:E2} {m.TokensPerSecond:F0} tok/s" +
+                        (m.SkippedSteps > 0 ? $" skipped {m.SkippedSteps}" : ""));
+                }), cancellation);
+            });
+        Summarize(history, final);
+    }
+
+    private static void Summarize(List<SftStepMetrics> history, string final)
+    {
+        var finite = history.Where(m => !m.Skipped).ToList();
+        if (finite.Count == 0) return;
+        int window = Math.Max(1, Math.Min(10, finite.Count / 4));
+        var table = new Table().AddColumns("", "").Border(TableBorder.Rounded).HideHeaders();
+        table.AddRow("loss, first steps", $"{finite.Take(window).Average(m => m.Loss):F4}");
+        table.AddRow("loss, last steps", $"{finite.TakeLast(window).Average(m => m.Loss):F4}");
+        table.AddRow("tokens/s (median)", $"{finite.Select(m => m.TokensPerSecond).Order().ElementAt(finite.Count / 2):F0}");
+        table.AddRow("skipped steps", history[^1].SkippedSteps.ToString());
+        table.AddRow("final checkpoint", Markup.Escape(final));
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>Reports on the calling thread, so the progress bar sees every step in order.</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
