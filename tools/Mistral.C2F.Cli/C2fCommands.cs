@@ -13,6 +13,7 @@ public static class C2fCommands
         GenerateCommand.Create(),
         DumpCommand.Create(),
         TrainSftCommand.Create(),
+        BenchCommand.Create(),
         DemoCommand.Create(),
     };
 

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Mistral.C2F.Engine.Diagnostics;
+using Mistral.C2F.Engine.Model;
+using Spectre.Console;
+
+namespace Mistral.C2F.Cli.Commands;
+
+/// <summary>
+/// <c>c2f bench</c>: tokens/s of training steps or forward passes of a preset on random weights and tokens, the model
+/// FLOP rate against this machine's GEMM rate measured in the same run, and where the time goes, op by op.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var preset = new Option<string>("--preset") { Description = "Model shape", DefaultValueFactory = _ => "small" }
+            .AcceptOnlyFromAmong([.. MistralPresets.Names]);
+        var mode = new Option<string>("--mode") { Description = "train (forward + backward + AdamW) or forward", DefaultValueFactory = _ => "train" }
+            .AcceptOnlyFromAmong("train", "forward");
+        var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 4 };
+        var length = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps", DefaultValueFactory = _ => 2 };
+        var threads = CommonOptions.Threads();
+        var command = new Command("bench", "Time training steps or forward passes of a preset and profile them op by op")
+        {
+            preset, mode, batch, length, steps, warmup, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var config = MistralPresets.Get(parse.GetRequiredValue(preset));
+            using var backend = CommonOptions.CreateBackend("cpu", parse.GetValue(threads));
+            using var model = new MistralModel(config, backend, RandomInitializer.Create(config, backend, seed: 0));
+            var (b, s) = (parse.GetValue(batch), parse.GetValue(length));
+            var timing = parse.GetRequiredValue(mode) == "train"
+                ? StepBenchmark.Train(model, b, s, parse.GetValue(warmup), parse.GetValue(steps))
+                : StepBenchmark.Forward(model, b, s, parse.GetValue(warmup), parse.GetValue(steps));
+            double peak = StepBenchmark.MatMulRate(backend);
+            Report(timing, parse.GetRequiredValue(preset), b, s, backend.Name, parse.GetValue(threads), peak);
+        });
+        return command;
+    }
+
+    private static void Report(StepTiming timing, string preset, int batch, int length, string backend, int threads, double gemmRate)
+    {
+        var summary = new Table().AddColumns("", "").HideHeaders().Border(TableBorder.Rounded)
+            .Title($"{timing.Mode} · {preset} · batch {batch}×{length} · {backend}, {threads} thread(s)");
+        summary.AddRow("median step", $"{timing.MedianStep.TotalMilliseconds:F1} ms");
+        summary.AddRow("tokens/s", $"[bold]{timing.TokensPerSecond:F0}[/]");
+        summary.AddRow("model FLOP rate", $"{timing.GflopsPerSecond:F1} GFLOP/s");
+        summary.AddRow("GEMM rate, 1024³ now", $"{gemmRate:F1} GFLOP/s ({100 * timing.GflopsPerSecond / gemmRate:F0} % of it reached by the whole step)");
+        AnsiConsole.Write(summary);
+
+        var ops = new Table().AddColumns("op", "ms / step", "share", "calls / step").Border(TableBorder.Simple);
+        double total = timing.Ops.Sum(o => o.PerStep.TotalMilliseconds);
+        foreach (var (op, perStep, calls) in timing.Ops)
+            ops.AddRow(op, $"{perStep.TotalMilliseconds:F2}", $"{100 * perStep.TotalMilliseconds / total:F1} %", $"{calls:F0}");
+        ops.AddRow("[grey]outside ops[/]", $"[grey]{timing.MedianStep.TotalMilliseconds - total:F2}[/]", "", "");
+        AnsiConsole.Write(ops);
+    }
+}
