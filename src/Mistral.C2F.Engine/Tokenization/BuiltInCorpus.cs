@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Determinism;
 using System.Text;
 
 namespace Mistral.C2F.Engine.Tokenization;
@@ -61,10 +62,10 @@ public static class BuiltInCorpus
 
     private static string Generate()
     {
-        var random = new SplitMix(0x00C2F0C2F0C2F0C2);
+        var random = new SplitMix64(0x00C2F0C2F0C2F0C2);
         var text = new StringBuilder();
         foreach (var sentence in Prose) text.Append(sentence).Append('\n');
-        Func<SplitMix, (string Question, string Answer)>[] tasks =
+        Func<SplitMix64, (string Question, string Answer)>[] tasks =
         [
             Addition, Subtraction, Multiplication, Division, Story, Counting, Comparison, Sorting, Reversing,
             Alphabetical, Parity, Spelling, Extremes, Sequence, Rounding, Conversion,
@@ -78,25 +79,25 @@ public static class BuiltInCorpus
         return text.ToString();
     }
 
-    private static (string, string) Addition(SplitMix r)
+    private static (string, string) Addition(SplitMix64 r)
     {
         var (a, b) = (r.Next(100), r.Next(100));
         return ($"What is {a} plus {b}?", $"{a} plus {b} equals {a + b}, so the answer is {a + b}.");
     }
 
-    private static (string, string) Subtraction(SplitMix r)
+    private static (string, string) Subtraction(SplitMix64 r)
     {
         var (a, b) = (r.Next(50, 200), r.Next(50));
         return ($"What is {a} minus {b}?", $"Subtract {b} from {a} to get the difference, which is {a - b}.");
     }
 
-    private static (string, string) Multiplication(SplitMix r)
+    private static (string, string) Multiplication(SplitMix64 r)
     {
         var (a, b) = (r.Next(2, 13), r.Next(2, 13));
         return ($"What is {a} times {b}?", $"Adding {a} to itself {b} times gives the product {a * b}.");
     }
 
-    private static (string, string) Division(SplitMix r)
+    private static (string, string) Division(SplitMix64 r)
     {
         var (divisor, quotient, remainder) = (r.Next(2, 10), r.Next(2, 15), r.Next(0, 2));
         int dividend = divisor * quotient + remainder;
@@ -104,7 +105,7 @@ public static class BuiltInCorpus
             remainder == 0 ? $"The quotient is {quotient} with no remainder." : $"The quotient is {quotient} and the remainder is {remainder}.");
     }
 
-    private static (string, string) Story(SplitMix r)
+    private static (string, string) Story(SplitMix64 r)
     {
         var (name, friend, thing) = (r.Pick(Names), r.Pick(Names), r.Pick(Things));
         var (have, give) = (r.Next(10, 60), r.Next(1, 10));
@@ -112,13 +113,13 @@ public static class BuiltInCorpus
             $"{name} started with {have} {thing} and gave away {give}, so {name} has {have - give} {thing} left.");
     }
 
-    private static (string, string) Counting(SplitMix r)
+    private static (string, string) Counting(SplitMix64 r)
     {
         int start = r.Next(1, 90), length = r.Next(3, 8);
         return ($"Count from {start} to {start + length - 1}.", $"Counting one by one: {string.Join(", ", Enumerable.Range(start, length))}.");
     }
 
-    private static (string, string) Comparison(SplitMix r)
+    private static (string, string) Comparison(SplitMix64 r)
     {
         var (a, b) = (r.Next(1000), r.Next(1000));
         return ($"Which number is larger, {a} or {b}?", a == b
@@ -126,7 +127,7 @@ public static class BuiltInCorpus
             : $"The larger number is {Math.Max(a, b)} and the smaller number is {Math.Min(a, b)}.");
     }
 
-    private static (string, string) Sorting(SplitMix r)
+    private static (string, string) Sorting(SplitMix64 r)
     {
         var numbers = Numbers(r);
         bool ascending = r.Next(2) == 0;
@@ -135,39 +136,39 @@ public static class BuiltInCorpus
             $"The sorted list is {string.Join(", ", sorted)}.");
     }
 
-    private static (string, string) Reversing(SplitMix r)
+    private static (string, string) Reversing(SplitMix64 r)
     {
         var words = Enumerable.Range(0, r.Next(3, 6)).Select(_ => r.Pick(Nouns)).ToArray();
         return ($"Reverse the list {string.Join(", ", words)}.", $"Reversed, the list reads {string.Join(", ", words.Reverse())}.");
     }
 
-    private static (string, string) Alphabetical(SplitMix r)
+    private static (string, string) Alphabetical(SplitMix64 r)
     {
         var words = Enumerable.Range(0, 4).Select(_ => r.Pick(Nouns)).Distinct().ToArray();
         return ($"Put the words {string.Join(", ", words)} in alphabetical order.",
             $"In alphabetical order they are {string.Join(", ", words.Order(StringComparer.Ordinal))}.");
     }
 
-    private static (string, string) Parity(SplitMix r)
+    private static (string, string) Parity(SplitMix64 r)
     {
         int n = r.Next(1000);
         return ($"Is {n} even or odd?", $"The last digit of {n} is {n % 10}, so {n} is {(n % 2 == 0 ? "even" : "odd")}.");
     }
 
-    private static (string, string) Spelling(SplitMix r)
+    private static (string, string) Spelling(SplitMix64 r)
     {
         int n = r.Next(1000);
         return ($"How do you write {n} in words?", $"The number {n} is written as {EnglishNumbers.Words(n)}.");
     }
 
-    private static (string, string) Extremes(SplitMix r)
+    private static (string, string) Extremes(SplitMix64 r)
     {
         var numbers = Numbers(r);
         return ($"What is the smallest number in the list {string.Join(", ", numbers)}?",
             $"The smallest number is {numbers.Min()} and the largest is {numbers.Max()}.");
     }
 
-    private static (string, string) Sequence(SplitMix r)
+    private static (string, string) Sequence(SplitMix64 r)
     {
         int start = r.Next(1, 30), step = r.Next(2, 10);
         var shown = string.Join(", ", Enumerable.Range(0, 4).Select(k => start + k * step));
@@ -175,36 +176,19 @@ public static class BuiltInCorpus
             $"Each number is {step} more than the one before, so the next number is {start + 4 * step}.");
     }
 
-    private static (string, string) Rounding(SplitMix r)
+    private static (string, string) Rounding(SplitMix64 r)
     {
         int n = r.Next(10, 1000);
         return ($"Round {n} to the nearest ten.", $"{n} is closest to {(n + 5) / 10 * 10}, so it rounds to {(n + 5) / 10 * 10}.");
     }
 
-    private static (string, string) Conversion(SplitMix r)
+    private static (string, string) Conversion(SplitMix64 r)
     {
         var (unit, larger, factor) = Units[r.Next(Units.Length)];
         int count = r.Next(2, 10);
         return ($"How many {unit} are there in {count} {larger}?", $"There are {factor} {unit} in one, so {count} {larger} make {count * factor} {unit}.");
     }
 
-    private static int[] Numbers(SplitMix r) => Enumerable.Range(0, r.Next(3, 7)).Select(_ => r.Next(100)).ToArray();
+    private static int[] Numbers(SplitMix64 r) => Enumerable.Range(0, r.Next(3, 7)).Select(_ => r.Next(100)).ToArray();
 
-    /// <summary>A fixed-algorithm generator (SplitMix64), so the corpus never changes with the runtime's Random.</summary>
-    private sealed class SplitMix(ulong state)
-    {
-        public int Next(int maxExclusive) => Next(0, maxExclusive);
-
-        public int Next(int minInclusive, int maxExclusive)
-        {
-            state += 0x9E3779B97F4A7C15;
-            ulong z = state;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-            z ^= z >> 31;
-            return minInclusive + (int)(z % (ulong)(maxExclusive - minInclusive));
-        }
-
-        public string Pick(string[] items) => items[Next(items.Length)];
-    }
 }

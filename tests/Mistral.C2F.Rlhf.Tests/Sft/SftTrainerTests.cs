@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Tests.Support;
 using System.Text.Json.Nodes;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Cpu;

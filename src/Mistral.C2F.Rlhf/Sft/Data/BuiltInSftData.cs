@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Determinism;
 namespace Mistral.C2F.Rlhf.Sft.Data;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Tests.Support;
 using System.Text.RegularExpressions;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Rlhf.Sft.Data;

@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Tests.Support;
 using System.Text;
 using Mistral.C2F.Rlhf.Sft.Data;
 using Mistral.C2F.Rlhf.Tests.Support;

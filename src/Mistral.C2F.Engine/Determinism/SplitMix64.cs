@@ -1,10 +1,10 @@
-namespace Mistral.C2F.Rlhf.Sft.Data;
+namespace Mistral.C2F.Engine.Determinism;
 
 /// <summary>
 /// A fixed-algorithm random generator (SplitMix64): the same state gives the same numbers on every runtime and machine,
 /// which <see cref="System.Random"/> does not promise across .NET versions.
 /// </summary>
-internal sealed class SplitMix64(ulong state)
+public sealed class SplitMix64(ulong state)
 {
     public ulong NextUInt64()
     {
