@@ -29,4 +29,8 @@ internal static class CpuElementwise
                 TensorPrimitives.Multiply(s, new ReadOnlySpan<float>(up + offset, n), new Span<float>(output + offset, n));
             }
         }, minimumItemsPerRange: Chunk);
+
+    /// <summary>Clears a byte range, whatever the element type: every dtype's zero is all-zero bits.</summary>
+    public static unsafe void Zero(byte* start, long bytes, CpuParallel parallel) =>
+        parallel.ForRanges(bytes, (from, to) => new Span<byte>(start + from, (int)(to - from)).Clear(), minimumItemsPerRange: 1 << 20);
 }

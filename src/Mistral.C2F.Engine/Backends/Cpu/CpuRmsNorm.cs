@@ -14,21 +14,11 @@ internal static class CpuRmsNorm
             {
                 var xr = new ReadOnlySpan<float>(x + row * width, width);
                 var yr = new Span<float>(y + row * width, width);
-                float inv = (float)(1.0 / Math.Sqrt(SumOfSquares(xr) / width + epsilon));
+                float inv = (float)(1.0 / Math.Sqrt(CpuSums.SumOfSquares(xr) / width + epsilon));
                 TensorPrimitives.Multiply(xr, inv, yr);
                 TensorPrimitives.Multiply(yr, w, yr);
                 if (inverseRms != null) inverseRms[row] = inv;
             }
         }, minimumItemsPerRange: Math.Max(1, 16384 / width));
-    }
-
-    // Float32 partial sums in blocks, combined in float64: the error stays near one rounding even for wide rows.
-    private static double SumOfSquares(ReadOnlySpan<float> values)
-    {
-        const int block = 256;
-        double total = 0;
-        for (int i = 0; i < values.Length; i += block)
-            total += TensorPrimitives.SumOfSquares(values.Slice(i, Math.Min(block, values.Length - i)));
-        return total;
     }
 }
