@@ -85,4 +85,41 @@ public sealed class CpuBackwardTests : IDisposable
         Assert.Contains("row index 3", error.Message);
         Assert.Equal(before, cpu.ToFloats(table));
     }
+
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(5, 67)]
+    [InlineData(33, 512)]
+    [InlineData(500, 200)] // several row groups, each with its own dw partial
+    [InlineData(3, 4099)]
+    public void RmsNormBackward_matches_reference(int rows, int width)
+    {
+        var x = Random(3f, rows, width);
+        var w = Random(1f, width);
+        var inv = _pair.Output(rows);
+        _pair.Tested.RmsNorm(x.Tested, w.Tested, 1e-5f, _pair.Tested.Allocate(rows, width), inv.Tested);
+        _pair.Reference.RmsNorm(x.Reference, w.Reference, 1e-5f, _pair.Reference.Allocate(rows, width), inv.Reference);
+        var dy = Random(1f, rows, width);
+        var (dx, dw) = (Random(1f, rows, width), Random(1f, width));
+        _pair.Tested.RmsNormBackward(x.Tested, w.Tested, inv.Tested, dy.Tested, dx.Tested, dw.Tested);
+        _pair.Reference.RmsNormBackward(x.Reference, w.Reference, inv.Reference, dy.Reference, dx.Reference, dw.Reference);
+        _pair.AssertClose(dx, Fp32Tolerance, "rmsnorm d input");
+        _pair.AssertClose(dw, Fp32Tolerance, "rmsnorm d weight");
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 1409)]
+    [InlineData(64, 4096)]
+    public void SwiGluBackward_matches_reference(int rows, int width)
+    {
+        var gate = Random(6f, rows, width);
+        var up = Random(1f, rows, width);
+        var dOut = Random(1f, rows, width);
+        var (dGate, dUp) = (Random(1f, rows, width), Random(1f, rows, width));
+        _pair.Tested.SwiGluBackward(gate.Tested, up.Tested, dOut.Tested, dGate.Tested, dUp.Tested);
+        _pair.Reference.SwiGluBackward(gate.Reference, up.Reference, dOut.Reference, dGate.Reference, dUp.Reference);
+        _pair.AssertClose(dGate, Fp32Tolerance, "swiglu d gate");
+        _pair.AssertClose(dUp, Fp32Tolerance, "swiglu d up");
+    }
 }

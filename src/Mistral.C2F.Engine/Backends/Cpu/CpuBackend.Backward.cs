@@ -13,12 +13,15 @@ public sealed unsafe partial class CpuBackend
     protected override void ScatterAddRowsCore(Tensor source, Tensor indices, Tensor destination) =>
         CpuScatterAdd.Rows(F(source), I(indices), F(destination), (int)indices.ElementCount, destination.Shape.Rows, source.Shape.Columns, _parallel);
 
-    protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad) => throw new NotImplementedException();
+    protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad) =>
+        CpuRmsNorm.Backward(F(input), F(weight), F(inverseRms), F(outputGrad), F(inputGrad), F(weightGrad),
+            input.Shape.Rows, input.Shape.Columns, _parallel);
 
     protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
         int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad) => throw new NotImplementedException();
 
-    protected override void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad) => throw new NotImplementedException();
+    protected override void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad) =>
+        CpuElementwise.SwiGluBackward(F(gate), F(up), F(outputGrad), F(gateGrad), F(upGrad), gate.ElementCount, _parallel);
 
     protected override void TokenLogProbsCore(Tensor logits, Tensor targets, Tensor logProbs, Tensor logSumExp, Tensor? entropy) => throw new NotImplementedException();
 
