@@ -122,4 +122,62 @@ public sealed class CpuBackwardTests : IDisposable
         _pair.AssertClose(dGate, Fp32Tolerance, "swiglu d gate");
         _pair.AssertClose(dUp, Fp32Tolerance, "swiglu d up");
     }
+
+    [Theory]
+    [InlineData(1, 7, true)]
+    [InlineData(5, 1000, false)]
+    [InlineData(37, 4099, true)]
+    [InlineData(3, 32000, true)]
+    public void TokenLogProbs_forward_and_backward_match_reference(int rows, int vocab, bool withEntropy)
+    {
+        var logits = Random(8f, rows, vocab);
+        var targets = Enumerable.Range(0, rows).Select(i => i % 4 == 1 ? -1 : _random.Next(vocab)).ToArray();
+        targets[^1] = vocab - 1;
+        var t = _pair.Ints(targets, rows);
+        var (logProbs, lse) = (_pair.Output(rows), _pair.Output(rows));
+        var entropy = withEntropy ? _pair.Output(rows) : default;
+        _pair.Tested.TokenLogProbs(logits.Tested, t.Tested, logProbs.Tested, lse.Tested, entropy.Tested);
+        _pair.Reference.TokenLogProbs(logits.Reference, t.Reference, logProbs.Reference, lse.Reference, entropy.Reference);
+        _pair.AssertClose(logProbs, Fp32Tolerance, "log-probs");
+        _pair.AssertClose(lse, Fp32Tolerance, "log-sum-exp");
+        if (withEntropy) _pair.AssertClose(entropy, Fp32Tolerance, "entropy");
+
+        var logProbGrad = Random(1f, rows);
+        var entropyGrad = withEntropy ? Random(1f, rows) : default;
+        var logitsGrad = Random(1e-3f, rows, vocab); // the gradient's scale: most of it is p ≈ 1/V
+        _pair.Tested.TokenLogProbsBackward(logits.Tested, t.Tested, lse.Tested, logProbGrad.Tested, entropy.Tested, entropyGrad.Tested, logitsGrad.Tested);
+        _pair.Reference.TokenLogProbsBackward(logits.Reference, t.Reference, lse.Reference, logProbGrad.Reference, entropy.Reference,
+            entropyGrad.Reference, logitsGrad.Reference);
+        _pair.AssertClose(logitsGrad, Fp32Tolerance, "d logits");
+    }
+
+    [Fact]
+    public void TokenLogProbs_rejects_a_target_outside_the_vocabulary()
+    {
+        var cpu = _pair.Tested;
+        var error = Assert.Throws<IndexOutOfRangeException>(() =>
+            cpu.TokenLogProbs(cpu.FromFloats(new float[6], 2, 3), cpu.FromInts([0, 3], 2), cpu.Allocate(2), cpu.Allocate(2)));
+        Assert.Contains("target token 3", error.Message);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    [InlineData(100_003)] // parallel ranges whose ends are not whole vectors
+    public void AdamW_matches_reference_over_several_steps(int count)
+    {
+        var parameter = Random(1f, count);
+        var (first, second) = (_pair.Input(new float[count], count), _pair.Input(new float[count], count));
+        for (int step = 1; step <= 4; step++)
+        {
+            var gradient = Random(1f, count);
+            var adam = new AdamWStep(1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, step, GradientScale: 0.5f);
+            _pair.Tested.AdamW(parameter.Tested, gradient.Tested, first.Tested, second.Tested, adam);
+            _pair.Reference.AdamW(parameter.Reference, gradient.Reference, first.Reference, second.Reference, adam);
+        }
+        _pair.AssertClose(parameter, Fp32Tolerance, "adamw parameter");
+        _pair.AssertClose(first, Fp32Tolerance, "adamw first moment");
+        _pair.AssertClose(second, Fp32Tolerance, "adamw second moment");
+    }
 }

@@ -23,12 +23,17 @@ public sealed unsafe partial class CpuBackend
     protected override void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad) =>
         CpuElementwise.SwiGluBackward(F(gate), F(up), F(outputGrad), F(gateGrad), F(upGrad), gate.ElementCount, _parallel);
 
-    protected override void TokenLogProbsCore(Tensor logits, Tensor targets, Tensor logProbs, Tensor logSumExp, Tensor? entropy) => throw new NotImplementedException();
+    protected override void TokenLogProbsCore(Tensor logits, Tensor targets, Tensor logProbs, Tensor logSumExp, Tensor? entropy) =>
+        CpuLogProbs.Forward(F(logits), I(targets), F(logProbs), F(logSumExp), entropy is null ? null : F(entropy),
+            logits.Shape.Rows, logits.Shape.Columns, _parallel);
 
     protected override void TokenLogProbsBackwardCore(Tensor logits, Tensor targets, Tensor logSumExp, Tensor logProbGrad,
-        Tensor? entropy, Tensor? entropyGrad, Tensor logitsGrad) => throw new NotImplementedException();
+        Tensor? entropy, Tensor? entropyGrad, Tensor logitsGrad) =>
+        CpuLogProbs.Backward(F(logits), I(targets), F(logSumExp), F(logProbGrad), entropy is null ? null : F(entropy),
+            entropyGrad is null ? null : F(entropyGrad), F(logitsGrad), logits.Shape.Rows, logits.Shape.Columns, _parallel);
 
-    protected override void AdamWCore(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step) => throw new NotImplementedException();
+    protected override void AdamWCore(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step) =>
+        CpuAdamW.Apply(F(parameter), F(gradient), F(firstMoment), F(secondMoment), parameter.ElementCount, step, _parallel);
 
     protected override double SumOfSquaresCore(Tensor t) => CpuSums.SumOfSquares(F(t), t.ElementCount, _parallel);
 }
