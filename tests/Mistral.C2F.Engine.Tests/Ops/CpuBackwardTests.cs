@@ -180,4 +180,56 @@ public sealed class CpuBackwardTests : IDisposable
         _pair.AssertClose(first, Fp32Tolerance, "adamw first moment");
         _pair.AssertClose(second, Fp32Tolerance, "adamw second moment");
     }
+
+    /// <param name="paddingStep">Batch row b starts with b·paddingStep empty slots (position -1), and so do its queries: left padding.</param>
+    [Theory]
+    [InlineData(1, 1, 1, 1, 1, 16, null, 0)]
+    [InlineData(2, 5, 83, 4, 2, 32, 30, 0)]      // a chunk at the end of a long context, sliding window
+    [InlineData(2, 37, 37, 4, 2, 16, null, 3)]   // 4 (batch, kv head) pairs: one key stripe each
+    [InlineData(1, 130, 130, 8, 2, 64, 17, 0)]   // 2 pairs: keys dealt in 2 stripes
+    [InlineData(3, 70, 70, 6, 3, 20, 64, 5)]     // head dim not a multiple of the vector width
+    [InlineData(2, 9, 9, 4, 1, 128, 4, 2)]
+    [InlineData(1, 150, 200, 2, 1, 64, null, 0)] // 1 pair, 4 key blocks: 4 stripes
+    public void AttentionBackward_matches_reference(int batch, int length, int keyLength, int queryHeads, int kvHeads, int headDim,
+        int? window, int paddingStep)
+    {
+        int Position(int b, int slot) => slot < b * paddingStep ? -1 : slot - b * paddingStep;
+        var queryPositions = Enumerable.Range(0, batch).SelectMany(b => Enumerable.Range(keyLength - length, length).Select(s => Position(b, s)));
+        var keyPositions = Enumerable.Range(0, batch).SelectMany(b => Enumerable.Range(0, keyLength).Select(s => Position(b, s)));
+        AssertAttentionBackward(new AttentionSpec(queryHeads, kvHeads, headDim, window), batch, queryPositions.ToArray(), keyPositions.ToArray(),
+            $"attention backward B={batch} Sq={length} Sk={keyLength} H={queryHeads}/{kvHeads} D={headDim} W={window}");
+    }
+
+    [Fact]
+    public void AttentionBackward_handles_permuted_and_empty_key_slots_like_a_rolling_cache()
+    {
+        // A ring holding positions 12..19 in rotated order plus two empty slots; three queries, one of which sees nothing.
+        int[] slots = [16, 17, 18, 19, -1, 13, 14, 15, -1, 12];
+        AssertAttentionBackward(new AttentionSpec(4, 2, 8, SlidingWindow: 6), 1, [18, 19, -1], slots, "attention backward over a rotated cache");
+    }
+
+    private void AssertAttentionBackward(AttentionSpec spec, int batch, int[] queryPositions, int[] keyPositions, string what)
+    {
+        int length = queryPositions.Length / batch, keyLength = keyPositions.Length / batch;
+        int queryWidth = spec.QueryHeads * spec.HeadDim, kvWidth = spec.KvHeads * spec.HeadDim;
+        var q = Random(2f, batch, length, queryWidth);
+        var k = Random(2f, batch, keyLength, kvWidth);
+        var v = Random(1f, batch, keyLength, kvWidth);
+        var qPos = _pair.Ints(queryPositions, batch, length);
+        var kPos = _pair.Ints(keyPositions, batch, keyLength);
+        var output = _pair.Output(batch, length, queryWidth);
+        var lse = _pair.Output(batch, spec.QueryHeads, length);
+        _pair.Tested.Attention(q.Tested, k.Tested, v.Tested, qPos.Tested, kPos.Tested, spec, output.Tested, lse.Tested);
+        _pair.Reference.Attention(q.Reference, k.Reference, v.Reference, qPos.Reference, kPos.Reference, spec, output.Reference, lse.Reference);
+
+        var dOut = Random(1f, batch, length, queryWidth);
+        var (dq, dk, dv) = (Random(1f, batch, length, queryWidth), Random(1f, batch, keyLength, kvWidth), Random(1f, batch, keyLength, kvWidth));
+        _pair.Tested.AttentionBackward(q.Tested, k.Tested, v.Tested, qPos.Tested, kPos.Tested, spec, output.Tested, lse.Tested,
+            dOut.Tested, dq.Tested, dk.Tested, dv.Tested);
+        _pair.Reference.AttentionBackward(q.Reference, k.Reference, v.Reference, qPos.Reference, kPos.Reference, spec, output.Reference,
+            lse.Reference, dOut.Reference, dq.Reference, dk.Reference, dv.Reference);
+        _pair.AssertClose(dq, Fp32Tolerance, $"{what}: dq");
+        _pair.AssertClose(dk, Fp32Tolerance, $"{what}: dk");
+        _pair.AssertClose(dv, Fp32Tolerance, $"{what}: dv");
+    }
 }

@@ -2,7 +2,6 @@ using Mistral.C2F.Engine.Tensors;
 
 namespace Mistral.C2F.Engine.Backends.Cpu;
 
-// The float32 kernels of the ops still marked NotImplementedException land in the next commits of this branch.
 /// <summary>The backward ops, AdamW and the gradient norm: dispatch to the kernels; every gradient accumulates.</summary>
 public sealed unsafe partial class CpuBackend
 {
@@ -18,7 +17,9 @@ public sealed unsafe partial class CpuBackend
             input.Shape.Rows, input.Shape.Columns, _parallel);
 
     protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
-        int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad) => throw new NotImplementedException();
+        int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad) =>
+        CpuAttentionBackward.Backward(F(q), F(k), F(v), I(queryPositions), I(keyPositions), spec, batch, queryLength, keyLength,
+            F(output), F(logSumExp), F(outputGrad), F(queryGrad), F(keyGrad), F(valueGrad), _parallel);
 
     protected override void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad) =>
         CpuElementwise.SwiGluBackward(F(gate), F(up), F(outputGrad), F(gateGrad), F(upGrad), gate.ElementCount, _parallel);
