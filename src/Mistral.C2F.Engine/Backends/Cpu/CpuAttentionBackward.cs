@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Mistral.C2F.Engine.Backends.Cpu;
 
@@ -16,10 +17,15 @@ namespace Mistral.C2F.Engine.Backends.Cpu;
 /// stripe a similar share); stripe 0 writes dq directly, every other stripe into its own zeroed buffer,
 /// and the buffers are added afterwards in stripe order, so the result does not depend on scheduling.
 /// </para>
+/// <para>
+/// Query rows go through a key block in tiles of <see cref="TileRows"/>: one load and store of a key's dk
+/// and dv serves the whole tile, and the tile's dq stays in registers while the block's keys stream by.
+/// </para>
 /// </summary>
 internal static unsafe class CpuAttentionBackward
 {
     private const int KeyBlock = 64; // a multiple of 4 × every Vector<float>.Count
+    private const int TileRows = 4; // the tile kernels below are written out for four rows
     private const int ItemsPerThread = 2;
 
     public static void Backward(float* q, float* k, float* v, int* queryPositions, int* keyPositions, AttentionSpec spec,
@@ -47,12 +53,74 @@ internal static unsafe class CpuAttentionBackward
                 CpuElementwise.Add(queryGrad, partial, queryGrad, queryGradLength, parallel);
     }
 
+    private static int Width => Vector<float>.Count;
+
+    // destination[0..count) += source[0..count): rows of a head dim are too short to pay for a TensorPrimitives call each.
+    private static void AddTo(float* destination, float* source, int count)
+    {
+        int i = 0;
+        for (; i + Width <= count; i += Width) *(Vector<float>*)(destination + i) += *(Vector<float>*)(source + i);
+        for (; i < count; i++) destination[i] += source[i];
+    }
+
+    /// <summary>
+    /// Aligned scratch of one work item: the packed key block with its dk/dv accumulators, and a tile of
+    /// query rows. Rows are padded with zeros to whole pairs of vectors, so no loop over the head dim needs a
+    /// remainder; the padding is never written, so it stays zero.
+    /// </summary>
+    private sealed class Scratch : IDisposable
+    {
+        private readonly float* _memory;
+
+        public Scratch(int headDim, int padded)
+        {
+            int[] sizes = [headDim * KeyBlock, headDim * KeyBlock, KeyBlock * padded, KeyBlock * padded, KeyBlock * padded, KeyBlock, KeyBlock,
+                TileRows * padded, TileRows * padded, TileRows * KeyBlock, TileRows * KeyBlock, TileRows * padded];
+            nuint bytes = (nuint)(sizes.Sum() * sizeof(float));
+            _memory = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+            NativeMemory.Clear(_memory, bytes);
+            float* next = _memory;
+            float* Take(int size) { float* taken = next; next += size; return taken; }
+            KeysTransposed = Take(sizes[0]);
+            ValuesTransposed = Take(sizes[1]);
+            KeyRows = Take(sizes[2]);
+            KeyGrads = Take(sizes[3]);
+            ValueGrads = Take(sizes[4]);
+            FilledSlots = Take(sizes[5]);
+            Mask = Take(sizes[6]);
+            Queries = Take(sizes[7]);
+            OutputGrads = Take(sizes[8]);
+            Probabilities = Take(sizes[9]);
+            ScoreGrads = Take(sizes[10]);
+            QueryGrads = Take(sizes[11]);
+        }
+
+        // The key block: keys and values transposed [headDim × KeyBlock] (for dot products vectorised over keys), key rows
+        // [KeyBlock × padded] (for dq, vectorised over the head dim), dk/dv accumulators [KeyBlock × padded], and two masks
+        // (0 where visible, -inf where not): FilledSlots, the mask of any query that sees every filled slot of the block, and
+        // Mask, written for a query that sees only some.
+        public float* KeysTransposed { get; }
+        public float* ValuesTransposed { get; }
+        public float* KeyRows { get; }
+        public float* KeyGrads { get; }
+        public float* ValueGrads { get; }
+        public float* FilledSlots { get; }
+        public float* Mask { get; }
+
+        // The tile: q, dO and dq rows [TileRows × padded]; p and scale·ds [TileRows × KeyBlock]; where each row's dq goes.
+        public float* Queries { get; }
+        public float* OutputGrads { get; }
+        public float* Probabilities { get; }
+        public float* ScoreGrads { get; }
+        public float* QueryGrads { get; }
+        public long[] Offsets { get; } = new long[TileRows];
+
+        public void Dispose() => NativeMemory.AlignedFree(_memory);
+    }
+
     private readonly struct KeyStripe(AttentionSpec spec, int b, int kvHead, int stripe, int stripes, int queryLength, int keyLength)
     {
-        private static int Width => Vector<float>.Count;
-
-        // Head dim rounded up to whole vectors: packed rows carry zero tails, so no loop over it needs a remainder.
-        private int Padded => (spec.HeadDim + Width - 1) / Width * Width;
+        private int Padded => (spec.HeadDim + 2 * Width - 1) / (2 * Width) * (2 * Width);
 
         public void Run(float* q, float* k, float* v, int* queryPositions, int* keyPositions, float* output, float* logSumExp,
             float* outputGrad, float* queryGrad, float* keyGrad, float* valueGrad)
@@ -63,50 +131,39 @@ internal static unsafe class CpuAttentionBackward
             var (rowLse, rowDelta) = RowConstants(logSumExp, output, outputGrad);
             var (minQuery, maxQuery) = Range(qPos, queryLength);
             float scale = (float)spec.Scale;
+            using var scratch = new Scratch(d, padded);
 
-            var keysTransposed = new float[d * KeyBlock];
-            var valuesTransposed = new float[d * KeyBlock];
-            var keyRows = new float[KeyBlock * padded];
-            var keyGradBlock = new float[KeyBlock * padded];
-            var valueGradBlock = new float[KeyBlock * padded];
-            var mask = new float[KeyBlock];
-            var probabilities = new float[KeyBlock];
-            var scoreGrads = new float[KeyBlock];
-            var queryRow = new float[padded];
-            var outputGradRow = new float[padded];
-            var queryGradRow = new float[padded];
-
-            fixed (float* kt = keysTransposed, vt = valuesTransposed, kr = keyRows, dk = keyGradBlock, dv = valueGradBlock,
-                   bias = mask, p = probabilities, ds = scoreGrads, qr = queryRow, dor = outputGradRow, dqr = queryGradRow)
+            for (int block = stripe * KeyBlock; block < keyLength; block += stripes * KeyBlock)
             {
-                for (int block = stripe * KeyBlock; block < keyLength; block += stripes * KeyBlock)
+                int n = Math.Min(KeyBlock, keyLength - block);
+                var (minKey, maxKey) = ValidRange(kPos + block, n);
+                if (minKey > maxKey || !MaySee(minQuery, maxQuery, minKey, maxKey)) continue;
+                PackBlock(k, v, kPos + block, block, n, scratch);
+                int rows = 0;
+                for (int i = 0; i < queryLength; i++)
                 {
-                    int n = Math.Min(KeyBlock, keyLength - block);
-                    var (minKey, maxKey) = ValidRange(kPos + block, n);
-                    if (minKey > maxKey || !MaySee(minQuery, maxQuery, minKey, maxKey)) continue;
-                    PackBlock(k, v, block, n, kt, vt, kr);
-                    new Span<float>(dk, KeyBlock * padded).Clear();
-                    new Span<float>(dv, KeyBlock * padded).Clear();
-                    for (int i = 0; i < queryLength; i++)
+                    float* mask = Mask(qPos[i], kPos + block, n, minKey, maxKey, scratch);
+                    if (mask == null) continue;
+                    for (int h = 0; h < group; h++)
                     {
-                        if (!MaySee(qPos[i], qPos[i], minKey, maxKey) || Mask(qPos[i], kPos + block, n, bias) == 0) continue;
-                        for (int h = 0; h < group; h++)
-                        {
-                            int row = i * group + h;
-                            if (float.IsNegativeInfinity(rowLse[row])) continue;
-                            long offset = (((long)b * queryLength + i) * spec.QueryHeads + kvHead * group + h) * d;
-                            new Span<float>(q + offset, d).CopyTo(new Span<float>(qr, d));
-                            new Span<float>(outputGrad + offset, d).CopyTo(new Span<float>(dor, d));
-                            ScoresAndValueDots(qr, dor, kt, vt, p, ds);
-                            ProbabilitiesAndScoreGrads(p, ds, bias, scale, rowLse[row], rowDelta[row]);
-                            AccumulateBlock(p, ds, qr, dor, kr, dk, dv, dqr, n);
-                            var dq = new Span<float>(queryGrad + offset, d);
-                            TensorPrimitives.Add(dq, new ReadOnlySpan<float>(dqr, d), dq);
-                        }
+                        int row = i * group + h;
+                        if (float.IsNegativeInfinity(rowLse[row])) continue;
+                        long offset = (((long)b * queryLength + i) * spec.QueryHeads + kvHead * group + h) * d;
+                        float* tileQuery = scratch.Queries + rows * padded, tileOutputGrad = scratch.OutputGrads + rows * padded;
+                        float* p = scratch.Probabilities + rows * KeyBlock, ds = scratch.ScoreGrads + rows * KeyBlock;
+                        new Span<float>(q + offset, d).CopyTo(new Span<float>(tileQuery, d));
+                        new Span<float>(outputGrad + offset, d).CopyTo(new Span<float>(tileOutputGrad, d));
+                        ScoresAndValueDots(tileQuery, tileOutputGrad, scratch, p, ds);
+                        ProbabilitiesAndScoreGrads(p, ds, mask, scale, rowLse[row], rowDelta[row]);
+                        scratch.Offsets[rows++] = offset;
+                        if (rows < TileRows) continue;
+                        AccumulateTile(scratch, rows, n, queryGrad);
+                        rows = 0;
                     }
-                    FlushBlock(dk, keyGrad, block, n);
-                    FlushBlock(dv, valueGrad, block, n);
                 }
+                if (rows > 0) AccumulateTile(scratch, rows, n, queryGrad);
+                FlushBlock(scratch.KeyGrads, keyGrad, block, n);
+                FlushBlock(scratch.ValueGrads, valueGrad, block, n);
             }
         }
 
@@ -148,53 +205,59 @@ internal static unsafe class CpuAttentionBackward
         private bool MaySee(int minQuery, int maxQuery, int minKey, int maxKey) =>
             minKey <= maxQuery && (spec.SlidingWindow is not int window || (long)minQuery - window < maxKey);
 
-        // 0 for a visible key, -inf for a hidden key or a slot past the block's end; returns the visible count.
-        private int Mask(int queryPosition, int* keyPositions, int n, float* bias)
+        // The query's mask over the block (0 for a visible key, -inf for a hidden key or a slot past the block's end), or
+        // null when it sees none. A query that sees every filled slot, as most do under a causal mask, shares FilledSlots.
+        private float* Mask(int queryPosition, int* keyPositions, int n, int minKey, int maxKey, Scratch scratch)
         {
-            int visible = 0;
+            if (!MaySee(queryPosition, queryPosition, minKey, maxKey)) return null;
+            if (spec.IsVisible(queryPosition, minKey) && spec.IsVisible(queryPosition, maxKey)) return scratch.FilledSlots;
+            bool any = false;
             for (int j = 0; j < KeyBlock; j++)
             {
                 bool seen = j < n && spec.IsVisible(queryPosition, keyPositions[j]);
-                bias[j] = seen ? 0 : float.NegativeInfinity;
-                if (seen) visible++;
+                scratch.Mask[j] = seen ? 0 : float.NegativeInfinity;
+                any |= seen;
             }
-            return visible;
+            return any ? scratch.Mask : null;
         }
 
-        // Keys transposed (for scores vectorised over keys), key rows padded (for dq vectorised over the head dim), values transposed.
-        private void PackBlock(float* k, float* v, int block, int n, float* keysTransposed, float* valuesTransposed, float* keyRows)
+        // Packs keys and values of the block (slots past its end stay zero), marks its filled slots, clears its dk/dv accumulators.
+        private void PackBlock(float* k, float* v, int* keyPositions, int block, int n, Scratch scratch)
         {
             int d = spec.HeadDim, padded = Padded;
-            new Span<float>(keysTransposed, d * KeyBlock).Clear();
-            new Span<float>(valuesTransposed, d * KeyBlock).Clear();
-            new Span<float>(keyRows, KeyBlock * padded).Clear();
+            new Span<float>(scratch.KeysTransposed, d * KeyBlock).Clear();
+            new Span<float>(scratch.ValuesTransposed, d * KeyBlock).Clear();
+            new Span<float>(scratch.KeyRows, KeyBlock * padded).Clear();
+            new Span<float>(scratch.KeyGrads, KeyBlock * padded).Clear();
+            new Span<float>(scratch.ValueGrads, KeyBlock * padded).Clear();
+            new Span<float>(scratch.FilledSlots, KeyBlock).Fill(float.NegativeInfinity);
             for (int j = 0; j < n; j++)
             {
                 long offset = (((long)b * keyLength + block + j) * spec.KvHeads + kvHead) * d;
                 float* key = k + offset, value = v + offset;
+                scratch.FilledSlots[j] = keyPositions[j] >= 0 ? 0 : float.NegativeInfinity;
                 for (int e = 0; e < d; e++)
                 {
-                    keysTransposed[e * KeyBlock + j] = key[e];
-                    valuesTransposed[e * KeyBlock + j] = value[e];
-                    keyRows[j * padded + e] = key[e];
+                    scratch.KeysTransposed[e * KeyBlock + j] = key[e];
+                    scratch.ValuesTransposed[e * KeyBlock + j] = value[e];
+                    scratch.KeyRows[j * padded + e] = key[e];
                 }
             }
         }
 
         // s = q·Kᵀ and dp = dO·Vᵀ over the block's keys, four key vectors at a time: eight independent FMA chains.
-        private void ScoresAndValueDots(float* queryRow, float* outputGradRow, float* keysTransposed, float* valuesTransposed,
-            float* scores, float* valueDots)
+        private void ScoresAndValueDots(float* queryRow, float* outputGradRow, Scratch scratch, float* scores, float* valueDots)
         {
             int w = Width;
             for (int j = 0; j < KeyBlock; j += 4 * w)
             {
                 Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
                 Vector<float> p0 = default, p1 = default, p2 = default, p3 = default;
-                for (int e = 0; e < spec.HeadDim; e++)
+                float* kt = scratch.KeysTransposed + j, vt = scratch.ValuesTransposed + j;
+                for (int e = 0; e < spec.HeadDim; e++, kt += KeyBlock, vt += KeyBlock)
                 {
                     var qe = new Vector<float>(queryRow[e]);
                     var oe = new Vector<float>(outputGradRow[e]);
-                    float* kt = keysTransposed + e * KeyBlock + j, vt = valuesTransposed + e * KeyBlock + j;
                     s0 = Vector.FusedMultiplyAdd(qe, *(Vector<float>*)kt, s0);
                     s1 = Vector.FusedMultiplyAdd(qe, *(Vector<float>*)(kt + w), s1);
                     s2 = Vector.FusedMultiplyAdd(qe, *(Vector<float>*)(kt + 2 * w), s2);
@@ -214,44 +277,90 @@ internal static unsafe class CpuAttentionBackward
         // In place: scores become p = exp(scale·s − lse) (0 where masked), value dots become scale·ds = scale·p·(dp − Δ).
         private static void ProbabilitiesAndScoreGrads(float* p, float* ds, float* bias, float scale, float lse, float delta)
         {
-            int w = Width;
-            var (scaleVector, lseVector) = (new Vector<float>(scale), new Vector<float>(lse));
-            for (int j = 0; j < KeyBlock; j += w)
-                *(Vector<float>*)(p + j) = Vector.FusedMultiplyAdd(*(Vector<float>*)(p + j), scaleVector, *(Vector<float>*)(bias + j) - lseVector);
-            TensorPrimitives.Exp(new ReadOnlySpan<float>(p, KeyBlock), new Span<float>(p, KeyBlock));
-            var deltaVector = new Vector<float>(delta);
-            for (int j = 0; j < KeyBlock; j += w)
-                *(Vector<float>*)(ds + j) = *(Vector<float>*)(p + j) * (*(Vector<float>*)(ds + j) - deltaVector) * scaleVector;
+            var (scaleVector, lseVector, deltaVector) = (new Vector<float>(scale), new Vector<float>(lse), new Vector<float>(delta));
+            for (int j = 0; j < KeyBlock; j += Width)
+            {
+                var probability = Vector.Exp(Vector.FusedMultiplyAdd(*(Vector<float>*)(p + j), scaleVector, *(Vector<float>*)(bias + j) - lseVector));
+                *(Vector<float>*)(p + j) = probability;
+                *(Vector<float>*)(ds + j) = probability * (*(Vector<float>*)(ds + j) - deltaVector) * scaleVector;
+            }
         }
 
-        // dv_j += p_j·dO and dk_j += ds_j·q for each key j of the block; the row's dq = Σ_j ds_j·k_j.
-        private void AccumulateBlock(float* p, float* ds, float* queryRow, float* outputGradRow, float* keyRows,
-            float* keyGradBlock, float* valueGradBlock, float* queryGradRow, int n)
+        // Adds the tile's contributions: dv_j += Σ_r p_rj·dO_r and dk_j += Σ_r ds_rj·q_r into the block accumulators, and
+        // dq_r += Σ_j ds_rj·k_j into each row's dq. Rows past `rows` get p = ds = 0, so they add nothing.
+        private void AccumulateTile(Scratch scratch, int rows, int n, float* queryGrad)
+        {
+            int d = spec.HeadDim, padded = Padded;
+            for (int r = rows; r < TileRows; r++)
+            {
+                new Span<float>(scratch.Probabilities + r * KeyBlock, KeyBlock).Clear();
+                new Span<float>(scratch.ScoreGrads + r * KeyBlock, KeyBlock).Clear();
+            }
+            AccumulateKeyGrads(scratch, n);
+            AccumulateQueryGrads(scratch, n);
+            for (int r = 0; r < rows; r++) AddTo(queryGrad + scratch.Offsets[r], scratch.QueryGrads + r * padded, d);
+        }
+
+        private void AccumulateKeyGrads(Scratch scratch, int n)
         {
             int w = Width, padded = Padded;
-            new Span<float>(queryGradRow, padded).Clear();
+            float* p = scratch.Probabilities, ds = scratch.ScoreGrads, queries = scratch.Queries, outputGrads = scratch.OutputGrads;
             for (int j = 0; j < n; j++)
             {
-                if (p[j] == 0) continue;
-                var (pj, dsj) = (new Vector<float>(p[j]), new Vector<float>(ds[j]));
-                float* dk = keyGradBlock + j * padded, dv = valueGradBlock + j * padded, key = keyRows + j * padded;
+                if (p[j] == 0 && p[KeyBlock + j] == 0 && p[2 * KeyBlock + j] == 0 && p[3 * KeyBlock + j] == 0) continue;
+                var (p0, p1, p2, p3) = (new Vector<float>(p[j]), new Vector<float>(p[KeyBlock + j]),
+                    new Vector<float>(p[2 * KeyBlock + j]), new Vector<float>(p[3 * KeyBlock + j]));
+                var (ds0, ds1, ds2, ds3) = (new Vector<float>(ds[j]), new Vector<float>(ds[KeyBlock + j]),
+                    new Vector<float>(ds[2 * KeyBlock + j]), new Vector<float>(ds[3 * KeyBlock + j]));
+                float* dk = scratch.KeyGrads + j * padded, dv = scratch.ValueGrads + j * padded;
                 for (int c = 0; c < padded; c += w)
                 {
-                    *(Vector<float>*)(dv + c) = Vector.FusedMultiplyAdd(pj, *(Vector<float>*)(outputGradRow + c), *(Vector<float>*)(dv + c));
-                    *(Vector<float>*)(dk + c) = Vector.FusedMultiplyAdd(dsj, *(Vector<float>*)(queryRow + c), *(Vector<float>*)(dk + c));
-                    *(Vector<float>*)(queryGradRow + c) = Vector.FusedMultiplyAdd(dsj, *(Vector<float>*)(key + c), *(Vector<float>*)(queryGradRow + c));
+                    float* o = outputGrads + c, qr = queries + c;
+                    var value = *(Vector<float>*)(dv + c);
+                    value = Vector.FusedMultiplyAdd(p0, *(Vector<float>*)o, value);
+                    value = Vector.FusedMultiplyAdd(p1, *(Vector<float>*)(o + padded), value);
+                    value = Vector.FusedMultiplyAdd(p2, *(Vector<float>*)(o + 2 * padded), value);
+                    *(Vector<float>*)(dv + c) = Vector.FusedMultiplyAdd(p3, *(Vector<float>*)(o + 3 * padded), value);
+                    var key = *(Vector<float>*)(dk + c);
+                    key = Vector.FusedMultiplyAdd(ds0, *(Vector<float>*)qr, key);
+                    key = Vector.FusedMultiplyAdd(ds1, *(Vector<float>*)(qr + padded), key);
+                    key = Vector.FusedMultiplyAdd(ds2, *(Vector<float>*)(qr + 2 * padded), key);
+                    *(Vector<float>*)(dk + c) = Vector.FusedMultiplyAdd(ds3, *(Vector<float>*)(qr + 3 * padded), key);
                 }
+            }
+        }
+
+        // The tile's dq over two head-dim vectors at a time: eight accumulators in registers while the block's keys stream by.
+        private void AccumulateQueryGrads(Scratch scratch, int n)
+        {
+            int w = Width, padded = Padded;
+            float* ds = scratch.ScoreGrads;
+            for (int c = 0; c < padded; c += 2 * w)
+            {
+                Vector<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+                float* key = scratch.KeyRows + c;
+                for (int j = 0; j < n; j++, key += padded)
+                {
+                    var (lower, upper) = (*(Vector<float>*)key, *(Vector<float>*)(key + w));
+                    var (ds0, ds1, ds2, ds3) = (new Vector<float>(ds[j]), new Vector<float>(ds[KeyBlock + j]),
+                        new Vector<float>(ds[2 * KeyBlock + j]), new Vector<float>(ds[3 * KeyBlock + j]));
+                    (a0, b0) = (Vector.FusedMultiplyAdd(ds0, lower, a0), Vector.FusedMultiplyAdd(ds0, upper, b0));
+                    (a1, b1) = (Vector.FusedMultiplyAdd(ds1, lower, a1), Vector.FusedMultiplyAdd(ds1, upper, b1));
+                    (a2, b2) = (Vector.FusedMultiplyAdd(ds2, lower, a2), Vector.FusedMultiplyAdd(ds2, upper, b2));
+                    (a3, b3) = (Vector.FusedMultiplyAdd(ds3, lower, a3), Vector.FusedMultiplyAdd(ds3, upper, b3));
+                }
+                float* dq = scratch.QueryGrads + c;
+                (*(Vector<float>*)dq, *(Vector<float>*)(dq + w)) = (a0, b0);
+                (*(Vector<float>*)(dq + padded), *(Vector<float>*)(dq + padded + w)) = (a1, b1);
+                (*(Vector<float>*)(dq + 2 * padded), *(Vector<float>*)(dq + 2 * padded + w)) = (a2, b2);
+                (*(Vector<float>*)(dq + 3 * padded), *(Vector<float>*)(dq + 3 * padded + w)) = (a3, b3);
             }
         }
 
         private void FlushBlock(float* gradBlock, float* grad, int block, int n)
         {
             int d = spec.HeadDim;
-            for (int j = 0; j < n; j++)
-            {
-                var row = new Span<float>(grad + (((long)b * keyLength + block + j) * spec.KvHeads + kvHead) * d, d);
-                TensorPrimitives.Add(row, new ReadOnlySpan<float>(gradBlock + j * Padded, d), row);
-            }
+            for (int j = 0; j < n; j++) AddTo(grad + (((long)b * keyLength + block + j) * spec.KvHeads + kvHead) * d, gradBlock + j * Padded, d);
         }
     }
 }
