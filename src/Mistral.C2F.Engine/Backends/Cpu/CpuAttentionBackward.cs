@@ -75,7 +75,7 @@ internal static unsafe class CpuAttentionBackward
         public Scratch(int headDim, int padded)
         {
             int[] sizes = [headDim * KeyBlock, headDim * KeyBlock, KeyBlock * padded, KeyBlock * padded, KeyBlock * padded, KeyBlock, KeyBlock,
-                TileRows * padded, TileRows * padded, TileRows * KeyBlock, TileRows * KeyBlock, TileRows * padded];
+                TileRows * padded, TileRows * padded, TileRows * KeyBlock, TileRows * KeyBlock, TileRows * padded, TileRows * KeyBlock];
             nuint bytes = (nuint)(sizes.Sum() * sizeof(float));
             _memory = (float*)NativeMemory.AlignedAlloc(bytes, 64);
             NativeMemory.Clear(_memory, bytes);
@@ -93,6 +93,7 @@ internal static unsafe class CpuAttentionBackward
             Probabilities = Take(sizes[9]);
             ScoreGrads = Take(sizes[10]);
             QueryGrads = Take(sizes[11]);
+            Masks = Take(sizes[12]);
         }
 
         // The key block: keys and values transposed [headDim × KeyBlock] (for dot products vectorised over keys), key rows
@@ -107,15 +108,25 @@ internal static unsafe class CpuAttentionBackward
         public float* FilledSlots { get; }
         public float* Mask { get; }
 
-        // The tile: q, dO and dq rows [TileRows × padded]; p and scale·ds [TileRows × KeyBlock]; where each row's dq goes.
+        // The tile: q, dO and dq rows [TileRows × padded]; p and scale·ds [TileRows × KeyBlock]; room for the rows' own masks
+        // [TileRows × KeyBlock] when they see only part of the block; and each row's constants.
         public float* Queries { get; }
         public float* OutputGrads { get; }
         public float* Probabilities { get; }
         public float* ScoreGrads { get; }
         public float* QueryGrads { get; }
-        public long[] Offsets { get; } = new long[TileRows];
+        public float* Masks { get; }
+        public TileRow[] Rows { get; } = new TileRow[TileRows];
 
         public void Dispose() => NativeMemory.AlignedFree(_memory);
+    }
+
+    /// <summary>A query row in the tile: where its dq goes, its log-sum-exp, its Δ = dO·O and its mask over the key block.</summary>
+    private struct TileRow
+    {
+        public long Offset;
+        public float Lse, Delta;
+        public float* Mask;
     }
 
     private readonly struct KeyStripe(AttentionSpec spec, int b, int kvHead, int stripe, int stripes, int queryLength, int keyLength)
@@ -149,19 +160,18 @@ internal static unsafe class CpuAttentionBackward
                         int row = i * group + h;
                         if (float.IsNegativeInfinity(rowLse[row])) continue;
                         long offset = (((long)b * queryLength + i) * spec.QueryHeads + kvHead * group + h) * d;
-                        float* tileQuery = scratch.Queries + rows * padded, tileOutputGrad = scratch.OutputGrads + rows * padded;
-                        float* p = scratch.Probabilities + rows * KeyBlock, ds = scratch.ScoreGrads + rows * KeyBlock;
-                        new Span<float>(q + offset, d).CopyTo(new Span<float>(tileQuery, d));
-                        new Span<float>(outputGrad + offset, d).CopyTo(new Span<float>(tileOutputGrad, d));
-                        ScoresAndValueDots(tileQuery, tileOutputGrad, scratch, p, ds);
-                        ProbabilitiesAndScoreGrads(p, ds, mask, scale, rowLse[row], rowDelta[row]);
-                        scratch.Offsets[rows++] = offset;
+                        new Span<float>(q + offset, d).CopyTo(new Span<float>(scratch.Queries + rows * padded, d));
+                        new Span<float>(outputGrad + offset, d).CopyTo(new Span<float>(scratch.OutputGrads + rows * padded, d));
+                        float* rowMask = mask;
+                        if (mask == scratch.Mask)
+                            new Span<float>(mask, KeyBlock).CopyTo(new Span<float>(rowMask = scratch.Masks + rows * KeyBlock, KeyBlock));
+                        scratch.Rows[rows++] = new TileRow { Offset = offset, Lse = rowLse[row], Delta = rowDelta[row], Mask = rowMask };
                         if (rows < TileRows) continue;
-                        AccumulateTile(scratch, rows, n, queryGrad);
+                        ProcessTile(scratch, rows, n, scale, queryGrad);
                         rows = 0;
                     }
                 }
-                if (rows > 0) AccumulateTile(scratch, rows, n, queryGrad);
+                if (rows > 0) ProcessTile(scratch, rows, n, scale, queryGrad);
                 FlushBlock(scratch.KeyGrads, keyGrad, block, n);
                 FlushBlock(scratch.ValueGrads, valueGrad, block, n);
             }
@@ -245,32 +255,46 @@ internal static unsafe class CpuAttentionBackward
             }
         }
 
-        // s = q·Kᵀ and dp = dO·Vᵀ over the block's keys, four key vectors at a time: eight independent FMA chains.
-        private void ScoresAndValueDots(float* queryRow, float* outputGradRow, Scratch scratch, float* scores, float* valueDots)
+        // For the tile's four rows at once, s = q·Kᵀ into Probabilities and dp = dO·Vᵀ into ScoreGrads, over the block's keys
+        // two vectors at a time: each load of the packed keys and values serves four rows (sixteen independent FMA chains).
+        private void TileScoresAndValueDots(Scratch scratch)
         {
-            int w = Width;
-            for (int j = 0; j < KeyBlock; j += 4 * w)
+            int w = Width, padded = Padded;
+            for (int j = 0; j < KeyBlock; j += 2 * w)
             {
-                Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                Vector<float> p0 = default, p1 = default, p2 = default, p3 = default;
-                float* kt = scratch.KeysTransposed + j, vt = scratch.ValuesTransposed + j;
+                Vector<float> s0 = default, t0 = default, s1 = default, t1 = default, s2 = default, t2 = default, s3 = default, t3 = default;
+                Vector<float> p0 = default, u0 = default, p1 = default, u1 = default, p2 = default, u2 = default, p3 = default, u3 = default;
+                float* kt = scratch.KeysTransposed + j, vt = scratch.ValuesTransposed + j, qr = scratch.Queries, o = scratch.OutputGrads;
                 for (int e = 0; e < spec.HeadDim; e++, kt += KeyBlock, vt += KeyBlock)
                 {
-                    var qe = new Vector<float>(queryRow[e]);
-                    var oe = new Vector<float>(outputGradRow[e]);
-                    s0 = Vector.FusedMultiplyAdd(qe, *(Vector<float>*)kt, s0);
-                    s1 = Vector.FusedMultiplyAdd(qe, *(Vector<float>*)(kt + w), s1);
-                    s2 = Vector.FusedMultiplyAdd(qe, *(Vector<float>*)(kt + 2 * w), s2);
-                    s3 = Vector.FusedMultiplyAdd(qe, *(Vector<float>*)(kt + 3 * w), s3);
-                    p0 = Vector.FusedMultiplyAdd(oe, *(Vector<float>*)vt, p0);
-                    p1 = Vector.FusedMultiplyAdd(oe, *(Vector<float>*)(vt + w), p1);
-                    p2 = Vector.FusedMultiplyAdd(oe, *(Vector<float>*)(vt + 2 * w), p2);
-                    p3 = Vector.FusedMultiplyAdd(oe, *(Vector<float>*)(vt + 3 * w), p3);
+                    var (keyLower, keyUpper) = (*(Vector<float>*)kt, *(Vector<float>*)(kt + w));
+                    var (valueLower, valueUpper) = (*(Vector<float>*)vt, *(Vector<float>*)(vt + w));
+                    var query = new Vector<float>(qr[e]);
+                    (s0, t0) = (Vector.FusedMultiplyAdd(query, keyLower, s0), Vector.FusedMultiplyAdd(query, keyUpper, t0));
+                    query = new Vector<float>(qr[padded + e]);
+                    (s1, t1) = (Vector.FusedMultiplyAdd(query, keyLower, s1), Vector.FusedMultiplyAdd(query, keyUpper, t1));
+                    query = new Vector<float>(qr[2 * padded + e]);
+                    (s2, t2) = (Vector.FusedMultiplyAdd(query, keyLower, s2), Vector.FusedMultiplyAdd(query, keyUpper, t2));
+                    query = new Vector<float>(qr[3 * padded + e]);
+                    (s3, t3) = (Vector.FusedMultiplyAdd(query, keyLower, s3), Vector.FusedMultiplyAdd(query, keyUpper, t3));
+                    var grad = new Vector<float>(o[e]);
+                    (p0, u0) = (Vector.FusedMultiplyAdd(grad, valueLower, p0), Vector.FusedMultiplyAdd(grad, valueUpper, u0));
+                    grad = new Vector<float>(o[padded + e]);
+                    (p1, u1) = (Vector.FusedMultiplyAdd(grad, valueLower, p1), Vector.FusedMultiplyAdd(grad, valueUpper, u1));
+                    grad = new Vector<float>(o[2 * padded + e]);
+                    (p2, u2) = (Vector.FusedMultiplyAdd(grad, valueLower, p2), Vector.FusedMultiplyAdd(grad, valueUpper, u2));
+                    grad = new Vector<float>(o[3 * padded + e]);
+                    (p3, u3) = (Vector.FusedMultiplyAdd(grad, valueLower, p3), Vector.FusedMultiplyAdd(grad, valueUpper, u3));
                 }
-                (*(Vector<float>*)(scores + j), *(Vector<float>*)(scores + j + w)) = (s0, s1);
-                (*(Vector<float>*)(scores + j + 2 * w), *(Vector<float>*)(scores + j + 3 * w)) = (s2, s3);
-                (*(Vector<float>*)(valueDots + j), *(Vector<float>*)(valueDots + j + w)) = (p0, p1);
-                (*(Vector<float>*)(valueDots + j + 2 * w), *(Vector<float>*)(valueDots + j + 3 * w)) = (p2, p3);
+                float* scores = scratch.Probabilities + j, dots = scratch.ScoreGrads + j;
+                (*(Vector<float>*)scores, *(Vector<float>*)(scores + w)) = (s0, t0);
+                (*(Vector<float>*)(scores + KeyBlock), *(Vector<float>*)(scores + KeyBlock + w)) = (s1, t1);
+                (*(Vector<float>*)(scores + 2 * KeyBlock), *(Vector<float>*)(scores + 2 * KeyBlock + w)) = (s2, t2);
+                (*(Vector<float>*)(scores + 3 * KeyBlock), *(Vector<float>*)(scores + 3 * KeyBlock + w)) = (s3, t3);
+                (*(Vector<float>*)dots, *(Vector<float>*)(dots + w)) = (p0, u0);
+                (*(Vector<float>*)(dots + KeyBlock), *(Vector<float>*)(dots + KeyBlock + w)) = (p1, u1);
+                (*(Vector<float>*)(dots + 2 * KeyBlock), *(Vector<float>*)(dots + 2 * KeyBlock + w)) = (p2, u2);
+                (*(Vector<float>*)(dots + 3 * KeyBlock), *(Vector<float>*)(dots + 3 * KeyBlock + w)) = (p3, u3);
             }
         }
 
@@ -286,19 +310,21 @@ internal static unsafe class CpuAttentionBackward
             }
         }
 
-        // Adds the tile's contributions: dv_j += Σ_r p_rj·dO_r and dk_j += Σ_r ds_rj·q_r into the block accumulators, and
-        // dq_r += Σ_j ds_rj·k_j into each row's dq. Rows past `rows` get p = ds = 0, so they add nothing.
-        private void AccumulateTile(Scratch scratch, int rows, int n, float* queryGrad)
+        // Recomputes p and ds for the tile's rows and adds their contributions: dv_j += Σ_r p_rj·dO_r and dk_j += Σ_r ds_rj·q_r
+        // into the block accumulators, dq_r += Σ_j ds_rj·k_j into each row's dq. Rows past `rows` (left from the previous
+        // tile) get p = ds = 0, so they add nothing.
+        private void ProcessTile(Scratch scratch, int rows, int n, float scale, float* queryGrad)
         {
             int d = spec.HeadDim, padded = Padded;
-            for (int r = rows; r < TileRows; r++)
-            {
-                new Span<float>(scratch.Probabilities + r * KeyBlock, KeyBlock).Clear();
-                new Span<float>(scratch.ScoreGrads + r * KeyBlock, KeyBlock).Clear();
-            }
+            TileScoresAndValueDots(scratch);
+            for (int r = 0; r < rows; r++)
+                ProbabilitiesAndScoreGrads(scratch.Probabilities + r * KeyBlock, scratch.ScoreGrads + r * KeyBlock, scratch.Rows[r].Mask, scale,
+                    scratch.Rows[r].Lse, scratch.Rows[r].Delta);
+            new Span<float>(scratch.Probabilities + rows * KeyBlock, (TileRows - rows) * KeyBlock).Clear();
+            new Span<float>(scratch.ScoreGrads + rows * KeyBlock, (TileRows - rows) * KeyBlock).Clear();
             AccumulateKeyGrads(scratch, n);
             AccumulateQueryGrads(scratch, n);
-            for (int r = 0; r < rows; r++) AddTo(queryGrad + scratch.Offsets[r], scratch.QueryGrads + r * padded, d);
+            for (int r = 0; r < rows; r++) AddTo(queryGrad + scratch.Rows[r].Offset, scratch.QueryGrads + r * padded, d);
         }
 
         private void AccumulateKeyGrads(Scratch scratch, int n)
