@@ -98,7 +98,7 @@ public abstract class HostBackend : Backend
         }
     }
 
-    private static int RowIndex(int index, long rows, string op) =>
+    internal static int RowIndex(int index, long rows, string op) =>
         index >= 0 && index < rows ? index : throw new IndexOutOfRangeException($"{op}: row index {index} outside 0..{rows - 1}");
 
     private static Span<byte> Bytes(Tensor t) => t.DType switch

@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace Mistral.C2F.Engine.Backends.Cpu;
 
-/// <summary>RMSNorm over rows: y = x · w / sqrt(mean(x²) + eps), accumulated in float64 per row.</summary>
+/// <summary>RMSNorm over rows: y = x · w / sqrt(mean(x²) + eps), accumulated in float64 per row, and its backward.</summary>
 internal static class CpuRmsNorm
 {
     public static unsafe void Forward(float* x, float* weight, float* y, float* inverseRms, long rows, int width, float epsilon, CpuParallel parallel)
@@ -14,7 +14,7 @@ internal static class CpuRmsNorm
             {
                 var xr = new ReadOnlySpan<float>(x + row * width, width);
                 var yr = new Span<float>(y + row * width, width);
-                float inv = (float)(1.0 / Math.Sqrt(SumOfSquares(xr) / width + epsilon));
+                float inv = (float)(1.0 / Math.Sqrt(CpuSums.SumOfSquares(xr) / width + epsilon));
                 TensorPrimitives.Multiply(xr, inv, yr);
                 TensorPrimitives.Multiply(yr, w, yr);
                 if (inverseRms != null) inverseRms[row] = inv;
@@ -22,13 +22,39 @@ internal static class CpuRmsNorm
         }, minimumItemsPerRange: Math.Max(1, 16384 / width));
     }
 
-    // Float32 partial sums in blocks, combined in float64: the error stays near one rounding even for wide rows.
-    private static double SumOfSquares(ReadOnlySpan<float> values)
+    private const int MinimumElementsPerGroup = 16384;
+
+    /// <summary>
+    /// With r = 1/rms: dx += r·w·dy − x·r³/H·Σ(dy·w·x) per row, dw += Σ_rows dy·x·r. Rows are split in
+    /// groups; each group sums its dw into its own partial and the partials are added in group order,
+    /// so dw has no races and does not depend on scheduling.
+    /// </summary>
+    public static unsafe void Backward(float* x, float* weight, float* inverseRms, float* outputGrad, float* inputGrad, float* weightGrad,
+        long rows, int width, CpuParallel parallel)
     {
-        const int block = 256;
-        double total = 0;
-        for (int i = 0; i < values.Length; i += block)
-            total += TensorPrimitives.SumOfSquares(values.Slice(i, Math.Min(block, values.Length - i)));
-        return total;
+        int groups = (int)Math.Max(1, Math.Min(Math.Min(rows, parallel.Threads * 4L), rows * width / MinimumElementsPerGroup));
+        var weightPartials = new float[groups * width];
+        parallel.ForEach(groups, group =>
+        {
+            var w = new ReadOnlySpan<float>(weight, width);
+            var dw = weightPartials.AsSpan(group * width, width);
+            var scratch = new float[width];
+            for (long row = rows * group / groups; row < rows * (group + 1) / groups; row++)
+            {
+                var xr = new ReadOnlySpan<float>(x + row * width, width);
+                var dy = new ReadOnlySpan<float>(outputGrad + row * width, width);
+                var dx = new Span<float>(inputGrad + row * width, width);
+                float r = inverseRms[row];
+                TensorPrimitives.Multiply(dy, w, scratch);
+                float projection = (float)((double)r * r * r * CpuSums.Dot(scratch, xr) / width);
+                TensorPrimitives.MultiplyAdd(scratch, r, dx, dx);
+                TensorPrimitives.MultiplyAdd(xr, -projection, dx, dx);
+                TensorPrimitives.Multiply(dy, xr, scratch);
+                TensorPrimitives.MultiplyAdd(scratch, r, dw, dw);
+            }
+        });
+        var weightGradSpan = new Span<float>(weightGrad, width);
+        for (int group = 0; group < groups; group++)
+            TensorPrimitives.Add(weightGradSpan, weightPartials.AsSpan(group * width, width), weightGradSpan);
     }
 }
