@@ -46,9 +46,17 @@ public sealed class SftTrainerTests : IDisposable
     public void A_resumed_run_repeats_the_uninterrupted_run_bit_for_bit()
     {
         using (var trainer = SftTrainer.Start(_spec, Run("straight"), Cpu())) trainer.Run(cancellation: TestContext.Current.CancellationToken);
-        using (var trainer = SftTrainer.Start(_spec with { Options = _spec.Options with { Steps = 3 } }, Run("resumed"), Cpu()))
-            trainer.Run(cancellation: TestContext.Current.CancellationToken);
-        using (var trainer = SftTrainer.Resume(Run("resumed"), Cpu(), steps: 6))
+        // Interrupt the second run after step 3 (Ctrl-C saves a checkpoint and stops), then resume it.
+        using (var interrupt = new CancellationTokenSource())
+        using (var trainer = SftTrainer.Start(_spec, Run("resumed"), Cpu()))
+        {
+            trainer.AfterBackward = (step, _) =>
+            {
+                if (step == 3) interrupt.Cancel();
+            };
+            Assert.ThrowsAny<OperationCanceledException>(() => trainer.Run(cancellation: interrupt.Token));
+        }
+        using (var trainer = SftTrainer.Resume(Run("resumed"), Cpu()))
         {
             Assert.Equal(3, trainer.Step);
             trainer.Run(cancellation: TestContext.Current.CancellationToken);
