@@ -37,11 +37,8 @@ public sealed class TapedOps(Backend backend, Workspace activations, Tape? tape)
         var output = NewActivation(name, layer, (int)input.Value.Shape.Rows, input.Value.Shape.Columns);
         var inverseRms = tape is null ? null : NewActivation(name + ".inverse_rms", layer, (int)input.Value.Shape.Rows, 1);
         backend.RmsNorm(input.Value, weight.Value, epsilon, output.Value, inverseRms?.Value);
-        Record(() =>
-        {
-            var weightGrad = tape!.Gradient(weight) ?? Scratch(weight.Value.Shape);
-            backend.RmsNormBackward(input.Value, weight.Value, inverseRms!.Value, tape.Gradient(output)!, tape.Gradient(input)!, weightGrad);
-        });
+        Record(() => backend.RmsNormBackward(input.Value, weight.Value, inverseRms!.Value, tape!.Gradient(output)!, tape.Gradient(input)!,
+            tape.Gradient(weight)));
         return output;
     }
 
@@ -120,12 +117,4 @@ public sealed class TapedOps(Backend backend, Workspace activations, Tape? tape)
 
     private Tensor RequireGradient(Variable variable) =>
         tape!.Gradient(variable) ?? throw new InvalidOperationException($"{variable} must take a gradient: training attends only to its own keys");
-
-    // A frozen RMSNorm weight still needs somewhere for the kernel to put dweight.
-    private Tensor Scratch(Shape shape)
-    {
-        var scratch = activations.Rows("frozen-gradient-scratch", 1, (int)shape.ElementCount);
-        backend.Zero(scratch);
-        return scratch.Reshape(shape.ToArray());
-    }
 }

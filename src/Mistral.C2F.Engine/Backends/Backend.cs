@@ -182,13 +182,20 @@ public abstract class Backend : IDisposable
         ScatterAddRowsCore(source, indices, destination);
     }
 
-    /// <summary>Backward of <see cref="RmsNorm"/> from the saved 1/rms: accumulates dx and dweight (summed over rows).</summary>
-    public void RmsNormBackward(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad)
+    /// <summary>
+    /// Backward of <see cref="RmsNorm"/> from the saved 1/rms: accumulates dx, and dweight (summed over rows)
+    /// unless the weight is frozen (<paramref name="weightGrad"/> null).
+    /// </summary>
+    public void RmsNormBackward(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor? weightGrad)
     {
-        foreach (var t in new[] { input, weight, inverseRms, outputGrad, inputGrad, weightGrad }) RequireFloat(t, nameof(RmsNormBackward));
+        foreach (var t in new[] { input, weight, inverseRms, outputGrad, inputGrad }) RequireFloat(t, nameof(RmsNormBackward));
         RequireSameShape(input, outputGrad, nameof(RmsNormBackward));
         RequireSameShape(input, inputGrad, nameof(RmsNormBackward));
-        RequireSameShape(weight, weightGrad, nameof(RmsNormBackward));
+        if (weightGrad is not null)
+        {
+            RequireFloat(weightGrad, nameof(RmsNormBackward));
+            RequireSameShape(weight, weightGrad, nameof(RmsNormBackward));
+        }
         RequireSame(weight.ElementCount, input.Shape.Columns, "weight length", nameof(RmsNormBackward));
         RequireSame(inverseRms.ElementCount, input.Shape.Rows, "inverse-rms length", nameof(RmsNormBackward));
         using var _ = Time("RmsNormBackward");
@@ -289,7 +296,7 @@ public abstract class Backend : IDisposable
     protected abstract void AddCore(Tensor a, Tensor b, Tensor output);
     protected abstract void ZeroCore(Tensor t);
     protected abstract void ScatterAddRowsCore(Tensor source, Tensor indices, Tensor destination);
-    protected abstract void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad);
+    protected abstract void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor? weightGrad);
     protected abstract void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
         int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad);
     protected abstract void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad);

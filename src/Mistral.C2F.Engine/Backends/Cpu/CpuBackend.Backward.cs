@@ -12,8 +12,8 @@ public sealed unsafe partial class CpuBackend
     protected override void ScatterAddRowsCore(Tensor source, Tensor indices, Tensor destination) =>
         CpuScatterAdd.Rows(F(source), I(indices), F(destination), (int)indices.ElementCount, destination.Shape.Rows, source.Shape.Columns, _parallel);
 
-    protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad) =>
-        CpuRmsNorm.Backward(F(input), F(weight), F(inverseRms), F(outputGrad), F(inputGrad), F(weightGrad),
+    protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor? weightGrad) =>
+        CpuRmsNorm.Backward(F(input), F(weight), F(inverseRms), F(outputGrad), F(inputGrad), weightGrad is null ? null : F(weightGrad),
             input.Shape.Rows, input.Shape.Columns, _parallel);
 
     protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,

@@ -49,10 +49,12 @@ internal static class CpuRmsNorm
                 float projection = (float)((double)r * r * r * CpuSums.Dot(scratch, xr) / width);
                 TensorPrimitives.MultiplyAdd(scratch, r, dx, dx);
                 TensorPrimitives.MultiplyAdd(xr, -projection, dx, dx);
+                if (weightGrad == null) continue; // a frozen weight
                 TensorPrimitives.Multiply(dy, xr, scratch);
                 TensorPrimitives.MultiplyAdd(scratch, r, dw, dw);
             }
         });
+        if (weightGrad == null) return;
         var weightGradSpan = new Span<float>(weightGrad, width);
         for (int group = 0; group < groups; group++)
             TensorPrimitives.Add(weightGradSpan, weightPartials.AsSpan(group * width, width), weightGradSpan);

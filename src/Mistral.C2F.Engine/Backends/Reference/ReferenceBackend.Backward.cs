@@ -26,14 +26,14 @@ public sealed partial class ReferenceBackend
     }
 
     // y = x·r·w with r = (mean x² + ε)^-½:  dw += Σ dy·x·r,  dx = r·w·dy − x·r³/H·Σ(dy·w·x).
-    protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad)
+    protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor? weightGrad)
     {
         var x = input.HostSpan<double>();
         var w = weight.HostSpan<double>();
         var inv = inverseRms.HostSpan<double>();
         var dy = outputGrad.HostSpan<double>();
         var dx = inputGrad.HostSpan<double>();
-        var dw = weightGrad.HostSpan<double>();
+        var dw = weightGrad is null ? Span<double>.Empty : weightGrad.HostSpan<double>();
         int h = input.Shape.Columns;
         for (int row = 0; row < input.Shape.Rows; row++)
         {
@@ -42,7 +42,7 @@ public sealed partial class ReferenceBackend
             for (int i = 0; i < h; i++)
             {
                 int e = row * h + i;
-                dw[i] += dy[e] * x[e] * r;
+                if (!dw.IsEmpty) dw[i] += dy[e] * x[e] * r;
                 dx[e] += r * w[i] * dy[e] - x[e] * r * r * r / h * dot;
             }
         }
