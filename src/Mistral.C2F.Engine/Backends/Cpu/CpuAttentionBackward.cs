@@ -304,7 +304,7 @@ internal static unsafe class CpuAttentionBackward
             var (scaleVector, lseVector, deltaVector) = (new Vector<float>(scale), new Vector<float>(lse), new Vector<float>(delta));
             for (int j = 0; j < KeyBlock; j += Width)
             {
-                var probability = Vector.Exp(Vector.FusedMultiplyAdd(*(Vector<float>*)(p + j), scaleVector, *(Vector<float>*)(bias + j) - lseVector));
+                var probability = CpuExp.Exp(Vector.FusedMultiplyAdd(*(Vector<float>*)(p + j), scaleVector, *(Vector<float>*)(bias + j) - lseVector));
                 *(Vector<float>*)(p + j) = probability;
                 *(Vector<float>*)(ds + j) = probability * (*(Vector<float>*)(ds + j) - deltaVector) * scaleVector;
             }
