@@ -216,7 +216,8 @@ internal static unsafe class CpuAttentionBackward
             minKey <= maxQuery && (spec.SlidingWindow is not int window || (long)minQuery - window < maxKey);
 
         // The query's mask over the block (0 for a visible key, -inf for a hidden key or a slot past the block's end), or
-        // null when it sees none. A query that sees every filled slot, as most do under a causal mask, shares FilledSlots.
+        // null when it sees none. A query that sees every filled slot, as most do under a causal mask, shares FilledSlots;
+        // a query's visible keys form one interval of positions, so seeing the lowest and the highest filled slot is enough.
         private float* Mask(int queryPosition, int* keyPositions, int n, int minKey, int maxKey, Scratch scratch)
         {
             if (!MaySee(queryPosition, queryPosition, minKey, maxKey)) return null;
