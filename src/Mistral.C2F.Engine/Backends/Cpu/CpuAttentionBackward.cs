@@ -13,7 +13,7 @@ namespace Mistral.C2F.Engine.Backends.Cpu;
 /// block, loops over every query row of the GQA group that can see it, so a kv head's gradient sums its
 /// query heads without races and without recomputing anything. dq rows receive from every key block: with
 /// one stripe per (batch, kv head) the item owns those rows too. When there are fewer (batch, kv head)
-/// pairs than threads, keys are dealt to stripes block by block (interleaved, so a causal mask gives each
+/// pairs than twice the threads, keys are dealt to stripes block by block (interleaved, so a causal mask gives each
 /// stripe a similar share); stripe 0 writes dq directly, every other stripe into its own zeroed buffer,
 /// and the buffers are added afterwards in stripe order, so the result does not depend on scheduling.
 /// </para>
@@ -24,7 +24,7 @@ namespace Mistral.C2F.Engine.Backends.Cpu;
 /// </summary>
 internal static unsafe class CpuAttentionBackward
 {
-    private const int KeyBlock = 64; // a multiple of 4 × every Vector<float>.Count
+    private const int KeyBlock = 64; // a multiple of two of every Vector<float> width: the score loop takes two key vectors at a time
     private const int TileRows = 4; // the tile kernels below are written out for four rows
     private const int ItemsPerThread = 2;
 
@@ -33,7 +33,8 @@ internal static unsafe class CpuAttentionBackward
         float* queryGrad, float* keyGrad, float* valueGrad, CpuParallel parallel)
     {
         int pairs = batch * spec.KvHeads, keyBlocks = (keyLength + KeyBlock - 1) / KeyBlock;
-        int stripes = Math.Clamp((ItemsPerThread * parallel.Threads + pairs - 1) / pairs, 1, Math.Max(1, keyBlocks));
+        int items = parallel.Threads == 1 ? 1 : ItemsPerThread * parallel.Threads;
+        int stripes = Math.Clamp((items + pairs - 1) / pairs, 1, Math.Max(1, keyBlocks));
         long queryGradLength = (long)batch * queryLength * spec.QueryHeads * spec.HeadDim;
         var stripeQueryGrads = new float[stripes - 1][];
         for (int s = 0; s < stripeQueryGrads.Length; s++) stripeQueryGrads[s] = new float[queryGradLength];
@@ -74,26 +75,25 @@ internal static unsafe class CpuAttentionBackward
 
         public Scratch(int headDim, int padded)
         {
-            int[] sizes = [headDim * KeyBlock, headDim * KeyBlock, KeyBlock * padded, KeyBlock * padded, KeyBlock * padded, KeyBlock, KeyBlock,
-                TileRows * padded, TileRows * padded, TileRows * KeyBlock, TileRows * KeyBlock, TileRows * padded, TileRows * KeyBlock];
-            nuint bytes = (nuint)(sizes.Sum() * sizeof(float));
+            int packed = headDim * KeyBlock, keyRows = KeyBlock * padded, tileRows = TileRows * padded, tileKeys = TileRows * KeyBlock;
+            nuint bytes = (nuint)((2 * packed + 3 * keyRows + 2 * KeyBlock + 3 * tileRows + 3 * tileKeys) * sizeof(float));
             _memory = (float*)NativeMemory.AlignedAlloc(bytes, 64);
             NativeMemory.Clear(_memory, bytes);
             float* next = _memory;
             float* Take(int size) { float* taken = next; next += size; return taken; }
-            KeysTransposed = Take(sizes[0]);
-            ValuesTransposed = Take(sizes[1]);
-            KeyRows = Take(sizes[2]);
-            KeyGrads = Take(sizes[3]);
-            ValueGrads = Take(sizes[4]);
-            FilledSlots = Take(sizes[5]);
-            Mask = Take(sizes[6]);
-            Queries = Take(sizes[7]);
-            OutputGrads = Take(sizes[8]);
-            Probabilities = Take(sizes[9]);
-            ScoreGrads = Take(sizes[10]);
-            QueryGrads = Take(sizes[11]);
-            Masks = Take(sizes[12]);
+            KeysTransposed = Take(packed);
+            ValuesTransposed = Take(packed);
+            KeyRows = Take(keyRows);
+            KeyGrads = Take(keyRows);
+            ValueGrads = Take(keyRows);
+            FilledSlots = Take(KeyBlock);
+            Mask = Take(KeyBlock);
+            Queries = Take(tileRows);
+            OutputGrads = Take(tileRows);
+            QueryGrads = Take(tileRows);
+            Probabilities = Take(tileKeys);
+            ScoreGrads = Take(tileKeys);
+            Masks = Take(tileKeys);
         }
 
         // The key block: keys and values transposed [headDim × KeyBlock] (for dot products vectorised over keys), key rows
@@ -216,7 +216,8 @@ internal static unsafe class CpuAttentionBackward
             minKey <= maxQuery && (spec.SlidingWindow is not int window || (long)minQuery - window < maxKey);
 
         // The query's mask over the block (0 for a visible key, -inf for a hidden key or a slot past the block's end), or
-        // null when it sees none. A query that sees every filled slot, as most do under a causal mask, shares FilledSlots.
+        // null when it sees none. A query that sees every filled slot, as most do under a causal mask, shares FilledSlots;
+        // a query's visible keys form one interval of positions, so seeing the lowest and the highest filled slot is enough.
         private float* Mask(int queryPosition, int* keyPositions, int n, int minKey, int maxKey, Scratch scratch)
         {
             if (!MaySee(queryPosition, queryPosition, minKey, maxKey)) return null;
@@ -304,7 +305,7 @@ internal static unsafe class CpuAttentionBackward
             var (scaleVector, lseVector, deltaVector) = (new Vector<float>(scale), new Vector<float>(lse), new Vector<float>(delta));
             for (int j = 0; j < KeyBlock; j += Width)
             {
-                var probability = Vector.Exp(Vector.FusedMultiplyAdd(*(Vector<float>*)(p + j), scaleVector, *(Vector<float>*)(bias + j) - lseVector));
+                var probability = CpuExp.Exp(Vector.FusedMultiplyAdd(*(Vector<float>*)(p + j), scaleVector, *(Vector<float>*)(bias + j) - lseVector));
                 *(Vector<float>*)(p + j) = probability;
                 *(Vector<float>*)(ds + j) = probability * (*(Vector<float>*)(ds + j) - deltaVector) * scaleVector;
             }
