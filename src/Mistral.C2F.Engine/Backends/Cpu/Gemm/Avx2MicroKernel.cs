@@ -14,6 +14,7 @@ internal readonly unsafe struct Avx2MicroKernel : IGemmMicroKernel
     public static int NR => 16;
     public static int Lanes => 8;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(int depth, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
         Vector256<float> c0l = default, c0h = default, c1l = default, c1h = default, c2l = default, c2h = default;

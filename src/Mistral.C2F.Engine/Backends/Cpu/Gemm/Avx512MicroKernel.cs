@@ -15,6 +15,7 @@ internal readonly unsafe struct Avx512MicroKernel : IGemmMicroKernel
     public static int NR => 32;
     public static int Lanes => 16;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(int depth, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
         Vector512<float> c0l = default, c0h = default, c1l = default, c1h = default, c2l = default, c2h = default;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace Mistral.C2F.Engine.Backends.Cpu.Gemm;
@@ -101,6 +102,7 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
             parallel.ForEach(_columnTasks * rowTasks, _runTask);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunTask(int task)
     {
         int column0 = task % _columnTasks * _columnsPerTask;
@@ -141,6 +143,7 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
     }
 
     /// <summary>The packed MR×depth panel of A for one slice, packing it first if no task has yet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float* PackedAPanel(int panel, int slice, int depth0, int depth)
     {
         float* packed = _packedA.Pointer + (long)depth0 * _panels * MR + (long)panel * MR * depth;
@@ -170,6 +173,7 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
         for (int offset = 0; offset < floats; offset += 16) Sse.Prefetch1(start + offset);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StoreEdge(float* tile, float* c, int rows, int columns, bool accumulate)
     {
         for (int i = 0; i < rows; i++, tile += NR, c += _n)

@@ -34,6 +34,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>The panel's rows are adjacent at each depth: copy them a vector at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyPanel<TKernel>(float* source, nint depthStride, int live, int depth, int width, float* destination)
         where TKernel : struct, IGemmMicroKernel
     {
@@ -49,6 +50,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Each of the panel's rows runs along the depth: transpose Lanes×Lanes blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposePanel<TKernel>(float* source, nint rowStride, int live, int depth, int width, float* destination)
         where TKernel : struct, IGemmMicroKernel
     {
@@ -67,6 +69,7 @@ internal static unsafe class GemmPacking
     // ---- AVX-512: 16 lanes -------------------------------------------------------------------
 
     /// <summary>destination[0..stored) = source[0..rows), zero past rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Copy16(float* source, int rows, float* destination, int stored)
     {
         var values = rows == 16 ? Vector512.Load(source) : Avx512F.MaskLoad(source, Mask16(rows), Vector512<float>.Zero);
@@ -78,6 +81,7 @@ internal static unsafe class GemmPacking
     /// destination[q·width + r] = source[r·rowStride + q] for q &lt; depths and r &lt; stored, zero for rows
     /// r ≥ <paramref name="rows"/>: four rounds of 2-, 4-, 8- and 16-wide interleaves.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose16(float* source, nint rowStride, int rows, int depths, float* destination, nint width, int stored)
     {
         var load = depths == 16 ? Vector512<float>.AllBitsSet : Mask16(depths);
@@ -151,6 +155,7 @@ internal static unsafe class GemmPacking
 
     // ---- AVX2: 8 lanes -----------------------------------------------------------------------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Copy8(float* source, int rows, float* destination, int stored)
     {
         var values = rows == 8 ? Vector256.Load(source) : Avx.MaskLoad(source, Mask8(rows));
@@ -159,6 +164,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>The 8×8 counterpart of <see cref="Transpose16"/>: 2- and 4-wide interleaves, then 128-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose8(float* source, nint rowStride, int rows, int depths, float* destination, nint width, int stored)
     {
         var load = depths == 8 ? Vector256<float>.AllBitsSet : Mask8(depths);

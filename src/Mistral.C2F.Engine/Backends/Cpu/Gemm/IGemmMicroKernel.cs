@@ -12,6 +12,8 @@ internal enum GemmKernel
 /// A register-tiled micro-kernel: one MR×NR tile of C from an MR-row panel of packed A and an NR-column
 /// panel of packed B (layouts in <see cref="GemmPacking"/>). Implemented by structs so that the
 /// driver, generic over the kernel, is compiled once per kernel with MR and NR as constants.
+/// Kernels, packing and the task loop are marked AggressiveOptimization: at tier 0 they run about ten
+/// times slower, and the products of a run's first second would pay for it.
 /// </summary>
 internal unsafe interface IGemmMicroKernel
 {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Mistral.C2F.Engine.Backends.Cpu.Gemm;
 
 /// <summary>Portable micro-kernel for machines without AVX2+FMA: a 4×4 tile summed in plain floats.</summary>
@@ -7,6 +9,7 @@ internal readonly unsafe struct ScalarMicroKernel : IGemmMicroKernel
     public static int NR => 4;
     public static int Lanes => 1;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(int depth, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
         float* tile = stackalloc float[4 * 4];

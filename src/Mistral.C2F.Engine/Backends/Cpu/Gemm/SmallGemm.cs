@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Mistral.C2F.Engine.Backends.Cpu.Gemm;
 
@@ -42,6 +43,7 @@ internal sealed unsafe class SmallGemm
     }
 
     /// <summary>op(A) rows made contiguous when A is stored k×m (at most <see cref="MaxRows"/>·k floats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float* GatherRows(float* a, int m, int k)
     {
         float* rows = GemmScratch.Rows((long)m * k);
@@ -60,6 +62,7 @@ internal sealed unsafe class SmallGemm
     }
 
     /// <summary>B is n×k: every element of C is a dot product of two contiguous rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunDots(long start, long end)
     {
         for (long j = start; j < end; j++)
@@ -75,6 +78,7 @@ internal sealed unsafe class SmallGemm
     }
 
     /// <summary>B is k×n: a slice of each row of C gathers a(i,p)·B[p, slice] over the depth.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunAxpys(long column0, int columns)
     {
         for (int i = 0; i < _m; i++)
