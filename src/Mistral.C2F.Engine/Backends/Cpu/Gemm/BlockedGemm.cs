@@ -6,16 +6,18 @@ namespace Mistral.C2F.Engine.Backends.Cpu.Gemm;
 /// <summary>
 /// The cache-blocked GEMM driver (GotoBLAS/BLIS loop nest), generic over the micro-kernel:
 /// <code>
-/// for each block of rows of op(A) (all of them unless A is huge):       one parallel loop over tasks
-///   task = a range of ≤ NC columns of C (and of rows when n is small):
-///     for each KC-deep slice of the depth:
+/// for each block of rows of op(A) (all of them unless m is huge):
+///   for each KC-deep slice of the depth:                          one parallel loop over tasks
+///     task = a range of ≤ NC columns of C (and of rows when n is small):
+///       pack A's rows × KC slice (shared: whichever task comes first packs a claim of rows)
 ///       pack the task's KC×NC block of B (private; stays in the core's L2)
-///       for each MR-row panel of A (packed once, by whichever task needs it first; stays in L1):
-///         for each NR-column panel of B:                                  micro-kernel on one MR×NR tile
+///       for each MR-row panel of A (stays in L1):
+///         for each NR-column panel of B:                          micro-kernel on one MR×NR tile of C
 /// </code>
-/// One parallel loop per call keeps thread wake-ups (10-50 µs each) off the small products. Tasks share
-/// packed A without barriers: a panel is claimed by compare-and-swap, and a task that needs a panel
-/// another is packing waits only for that copy, which is already running, so nothing can deadlock.
+/// Tasks share packed A without barriers: rows are claimed by compare-and-swap, and a task that needs
+/// rows another task is packing waits only for that copy, which is already running, so nothing can
+/// deadlock even when a thread pool runs the tasks one after another. The packed slice (≤ 4 MB) is
+/// reused slice after slice, so packing writes into cache rather than memory.
 /// </summary>
 internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmMicroKernel
 {
@@ -23,32 +25,39 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
     internal const int KC = 384;
     // Columns per task: the KC×NC block of B (576 KB) stays in a core's 1 MB L2 while all of A streams by.
     private const int NCTarget = 384;
-    // Packed A held at once (16 MB); only huge k or m split the rows into several parallel loops.
-    private const long PackedAFloats = 4L << 20;
+    // Packed A slice (4 MB): only m above ~2700 splits the rows into blocks, each packing B again.
+    private const long PackedAFloats = 1L << 20;
+    // Rows of A packed per claim. A stored k×m is copied a depth at a time, from rows of A that may lie
+    // 16 KB apart: each claim then reads whole cache lines.
+    private const int RowsPerClaim = 96;
     // Below this many multiply-adds a second thread costs more than it saves.
     private const long ParallelMultiplyAdds = 1 << 22;
+    // Tasks per thread: a few, so that a thread slowed by other work on the machine is evened out.
+    private const int TasksPerThread = 2;
 
     private const int Unpacked = 0, Packing = 1, Packed = 2;
 
     private static int MR => TKernel.MR;
     private static int NR => TKernel.NR;
+    private static int PanelsPerClaim => Math.Max(1, RowsPerClaim / MR);
     internal static int NC => NCTarget / NR * NR;
 
     [ThreadStatic] private static BlockedGemm<TKernel>? t_driver;
 
     private readonly AlignedBuffer _packedA = new();
     private readonly Action<int> _runTask;
-    private int[] _panelStates = [];
+    private int[] _claimStates = [];
 
     // The call.
     private GemmOperand _a, _b;
     private float* _c;
-    private int _n, _k, _depthSlice, _slices;
-    private bool _accumulate;
-    // The current block of rows and its split into tasks.
+    private int _n;
+    // The current block of rows, its split into tasks, and the current slice of the depth.
     private long _row0;
-    private int _rows, _panels;
-    private int _columnsPerTask, _columnTasks, _panelsPerTask;
+    private int _rows, _panels, _claims;
+    private int _columnsPerTask, _columnTasks, _panelsPerTask, _tasks;
+    private int _depth0, _depth;
+    private bool _accumulate;
 
     private BlockedGemm() => _runTask = RunTask;
 
@@ -59,47 +68,55 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
         driver._b = b;
         driver._c = c;
         driver._n = n;
-        driver._k = k;
-        driver._accumulate = accumulate;
+        var threads = parallel.Threads > 1 && (long)m * n * k >= ParallelMultiplyAdds ? parallel : null;
         // Even slices: a last slice of a few depths would cost a whole extra pass over C.
-        driver._slices = (k + KC - 1) / KC;
-        driver._depthSlice = (k + driver._slices - 1) / driver._slices;
+        int slices = (k + KC - 1) / KC, depthSlice = (k + slices - 1) / slices;
         int rowsPerBlock = RowsPerBlock(m, k);
-        bool threaded = parallel.Threads > 1 && (long)m * n * k >= ParallelMultiplyAdds;
+        driver._packedA.Reserve((long)rowsPerBlock * depthSlice);
         for (long row0 = 0; row0 < m; row0 += rowsPerBlock)
-            driver.RunBlock(row0, (int)Math.Min(rowsPerBlock, m - row0), threaded ? parallel : null);
+        {
+            driver.SplitBlock(row0, (int)Math.Min(rowsPerBlock, m - row0), threads);
+            for (int depth0 = 0; depth0 < k; depth0 += depthSlice)
+                driver.RunSlice(depth0, Math.Min(depthSlice, k - depth0), accumulate || depth0 > 0, threads);
+        }
     }
 
-    /// <summary>Rows of op(A) packed and multiplied per parallel loop: all of them, or equal blocks within <see cref="PackedAFloats"/>.</summary>
+    /// <summary>Rows of op(A) per block: all of them, or equal blocks whose packed slice fits <see cref="PackedAFloats"/>.</summary>
     internal static int RowsPerBlock(int m, int k)
     {
-        long blocks = ((long)RoundUp(m, MR) * k + PackedAFloats - 1) / PackedAFloats;
+        int depthSlice = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+        long blocks = Math.Max(1, (long)RoundUp(m, MR) * depthSlice / PackedAFloats);
         return RoundUp((int)((m + blocks - 1) / blocks), MR);
     }
 
-    private void RunBlock(long row0, int rows, CpuParallel? parallel)
+    private void SplitBlock(long row0, int rows, CpuParallel? threads)
     {
         _row0 = row0;
         _rows = rows;
         _panels = (rows + MR - 1) / MR;
-        _packedA.Reserve((long)_panels * MR * _k);
-        if (_panelStates.Length < _panels * _slices) _panelStates = new int[_panels * _slices];
-        else Array.Clear(_panelStates, 0, _panels * _slices);
+        _claims = (_panels + PanelsPerClaim - 1) / PanelsPerClaim;
+        if (_claimStates.Length < _claims) _claimStates = new int[_claims];
 
-        // A few tasks per thread, so a thread slowed by other work on the machine is evened out.
-        int wanted = parallel is null ? 1 : 2 * parallel.Threads;
+        int wanted = threads is null ? 1 : TasksPerThread * threads.Threads;
         _columnTasks = Math.Max((_n + NC - 1) / NC, Math.Min(wanted, (_n + NR - 1) / NR));
         _columnsPerTask = RoundUp((_n + _columnTasks - 1) / _columnTasks, NR);
         _columnTasks = (_n + _columnsPerTask - 1) / _columnsPerTask;
         // Too few columns (n of a few NR) to keep every thread busy: split the rows too.
         int rowTasks = Math.Min(_panels, (wanted + _columnTasks - 1) / _columnTasks);
         _panelsPerTask = (_panels + rowTasks - 1) / rowTasks;
-        rowTasks = (_panels + _panelsPerTask - 1) / _panelsPerTask;
+        _tasks = _columnTasks * ((_panels + _panelsPerTask - 1) / _panelsPerTask);
+    }
 
-        if (parallel is null)
-            for (int task = 0; task < _columnTasks * rowTasks; task++) RunTask(task);
+    private void RunSlice(int depth0, int depth, bool accumulate, CpuParallel? threads)
+    {
+        _depth0 = depth0;
+        _depth = depth;
+        _accumulate = accumulate;
+        Array.Clear(_claimStates, 0, _claims);
+        if (threads is null)
+            for (int task = 0; task < _tasks; task++) RunTask(task);
         else
-            parallel.ForEach(_columnTasks * rowTasks, _runTask);
+            threads.ForEach(_tasks, _runTask);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -109,63 +126,64 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
         int columns = Math.Min(_columnsPerTask, _n - column0);
         int firstPanel = task / _columnTasks * _panelsPerTask;
         int endPanel = Math.Min(_panels, firstPanel + _panelsPerTask);
+        int depth = _depth;
 
-        float* bBlock = GemmScratch.PackedB((long)RoundUp(columns, NR) * _depthSlice);
+        PackA(firstPanel, endPanel);
+        float* bBlock = GemmScratch.PackedB((long)RoundUp(columns, NR) * depth);
+        GemmPacking.Pack<TKernel>(_b, column0, columns, _depth0, depth, NR, bBlock);
+
         float* edge = stackalloc float[MR * NR];
-        for (int slice = 0; slice < _slices; slice++)
+        for (int panel = firstPanel; panel < endPanel; panel++)
         {
-            int depth0 = slice * _depthSlice;
-            int depth = Math.Min(_depthSlice, _k - depth0);
-            bool accumulate = _accumulate || slice > 0;
-            GemmPacking.Pack<TKernel>(_b, column0, columns, depth0, depth, NR, bBlock);
-            for (int panel = firstPanel; panel < endPanel; panel++)
+            float* aPanel = _packedA.Pointer + (long)panel * MR * depth;
+            int i = panel * MR;
+            int rows = Math.Min(MR, _rows - i);
+            float* cRow = _c + (_row0 + i) * _n + column0;
+            if (panel + 1 < endPanel) PrefetchToL2(aPanel + MR * depth, MR * depth);
+            for (int j = 0; j < columns; j += NR)
             {
-                float* aPanel = PackedAPanel(panel, slice, depth0, depth);
-                int i = panel * MR;
-                int rows = Math.Min(MR, _rows - i);
-                float* cRow = _c + (_row0 + i) * _n + column0;
-                if (panel + 1 < endPanel) PrefetchToL2(aPanel + MR * depth, MR * depth);
-                for (int j = 0; j < columns; j += NR)
+                float* bPanel = bBlock + (long)j * depth;
+                int live = Math.Min(NR, columns - j);
+                if (rows == MR && live == NR)
+                    TKernel.Multiply(depth, aPanel, bPanel, cRow + j, _n, _accumulate);
+                else
                 {
-                    float* bPanel = bBlock + (long)j * depth;
-                    int live = Math.Min(NR, columns - j);
-                    if (rows == MR && live == NR)
-                        TKernel.Multiply(depth, aPanel, bPanel, cRow + j, _n, accumulate);
-                    else
-                    {
-                        // Edge tile: the kernel fills a whole tile in scratch, only the live part reaches C.
-                        TKernel.Multiply(depth, aPanel, bPanel, edge, NR, accumulate: false);
-                        StoreEdge(edge, cRow + j, rows, live, accumulate);
-                    }
+                    // Edge tile: the kernel fills a whole tile in scratch, only the live part reaches C.
+                    TKernel.Multiply(depth, aPanel, bPanel, edge, NR, accumulate: false);
+                    StoreEdge(edge, cRow + j, rows, live);
                 }
             }
         }
     }
 
-    /// <summary>The packed MR×depth panel of A for one slice, packing it first if no task has yet.</summary>
+    /// <summary>
+    /// Packs the current slice of A for panels first..end-1: every claim of that range that no task has
+    /// taken yet, then waits for those that other tasks are still packing.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private float* PackedAPanel(int panel, int slice, int depth0, int depth)
+    private void PackA(int firstPanel, int endPanel)
     {
-        float* packed = _packedA.Pointer + (long)depth0 * _panels * MR + (long)panel * MR * depth;
-        ref int state = ref _panelStates[slice * _panels + panel];
-        if (Volatile.Read(ref state) == Packed) return packed;
-        if (Interlocked.CompareExchange(ref state, Packing, Unpacked) == Unpacked)
+        int firstClaim = firstPanel / PanelsPerClaim, endClaim = (endPanel - 1) / PanelsPerClaim + 1;
+        for (int claim = firstClaim; claim < endClaim; claim++)
         {
-            int row = panel * MR;
-            GemmPacking.Pack<TKernel>(_a, _row0 + row, Math.Min(MR, _rows - row), depth0, depth, MR, packed);
+            ref int state = ref _claimStates[claim];
+            if (Volatile.Read(ref state) != Unpacked || Interlocked.CompareExchange(ref state, Packing, Unpacked) != Unpacked) continue;
+            int row = claim * PanelsPerClaim * MR;
+            GemmPacking.Pack<TKernel>(_a, _row0 + row, Math.Min(PanelsPerClaim * MR, _rows - row), _depth0, _depth, MR,
+                _packedA.Pointer + (long)row * _depth);
             Volatile.Write(ref state, Packed);
         }
-        else
+        for (int claim = firstClaim; claim < endClaim; claim++)
         {
+            ref int state = ref _claimStates[claim];
             var spin = new SpinWait();
             while (Volatile.Read(ref state) != Packed) spin.SpinOnce(sleep1Threshold: -1);
         }
-        return packed;
     }
 
     /// <summary>
-    /// Requests the next A panel into L2 while this one is in use: once A outgrows L3 (n ≥ 2048) the
-    /// hardware prefetcher alone leaves the first tile of each panel waiting on memory.
+    /// Requests the next A panel into L2 while this one is in use: the hardware prefetcher alone left
+    /// the first tile of each panel waiting on memory once A outgrew the caches (n = 2048).
     /// </summary>
     private static void PrefetchToL2(float* start, int floats)
     {
@@ -174,11 +192,11 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void StoreEdge(float* tile, float* c, int rows, int columns, bool accumulate)
+    private void StoreEdge(float* tile, float* c, int rows, int columns)
     {
         for (int i = 0; i < rows; i++, tile += NR, c += _n)
             for (int j = 0; j < columns; j++)
-                c[j] = accumulate ? c[j] + tile[j] : tile[j];
+                c[j] = _accumulate ? c[j] + tile[j] : tile[j];
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;

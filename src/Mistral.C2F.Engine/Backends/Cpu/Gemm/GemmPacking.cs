@@ -22,31 +22,38 @@ internal static unsafe class GemmPacking
     public static void Pack<TKernel>(GemmOperand source, long row0, int rows, int depth0, int depth, int width, float* destination)
         where TKernel : struct, IGemmMicroKernel
     {
-        for (int r = 0; r < rows; r += width, destination += (nint)width * depth)
+        if (source.RowStride == 1)
         {
-            int live = Math.Min(width, rows - r);
-            float* panel = source.At(row0 + r, depth0);
-            if (source.RowStride == 1)
-                CopyPanel<TKernel>(panel, source.DepthStride, live, depth, width, destination);
-            else
-                TransposePanel<TKernel>(panel, source.RowStride, live, depth, width, destination);
+            CopyPanels<TKernel>(source.At(row0, depth0), source.DepthStride, rows, depth, width, destination);
+            return;
         }
+        for (int r = 0; r < rows; r += width, destination += (nint)width * depth)
+            TransposePanel<TKernel>(source.At(row0 + r, depth0), source.RowStride, Math.Min(width, rows - r), depth, width, destination);
     }
 
-    /// <summary>The panel's rows are adjacent at each depth: copy them a vector at a time.</summary>
+    /// <summary>
+    /// The rows are adjacent at each depth: copy them a vector at a time, one depth across all panels
+    /// before the next, so that each cache line of a far-strided source is read once, whole.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyPanel<TKernel>(float* source, nint depthStride, int live, int depth, int width, float* destination)
+    private static void CopyPanels<TKernel>(float* source, nint depthStride, int rows, int depth, int width, float* destination)
         where TKernel : struct, IGemmMicroKernel
     {
         int lanes = TKernel.Lanes;
+        nint panelSize = (nint)width * depth;
+        int paddedRows = (rows + width - 1) / width * width;
         for (int p = 0; p < depth; p++, source += depthStride, destination += width)
-            for (int g = 0; g < width; g += lanes)
-            {
-                int rows = Math.Clamp(live - g, 0, lanes), stored = Math.Min(lanes, width - g);
-                if (lanes == 16) Copy16(source + g, rows, destination + g, stored);
-                else if (lanes == 8) Copy8(source + g, rows, destination + g, stored);
-                else destination[g] = rows > 0 ? source[g] : 0f;
-            }
+        {
+            float* panel = destination;
+            for (int r = 0; r < paddedRows; r += width, panel += panelSize)
+                for (int g = 0; g < width; g += lanes)
+                {
+                    int stored = Math.Min(lanes, width - g), live = Math.Clamp(rows - r - g, 0, stored);
+                    if (lanes == 16) Copy16(source + r + g, live, panel + g, stored);
+                    else if (lanes == 8) Copy8(source + r + g, live, panel + g, stored);
+                    else panel[g] = live > 0 ? source[r + g] : 0f;
+                }
+        }
     }
 
     /// <summary>Each of the panel's rows runs along the depth: transpose Lanes×Lanes blocks.</summary>
