@@ -76,15 +76,22 @@ public sealed unsafe class GemmTests : IDisposable
         CheckAgainstReference(700, 20, 300, transposeA: false, transposeB: true, accumulate: false, Kernels);
     }
 
-    /// <summary>A depth of 8193 makes packed A outgrow its budget, so the rows run as several blocks.</summary>
+    /// <summary>A long depth runs as 22 slices, each accumulating onto C.</summary>
     [Fact]
-    public void Long_depth_splits_rows_into_blocks()
+    public void Long_depth_accumulates_slices()
     {
-        const int m = 520, n = 7, k = 8193;
+        CheckAgainstReference(50, 40, 8193, transposeA: true, transposeB: false, accumulate: true, Kernels);
+    }
+
+    /// <summary>Tall A: its packed slice outgrows the budget, so the rows run as several blocks.</summary>
+    [Fact]
+    public void Tall_products_split_rows_into_blocks()
+    {
+        const int m = 2800, n = 7, k = 383;
         Assert.True(BlockedGemm<Avx512MicroKernel>.RowsPerBlock(m, k) < m);
         Assert.True(BlockedGemm<Avx2MicroKernel>.RowsPerBlock(m, k) < m);
         Assert.True(BlockedGemm<ScalarMicroKernel>.RowsPerBlock(m, k) < m);
-        CheckAgainstReference(m, n, k, transposeA: true, transposeB: false, accumulate: true, Kernels);
+        CheckAgainstReference(m, n, k, transposeA: false, transposeB: true, accumulate: false, Kernels);
     }
 
     /// <summary>A few rows of op(A), as in decoding, skip packing; wide enough to be split over threads.</summary>

@@ -85,7 +85,7 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
     internal static int RowsPerBlock(int m, int k)
     {
         int depthSlice = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
-        long blocks = Math.Max(1, (long)RoundUp(m, MR) * depthSlice / PackedAFloats);
+        long blocks = ((long)RoundUp(m, MR) * depthSlice + PackedAFloats - 1) / PackedAFloats;
         return RoundUp((int)((m + blocks - 1) / blocks), MR);
     }
 

@@ -18,6 +18,10 @@ namespace Mistral.C2F.Engine.Backends.Cpu.Gemm;
 /// </summary>
 internal static unsafe class GemmPacking
 {
+    // Depths copied ahead of the prefetches: a strided source (the next depth of A stored k×m lies m
+    // floats on) defeats the hardware prefetcher, and without them the copy waited on every line.
+    private const int PrefetchDepths = 8;
+
     /// <summary>Packs rows row0..row0+rows-1 and depths depth0..depth0+depth-1 of <paramref name="source"/> into <paramref name="destination"/>.</summary>
     public static void Pack<TKernel>(GemmOperand source, long row0, int rows, int depth0, int depth, int width, float* destination)
         where TKernel : struct, IGemmMicroKernel
@@ -44,6 +48,8 @@ internal static unsafe class GemmPacking
         int paddedRows = (rows + width - 1) / width * width;
         for (int p = 0; p < depth; p++, source += depthStride, destination += width)
         {
+            if (Sse.IsSupported && p + PrefetchDepths < depth)
+                for (int r = 0; r < rows; r += 16) Sse.Prefetch0(source + PrefetchDepths * depthStride + r);
             float* panel = destination;
             for (int r = 0; r < paddedRows; r += width, panel += panelSize)
                 for (int g = 0; g < width; g += lanes)
