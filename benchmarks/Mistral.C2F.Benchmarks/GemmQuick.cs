@@ -6,7 +6,8 @@ namespace Mistral.C2F.Benchmarks;
 
 /// <summary>
 /// `--gemm-quick [repeats] [shape]`: GFLOP/s of our GEMM and of OpenBLAS on each <see cref="GemmShape"/>
-/// (or those whose name contains <c>shape</c>): best and median of timed runs, seconds instead of
+/// (or those whose name contains <c>shape</c>, or the one it names as MxNxK, say 1x32000x512 for a
+/// decoding step): best and median of timed runs, seconds instead of
 /// BenchmarkDotNet's minutes, for tuning. Ours run first: OpenBLAS's threads keep spinning for a while
 /// after each call and would take the second core from ours.
 /// </summary>
@@ -19,7 +20,9 @@ internal static unsafe class GemmQuick
         OpenBlas.EnsureAvailable();
         Console.WriteLine($"our kernel: {CpuGemm.BestKernel}; OpenBLAS kernel: {OpenBlas.CoreName}");
         Console.WriteLine($"{"shape",-16} {"threads",7} {"ours best",10} {"ours med",9} {"blas best",10} {"blas med",9} {"ours/blas",10} {"rel diff",9}");
-        foreach (var shape in GemmShape.All.Where(s => s.ToString().Contains(filter)))
+        var shapes = GemmShape.All.Where(s => s.ToString().Contains(filter)).ToList();
+        if (shapes.Count == 0 && filter.Split('x') is [var m, var n, var k]) shapes.Add(new GemmShape(int.Parse(m), int.Parse(n), int.Parse(k)));
+        foreach (var shape in shapes)
         {
             using var operands = new GemmShape.Operands(shape, seed: 1);
             var ours = new float[(long)shape.M * shape.N];

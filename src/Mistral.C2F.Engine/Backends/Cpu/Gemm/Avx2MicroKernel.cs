@@ -19,6 +19,8 @@ internal readonly unsafe struct Avx2MicroKernel : IGemmMicroKernel
     {
         Vector256<float> c0l = default, c0h = default, c1l = default, c1h = default, c2l = default, c2h = default;
         Vector256<float> c3l = default, c3h = default, c4l = default, c4h = default, c5l = default, c5h = default;
+        // The tile of C is only touched after the loop: fetch it now so that its cache misses overlap the FMAs.
+        for (int i = 0; i < MR; i++) Sse.Prefetch0(c + i * ldc);
         Vector256<float> ai;
         for (; depth > 0; depth--, a += MR, b += NR)
         {
