@@ -55,7 +55,7 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
     // The current block of rows, its split into tasks, and the current slice of the depth.
     private long _row0;
     private int _rows, _panels, _claims;
-    private int _columnsPerTask, _columnTasks, _panelsPerTask, _tasks;
+    private int _columnPanels, _columnTasks, _rowTasks;
     private int _depth0, _depth;
     private bool _accumulate;
 
@@ -97,14 +97,13 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
         _claims = (_panels + PanelsPerClaim - 1) / PanelsPerClaim;
         if (_claimStates.Length < _claims) _claimStates = new int[_claims];
 
+        // Tasks share out whole NR panels as evenly as they go: a task one panel short of the others
+        // would leave a thread idle at the end of every slice.
         int wanted = threads is null ? 1 : TasksPerThread * threads.Threads;
-        _columnTasks = Math.Max((_n + NC - 1) / NC, Math.Min(wanted, (_n + NR - 1) / NR));
-        _columnsPerTask = RoundUp((_n + _columnTasks - 1) / _columnTasks, NR);
-        _columnTasks = (_n + _columnsPerTask - 1) / _columnsPerTask;
+        _columnPanels = (_n + NR - 1) / NR;
+        _columnTasks = Math.Min(_columnPanels, Math.Max((_columnPanels + NC / NR - 1) / (NC / NR), wanted));
         // Too few columns (n of a few NR) to keep every thread busy: split the rows too.
-        int rowTasks = Math.Min(_panels, (wanted + _columnTasks - 1) / _columnTasks);
-        _panelsPerTask = (_panels + rowTasks - 1) / rowTasks;
-        _tasks = _columnTasks * ((_panels + _panelsPerTask - 1) / _panelsPerTask);
+        _rowTasks = Math.Min(_panels, (wanted + _columnTasks - 1) / _columnTasks);
     }
 
     private void RunSlice(int depth0, int depth, bool accumulate, CpuParallel? threads)
@@ -114,18 +113,18 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
         _accumulate = accumulate;
         Array.Clear(_claimStates, 0, _claims);
         if (threads is null)
-            for (int task = 0; task < _tasks; task++) RunTask(task);
+            for (int task = 0; task < _columnTasks * _rowTasks; task++) RunTask(task);
         else
-            threads.ForEach(_tasks, _runTask);
+            threads.ForEach(_columnTasks * _rowTasks, _runTask);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunTask(int task)
     {
-        int column0 = task % _columnTasks * _columnsPerTask;
-        int columns = Math.Min(_columnsPerTask, _n - column0);
-        int firstPanel = task / _columnTasks * _panelsPerTask;
-        int endPanel = Math.Min(_panels, firstPanel + _panelsPerTask);
+        var (columnTask, rowTask) = (task % _columnTasks, task / _columnTasks);
+        int column0 = Share(_columnPanels, _columnTasks, columnTask) * NR;
+        int columns = Math.Min(_n, Share(_columnPanels, _columnTasks, columnTask + 1) * NR) - column0;
+        int firstPanel = Share(_panels, _rowTasks, rowTask), endPanel = Share(_panels, _rowTasks, rowTask + 1);
         int depth = _depth;
 
         PackA(firstPanel, endPanel);
@@ -198,6 +197,9 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
             for (int j = 0; j < columns; j++)
                 c[j] = _accumulate ? c[j] + tile[j] : tile[j];
     }
+
+    /// <summary>Where part <paramref name="part"/> of <paramref name="items"/> split into <paramref name="parts"/> near-equal parts starts.</summary>
+    private static int Share(int items, int parts, int part) => (int)((long)items * part / parts);
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }
