@@ -30,7 +30,7 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
     // Rows of A packed per claim. A stored k×m is copied a depth at a time, from rows of A that may lie
     // 16 KB apart: each claim then reads whole cache lines.
     private const int RowsPerClaim = 96;
-    // Below this many multiply-adds a second thread costs more than it saves.
+    // Below this many multiply-adds (~35 µs on one core) waking a second thread costs more than it saves.
     private const long ParallelMultiplyAdds = 1 << 22;
     // Tasks per thread: a few, so that a thread slowed by other work on the machine is evened out.
     private const int TasksPerThread = 2;
@@ -69,9 +69,7 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
         driver._c = c;
         driver._n = n;
         var threads = parallel.Threads > 1 && (long)m * n * k >= ParallelMultiplyAdds ? parallel : null;
-        // Even slices: a last slice of a few depths would cost a whole extra pass over C.
-        int slices = (k + KC - 1) / KC, depthSlice = (k + slices - 1) / slices;
-        int rowsPerBlock = RowsPerBlock(m, k);
+        int depthSlice = DepthSlice(k), rowsPerBlock = RowsPerBlock(m, k);
         driver._packedA.Reserve((long)rowsPerBlock * depthSlice);
         for (long row0 = 0; row0 < m; row0 += rowsPerBlock)
         {
@@ -84,9 +82,15 @@ internal sealed unsafe class BlockedGemm<TKernel> where TKernel : struct, IGemmM
     /// <summary>Rows of op(A) per block: all of them, or equal blocks whose packed slice fits <see cref="PackedAFloats"/>.</summary>
     internal static int RowsPerBlock(int m, int k)
     {
-        int depthSlice = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
-        long blocks = ((long)RoundUp(m, MR) * depthSlice + PackedAFloats - 1) / PackedAFloats;
+        long blocks = ((long)RoundUp(m, MR) * DepthSlice(k) + PackedAFloats - 1) / PackedAFloats;
         return RoundUp((int)((m + blocks - 1) / blocks), MR);
+    }
+
+    /// <summary>Depths per slice, ≤ KC and even: a last slice of a few depths would cost a whole extra pass over C.</summary>
+    private static int DepthSlice(int k)
+    {
+        int slices = (k + KC - 1) / KC;
+        return (k + slices - 1) / slices;
     }
 
     private void SplitBlock(long row0, int rows, CpuParallel? threads)
