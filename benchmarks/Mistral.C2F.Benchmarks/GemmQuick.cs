@@ -33,8 +33,9 @@ internal static unsafe class GemmQuick
                 var runOurs = () => CpuGemm.Multiply(operands.A, operands.B, operands.C, shape.M, shape.N, shape.K, false, true, false, parallel);
                 var runBlas = () => OpenBlas.Sgemm(operands.A, operands.B, operands.C, shape.M, shape.N, shape.K, false, true);
                 var (oursRates, blasRates) = (new double[repeats], new double[repeats]);
-                for (int warm = 0; warm < 3; warm++) { runOurs(); runBlas(); }
+                WarmUp(runOurs);
                 for (int r = 0; r < repeats; r++) oursRates[r] = Rate(shape, runOurs);
+                WarmUp(runBlas);
                 for (int r = 0; r < repeats; r++) blasRates[r] = Rate(shape, runBlas);
                 Thread.Sleep(300);
                 runOurs();
@@ -47,6 +48,13 @@ internal static unsafe class GemmQuick
                     $"{blasRates[repeats / 2],9:F1} {oursRates[^1] / blasRates[^1],10:P0} {difference,9:E1}");
             }
         }
+    }
+
+    /// <summary>At least 3 runs and 0.3 s: an idle core's clock and the thread pool take a few milliseconds to come up.</summary>
+    private static void WarmUp(Action run)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int r = 0; r < 3 || Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3; r++) run();
     }
 
     private static double Rate(GemmShape shape, Action run)
