@@ -1,0 +1,93 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace Mistral.C2F.Engine.Backends.Cpu.Gemm;
+
+/// <summary>
+/// Products with a few rows of op(A), such as decoding one token: matrix-vector work bound by reading
+/// B, which packing would read and write once more and a tiled kernel would mostly waste on padding.
+/// B is streamed once in its own layout, split by columns across threads.
+/// </summary>
+internal sealed unsafe class SmallGemm
+{
+    public const int MaxRows = 4;
+    // Columns of C updated per pass over the depth when B is k×n: the slice of C stays in L1.
+    private const int ColumnChunk = 1024;
+    private const long ParallelMultiplyAdds = 1 << 18;
+
+    [ThreadStatic] private static SmallGemm? t_instance;
+
+    private readonly Action<long, long> _run;
+    private float* _rows, _b, _c;
+    private int _m, _n, _k;
+    private bool _transposeB, _accumulate;
+
+    private SmallGemm() => _run = Run;
+
+    public static void Multiply(float* a, float* b, float* c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate, CpuParallel parallel)
+    {
+        var job = t_instance ??= new SmallGemm();
+        job._rows = transposeA ? GatherRows(a, m, k) : a;
+        job._b = b;
+        job._c = c;
+        job._m = m;
+        job._n = n;
+        job._k = k;
+        job._transposeB = transposeB;
+        job._accumulate = accumulate;
+        long work = (long)m * n * k;
+        if (parallel.Threads > 1 && work >= ParallelMultiplyAdds)
+            parallel.ForRanges(n, job._run, minimumItemsPerRange: Math.Max(16, ParallelMultiplyAdds / ((long)m * k)));
+        else
+            job.Run(0, n);
+    }
+
+    /// <summary>op(A) rows made contiguous when A is stored k×m (at most <see cref="MaxRows"/>·k floats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float* GatherRows(float* a, int m, int k)
+    {
+        float* rows = GemmScratch.Rows((long)m * k);
+        for (int p = 0; p < k; p++)
+            for (int i = 0; i < m; i++)
+                rows[(long)i * k + p] = a[(long)p * m + i];
+        return rows;
+    }
+
+    private void Run(long start, long end)
+    {
+        if (_transposeB)
+            RunDots(start, end);
+        else
+            for (long j = start; j < end; j += ColumnChunk) RunAxpys(j, (int)Math.Min(ColumnChunk, end - j));
+    }
+
+    /// <summary>B is n×k: every element of C is a dot product of two contiguous rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunDots(long start, long end)
+    {
+        for (long j = start; j < end; j++)
+        {
+            var column = new ReadOnlySpan<float>(_b + j * _k, _k);
+            for (int i = 0; i < _m; i++)
+            {
+                float dot = TensorPrimitives.Dot(new ReadOnlySpan<float>(_rows + (long)i * _k, _k), column);
+                float* target = _c + (long)i * _n + j;
+                *target = _accumulate ? *target + dot : dot;
+            }
+        }
+    }
+
+    /// <summary>B is k×n: a slice of each row of C gathers a(i,p)·B[p, slice] over the depth.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunAxpys(long column0, int columns)
+    {
+        for (int i = 0; i < _m; i++)
+        {
+            var target = new Span<float>(_c + (long)i * _n + column0, columns);
+            if (!_accumulate) target.Clear();
+            float* row = _rows + (long)i * _k;
+            for (int p = 0; p < _k; p++)
+                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(_b + (long)p * _n + column0, columns), row[p], target, target);
+        }
+    }
+}
