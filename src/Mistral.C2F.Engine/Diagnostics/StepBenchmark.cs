@@ -7,8 +7,9 @@ using Mistral.C2F.Engine.Training;
 namespace Mistral.C2F.Engine.Diagnostics;
 
 /// <summary>What a timed step did, per step: its time, throughput, the model FLOP rate, and the time of each op.</summary>
-public sealed record StepTiming(string Mode, int TokensPerStep, TimeSpan MedianStep, double TokensPerSecond, double GflopsPerSecond,
-    IReadOnlyList<(string Op, TimeSpan PerStep, double CallsPerStep)> Ops);
+/// <remarks>Op times are means over the timed steps, so compare them with <see cref="MeanStep"/>; throughput uses the median.</remarks>
+public sealed record StepTiming(string Mode, int TokensPerStep, TimeSpan MedianStep, TimeSpan MeanStep, double TokensPerSecond,
+    double GflopsPerSecond, IReadOnlyList<(string Op, TimeSpan PerStep, double CallsPerStep)> Ops);
 
 /// <summary>
 /// Times whole steps of a model on random tokens: inference forward passes, or training steps (forward, backward,
@@ -105,7 +106,8 @@ public static class StepBenchmark
             backend.Profile = previous;
         }
         var median = times.Order().ElementAt(times.Count / 2);
-        return new StepTiming(mode, tokens, median, tokens / median.TotalSeconds, flops / median.TotalSeconds / 1e9,
+        var mean = TimeSpan.FromTicks((long)times.Average(t => t.Ticks));
+        return new StepTiming(mode, tokens, median, mean, tokens / median.TotalSeconds, flops / median.TotalSeconds / 1e9,
             profile.Entries.Select(e => (e.Op, e.Time / steps, (double)e.Calls / steps)).ToList());
     }
 
