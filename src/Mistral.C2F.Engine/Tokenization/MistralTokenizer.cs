@@ -59,17 +59,20 @@ public sealed class MistralTokenizer
         return withBos;
     }
 
-    /// <summary>The text of the ids; BOS, EOS and unk decode to nothing.</summary>
-    public string Decode(IEnumerable<int> ids)
+    /// <summary>
+    /// The text of the ids; BOS, EOS and unk decode to nothing. A <paramref name="continuation"/> (tokens generated
+    /// after a prompt) keeps the leading space of its first piece, which starts a new word after the prompt's text.
+    /// </summary>
+    public string Decode(IEnumerable<int> ids, bool continuation = false)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var decoder = CreateStreamDecoder();
+        var decoder = CreateStreamDecoder(continuation);
         var text = new StringBuilder();
         foreach (var id in ids) text.Append(decoder.Push(id));
         return text.Append(decoder.Flush()).ToString();
     }
 
-    public TokenStreamDecoder CreateStreamDecoder() => new(_decoding);
+    public TokenStreamDecoder CreateStreamDecoder(bool continuation = false) => new(_decoding, continuation);
 
     /// <summary>The piece text of an id, e.g. "▁the" or "&lt;0x0A&gt;", for inspection and tests.</summary>
     public string IdToPiece(int id)

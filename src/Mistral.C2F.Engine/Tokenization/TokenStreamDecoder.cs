@@ -15,9 +15,13 @@ public sealed class TokenStreamDecoder
     private readonly DecodingTable _table;
     private readonly List<byte> _pendingBytes = new(4);
     private readonly StringBuilder _completed = new();
-    private bool _atStart = true;
+    private bool _atStart;
 
-    internal TokenStreamDecoder(DecodingTable table) => _table = table;
+    internal TokenStreamDecoder(DecodingTable table, bool continuation)
+    {
+        _table = table;
+        _atStart = !continuation;
+    }
 
     /// <summary>Feeds one id; returns the text it completes (often empty while a multi-byte character is pending).</summary>
     public string Push(int id)

@@ -22,4 +22,17 @@ public sealed class PaddedVocabularyTests : IDisposable
         Assert.Equal(text, tokenizer.Decode(ids));
         Assert.Equal("<unused31999>", tokenizer.IdToPiece(31999));
     }
+
+    [Fact]
+    public void A_continuation_keeps_the_space_that_starts_its_first_word()
+    {
+        BuiltInTokenizer.Write(_directory);
+        var tokenizer = MistralTokenizer.Load(_directory);
+        var prompt = tokenizer.Encode("Add 12 and 7.", addBos: true);
+        var whole = tokenizer.Encode("Add 12 and 7. The sum is 19", addBos: true);
+        Assert.Equal(prompt, whole.Take(prompt.Length));
+        var generated = whole.Skip(prompt.Length).ToArray();
+        Assert.Equal(" The sum is 19", tokenizer.Decode(generated, continuation: true));
+        Assert.Equal("The sum is 19", tokenizer.Decode(generated));
+    }
 }

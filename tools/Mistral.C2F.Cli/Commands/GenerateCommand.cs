@@ -47,7 +47,7 @@ internal static class GenerateCommand
         SamplingOptions sampling, CancellationToken cancellation)
     {
         bool stream = prompts.Length == 1;
-        var decoder = tokenizer.CreateStreamDecoder();
+        var decoder = tokenizer.CreateStreamDecoder(continuation: true);
         var clock = Stopwatch.StartNew();
         TimeSpan? firstToken = null;
         if (stream) Console.Write(texts[0]);
@@ -60,7 +60,7 @@ internal static class GenerateCommand
         if (stream) Console.WriteLine(decoder.Flush());
         else
             for (int b = 0; b < results.Count; b++)
-                AnsiConsole.Write(new Panel(Markup.Escape(texts[b] + tokenizer.Decode(results[b].Tokens))).Header($"prompt {b}"));
+                AnsiConsole.Write(new Panel(Markup.Escape(texts[b] + tokenizer.Decode(results[b].Tokens, continuation: true))).Header($"prompt {b}"));
 
         int generated = results.Sum(r => r.Tokens.Length), promptTokens = prompts.Sum(p => p.Length);
         var prefill = firstToken ?? total;
