@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
+using Mistral.C2F.Engine.Training;
 
 namespace Mistral.C2F.Rlhf.Sft;
 
 /// <summary>What one optimizer step did; also one line of metrics.jsonl.</summary>
 public sealed record SftStepMetrics(int Step, int TotalSteps, double Loss, double LearningRate, double GradNorm, double TokensPerSecond,
-    int LossTokens, bool Skipped, int SkippedSteps, double Epoch)
+    int LossTokens, bool Skipped, bool NonFinite, double Epoch) : IStepReport
 {
     public JsonObject ToJson() => new()
     {
@@ -15,7 +16,6 @@ public sealed record SftStepMetrics(int Step, int TotalSteps, double Loss, doubl
         ["tokens_per_second"] = Math.Round(TokensPerSecond, 1),
         ["loss_tokens"] = LossTokens,
         ["skipped"] = Skipped,
-        ["skipped_steps"] = SkippedSteps,
         ["epoch"] = Math.Round(Epoch, 4),
     };
 }

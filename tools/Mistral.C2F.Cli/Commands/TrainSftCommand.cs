@@ -111,8 +111,9 @@ internal static class TrainSftCommand
                 {
                     history.Add(m);
                     task.Value = m.Step;
+                    int skipped = history.Count(h => h.Skipped);
                     task.Description = Markup.Escape($"step {m.Step}/{m.TotalSteps} loss {m.Loss:F4} lr {m.LearningRate:E2} {m.TokensPerSecond:F0} tok/s" +
-                        (m.SkippedSteps > 0 ? $" skipped {m.SkippedSteps}" : ""));
+                        (skipped > 0 ? $" skipped {skipped}" : ""));
                 }), cancellation);
             });
         Summarize(history, final);
@@ -127,7 +128,7 @@ internal static class TrainSftCommand
         table.AddRow("loss, first steps", $"{finite.Take(window).Average(m => m.Loss):F4}");
         table.AddRow("loss, last steps", $"{finite.TakeLast(window).Average(m => m.Loss):F4}");
         table.AddRow("tokens/s (median)", $"{finite.Select(m => m.TokensPerSecond).Order().ElementAt(finite.Count / 2):F0}");
-        table.AddRow("skipped steps", history[^1].SkippedSteps.ToString());
+        table.AddRow("skipped steps (this session)", history.Count(h => h.Skipped).ToString());
         table.AddRow("final checkpoint", Markup.Escape(final));
         AnsiConsole.Write(table);
     }

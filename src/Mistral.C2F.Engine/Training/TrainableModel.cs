@@ -1,0 +1,79 @@
+using Mistral.C2F.Engine.Autograd;
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Tensors;
+
+namespace Mistral.C2F.Engine.Training;
+
+/// <summary>
+/// A model being trained: its gradients, its tape and its AdamW state, the optimizer step that skips non-finite
+/// gradients, and the checkpoint format (a Hugging Face model directory in float32 plus <c>optimizer.safetensors</c>).
+/// </summary>
+public sealed class TrainableModel : IDisposable
+{
+    public const string OptimizerFileName = "optimizer.safetensors";
+    private static readonly string[] TokenizerFiles = ["tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"];
+
+    public TrainableModel(MistralModel model, AdamWOptions options)
+    {
+        Model = model;
+        Gradients = model.AttachGradients();
+        Tape = new Tape(model.Backend);
+        Optimizer = new AdamWOptimizer(model.Backend, model.Parameters, Gradients, options);
+    }
+
+    public MistralModel Model { get; }
+    public IReadOnlyDictionary<string, Tensor> Gradients { get; }
+    public Tape Tape { get; }
+    public AdamWOptimizer Optimizer { get; }
+    public Backend Backend => Model.Backend;
+
+    /// <summary>
+    /// Ends a step: the global gradient norm; when it and the loss are finite, an AdamW update clipped to
+    /// <paramref name="maxGradNorm"/> (0 = no clipping); the gradients are zeroed either way.
+    /// </summary>
+    public (double GradNorm, bool Updated) ApplyGradients(double learningRate, double maxGradNorm, bool lossIsFinite)
+    {
+        double norm = GradientClipping.GlobalNorm(Backend, Gradients.Values);
+        bool update = lossIsFinite && double.IsFinite(norm);
+        if (update) Optimizer.Update(learningRate, GradientClipping.Scale(norm, maxGradNorm));
+        foreach (var gradient in Gradients.Values) Backend.Zero(gradient);
+        return (norm, update);
+    }
+
+    /// <summary>Writes the weights (float32), the tokenizer files found in <paramref name="tokenizerDirectory"/> and the optimizer moments.</summary>
+    public void Save(string directory, string tokenizerDirectory)
+    {
+        MistralCheckpoint.SaveParameters(directory, Model.Config, Model.Parameters.Select(p => (p.Key, p.Value)), DType.F32,
+            MistralCheckpoint.DefaultMaxShardBytes);
+        foreach (var file in TokenizerFiles.Select(f => Path.Combine(tokenizerDirectory, f)).Where(File.Exists))
+            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)), overwrite: true);
+        var state = Optimizer.State().ToList();
+        using var writer = new SafeTensorsWriter(Path.Combine(directory, OptimizerFileName),
+            state.Select(s => new SafeTensorInfo(s.Name, SafeTensorsDType.F32, s.Tensor.Shape)));
+        foreach (var (name, tensor) in state) writer.Write(name, Backend.ToFloats(tensor));
+        writer.Commit();
+    }
+
+    /// <summary>Loads a model directory; restores the optimizer moments at <paramref name="optimizerStep"/> when the directory has them.</summary>
+    public static TrainableModel Load(string directory, Backend backend, AdamWOptions options, int optimizerStep = 0)
+    {
+        var trainable = new TrainableModel(MistralCheckpoint.LoadModel(directory, backend, checkFinite: true), options);
+        var optimizerPath = Path.Combine(directory, OptimizerFileName);
+        if (optimizerStep > 0)
+        {
+            if (!File.Exists(optimizerPath)) throw new FileNotFoundException($"{optimizerPath}: optimizer state not found for step {optimizerStep}", optimizerPath);
+            using var state = SafeTensorsFile.Open(optimizerPath);
+            trainable.Optimizer.Restore(name => state.ReadFloats(name), optimizerStep);
+        }
+        return trainable;
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Tape.Dispose();
+        Model.Dispose();
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+
+namespace Mistral.C2F.Engine.Training;
+
+/// <summary>What a trainer reports for one step.</summary>
+public interface IStepReport
+{
+    int Step { get; }
+    /// <summary>No update was made.</summary>
+    bool Skipped { get; }
+    /// <summary>The loss or the gradient was not finite: a sign of divergence, counted toward stopping the run.</summary>
+    bool NonFinite { get; }
+    JsonObject ToJson();
+}
+
+/// <summary>
+/// The outer loop every trainer shares: steps until the total, one metrics line per step (with the run's count of
+/// skipped steps), a checkpoint every <c>saveEvery</c> steps and at the end, a checkpoint and a stop on cancellation,
+/// and a stop with the last good checkpoint named when too many steps in a row were not finite.
+/// </summary>
+public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepCheckpoints, int maxConsecutiveSkips)
+{
+    public CheckpointDirectory Checkpoints { get; } = new(runDirectory, keepCheckpoints);
+    public string MetricsPath { get; } = Path.Combine(Path.GetFullPath(runDirectory), "metrics.jsonl");
+
+    /// <summary>Steps done; set when resuming.</summary>
+    public int Step { get; set; }
+    public int SkippedSteps { get; set; }
+    public int ConsecutiveNonFinite { get; set; }
+
+    /// <summary>Runs steps Step+1..totalSteps; returns the final checkpoint's path.</summary>
+    /// <param name="save">Writes a checkpoint of the current state into the directory it is given.</param>
+    public string Run<TReport>(int totalSteps, Func<int, TReport> step, Action<string> save, IProgress<TReport>? progress,
+        CancellationToken cancellation) where TReport : IStepReport
+    {
+        using var metrics = new MetricsLog(MetricsPath, resumedFromStep: Step);
+        while (Step < totalSteps)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                if (Step > 0) Checkpoints.Save(Step, save); // an interrupted run keeps its progress
+                cancellation.ThrowIfCancellationRequested();
+            }
+            var report = step(Step + 1);
+            Step++;
+            SkippedSteps += report.Skipped ? 1 : 0;
+            ConsecutiveNonFinite = report.NonFinite ? ConsecutiveNonFinite + 1 : 0;
+            var json = report.ToJson();
+            json["skipped_steps"] = SkippedSteps;
+            metrics.Write(json);
+            progress?.Report(report);
+            if (ConsecutiveNonFinite > maxConsecutiveSkips)
+                throw new TrainingDivergedException($"{ConsecutiveNonFinite} steps in a row had a non-finite loss or gradient (last: step {Step}); " +
+                    $"stopping. The last good checkpoint is {Checkpoints.Latest ?? "none (no step was saved)"}");
+            if (Step % saveEvery == 0 || Step == totalSteps) Checkpoints.Save(Step, save);
+        }
+        return Checkpoints.Latest ?? throw new InvalidOperationException("the run has no checkpoint");
+    }
+}
