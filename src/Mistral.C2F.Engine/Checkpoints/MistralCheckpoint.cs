@@ -30,6 +30,23 @@ public static class MistralCheckpoint
     }
 
     /// <summary>
+    /// A sequence classifier (reward model, critic) from a model directory: as saved when it is one; from a causal
+    /// language model, its backbone with a zero score head (so it starts by scoring everything 0, and the head
+    /// learns before it moves the backbone), dropping lm_head.
+    /// </summary>
+    public static MistralModel LoadSequenceClassifier(string modelDirectory, Backend backend, bool checkFinite = false)
+    {
+        var config = LoadConfig(modelDirectory);
+        if (config.IsSequenceClassifier) return LoadModel(modelDirectory, backend, checkFinite);
+        var parameters = new Dictionary<string, Tensor>(LoadParameters(modelDirectory, config, backend, checkFinite));
+        if (parameters.Remove(MistralParameterNames.LmHead, out var lmHead)) lmHead.Dispose();
+        var score = backend.Allocate(new Shape(1, config.HiddenSize), backend.FloatType);
+        backend.Zero(score);
+        parameters[MistralParameterNames.ScoreHead] = score;
+        return new MistralModel(config with { Architecture = MistralConfig.SequenceClassification }, backend, parameters);
+    }
+
+    /// <summary>
     /// Loads every parameter of <paramref name="config"/> onto the backend in its float type, one tensor
     /// at a time (host memory: one float32 buffer the size of the largest tensor). The checkpoint must hold
     /// exactly these tensors with these shapes. A tied checkpoint may also hold <c>lm_head.weight</c>

@@ -27,6 +27,17 @@ public sealed record MistralConfig
     public int EosTokenId { get; init; } = 2;
     public string TorchDtype { get; init; } = "bfloat16";
 
+    /// <summary>
+    /// <c>MistralForCausalLM</c> (a language-model head over the vocabulary) or <c>MistralForSequenceClassification</c>
+    /// (one scalar per position from <c>score.weight</c>: reward models and critics).
+    /// </summary>
+    public string Architecture { get; init; } = CausalLm;
+
+    public const string CausalLm = "MistralForCausalLM";
+    public const string SequenceClassification = "MistralForSequenceClassification";
+
+    public bool IsSequenceClassifier => Architecture == SequenceClassification;
+
     public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
 
     private static readonly string[] RequiredKeys =
@@ -71,6 +82,7 @@ public sealed record MistralConfig
                 BosTokenId = json["bos_token_id"]?.GetValue<int>() ?? 1,
                 EosTokenId = json["eos_token_id"]?.GetValue<int>() ?? 2,
                 TorchDtype = json["torch_dtype"]?.GetValue<string>() ?? "bfloat16",
+                Architecture = (json["architectures"] as JsonArray)?.FirstOrDefault()?.GetValue<string>() ?? CausalLm,
             };
             config.Validate(source);
             return config;
@@ -96,31 +108,38 @@ public sealed record MistralConfig
         Require(HeadDim > 0 && HeadDim % 2 == 0, $"head dim {HeadDim} must be positive and even for rotary embeddings");
         Require(SlidingWindow is null or > 0, $"sliding_window must be positive or null, got {SlidingWindow}");
         Require(RmsNormEps >= 0 && RopeTheta > 0, "rms_norm_eps must be non-negative and rope_theta positive");
+        Require(Architecture is CausalLm or SequenceClassification,
+            $"architecture {Architecture} is not supported (use {CausalLm} or {SequenceClassification})");
         Require(BosTokenId is >= 0 && BosTokenId < VocabSize && EosTokenId >= 0 && EosTokenId < VocabSize,
             "bos_token_id and eos_token_id must be inside the vocabulary");
     }
 
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["architectures"] = new JsonArray("MistralForCausalLM"),
-        ["model_type"] = "mistral",
-        ["vocab_size"] = VocabSize,
-        ["hidden_size"] = HiddenSize,
-        ["intermediate_size"] = IntermediateSize,
-        ["num_hidden_layers"] = NumHiddenLayers,
-        ["num_attention_heads"] = NumAttentionHeads,
-        ["num_key_value_heads"] = NumKeyValueHeads,
-        ["head_dim"] = HeadDim,
-        ["hidden_act"] = "silu",
-        ["rms_norm_eps"] = RmsNormEps,
-        ["rope_theta"] = RopeTheta,
-        ["sliding_window"] = SlidingWindow,
-        ["max_position_embeddings"] = MaxPositionEmbeddings,
-        ["tie_word_embeddings"] = TieWordEmbeddings,
-        ["bos_token_id"] = BosTokenId,
-        ["eos_token_id"] = EosTokenId,
-        ["torch_dtype"] = TorchDtype,
-    };
+        var json = new JsonObject
+        {
+            ["architectures"] = new JsonArray(Architecture),
+            ["model_type"] = "mistral",
+            ["vocab_size"] = VocabSize,
+            ["hidden_size"] = HiddenSize,
+            ["intermediate_size"] = IntermediateSize,
+            ["num_hidden_layers"] = NumHiddenLayers,
+            ["num_attention_heads"] = NumAttentionHeads,
+            ["num_key_value_heads"] = NumKeyValueHeads,
+            ["head_dim"] = HeadDim,
+            ["hidden_act"] = "silu",
+            ["rms_norm_eps"] = RmsNormEps,
+            ["rope_theta"] = RopeTheta,
+            ["sliding_window"] = SlidingWindow,
+            ["max_position_embeddings"] = MaxPositionEmbeddings,
+            ["tie_word_embeddings"] = TieWordEmbeddings,
+            ["bos_token_id"] = BosTokenId,
+            ["eos_token_id"] = EosTokenId,
+            ["torch_dtype"] = TorchDtype,
+        };
+        if (IsSequenceClassifier) json["num_labels"] = 1;
+        return json;
+    }
 
     public void Save(string path) =>
         AtomicFile.WriteAllText(path, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");

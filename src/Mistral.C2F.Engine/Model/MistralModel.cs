@@ -39,7 +39,8 @@ public sealed class MistralModel : IDisposable
     public AttentionSpec Attention { get; }
 
     /// <summary>
-    /// Runs the decoder over tokens [B, S] at positions [B, S] and returns logits [rows, vocab] for the
+    /// Runs the decoder over tokens [B, S] at positions [B, S] and returns logits [rows, vocab] (a sequence
+    /// classifier: scores [rows, 1]) for the
     /// flat token indices in <paramref name="logitRows"/> (every token when null). Without a context the
     /// tokens attend to each other (a full forward pass); with a KV cache they also see earlier chunks.
     /// The returned tensor is a workspace buffer, valid until the next call.
@@ -114,8 +115,9 @@ public sealed class MistralModel : IDisposable
         }
         var final = ops.RmsNorm(x, P(MistralParameterNames.FinalNorm), eps, "final_norm", Config.NumHiddenLayers);
         if (logitRows is not null) final = ops.GatherRows(final, logitRows, "selected");
-        var lmHead = Config.TieWordEmbeddings ? P(MistralParameterNames.Embedding) : P(MistralParameterNames.LmHead);
-        return ops.Linear(final, lmHead, "logits", Config.NumHiddenLayers);
+        var head = Config.IsSequenceClassifier ? P(MistralParameterNames.ScoreHead)
+            : Config.TieWordEmbeddings ? P(MistralParameterNames.Embedding) : P(MistralParameterNames.LmHead);
+        return ops.Linear(final, head, "logits", Config.NumHiddenLayers);
     }
 
     private static (Variable Keys, Variable Values, Tensor Positions) Cached(IKeyValueContext context, int layer, Variable k, Variable v)

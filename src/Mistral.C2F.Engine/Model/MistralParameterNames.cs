@@ -8,6 +8,8 @@ public static class MistralParameterNames
     public const string Embedding = "model.embed_tokens.weight";
     public const string FinalNorm = "model.norm.weight";
     public const string LmHead = "lm_head.weight";
+    /// <summary>The scalar head of a sequence classifier (reward model, critic), [1, hidden].</summary>
+    public const string ScoreHead = "score.weight";
 
     public static string Layer(int layer, string suffix) => $"model.layers.{layer}.{suffix}";
 
@@ -21,7 +23,10 @@ public static class MistralParameterNames
     public const string InputNorm = "input_layernorm.weight";
     public const string PostAttentionNorm = "post_attention_layernorm.weight";
 
-    /// <summary>Every parameter of the model in checkpoint order, with its shape. lm_head is absent when tied.</summary>
+    /// <summary>
+    /// Every parameter of the model in checkpoint order, with its shape. lm_head is absent when tied; a sequence
+    /// classifier has score.weight instead.
+    /// </summary>
     public static IReadOnlyList<(string Name, Shape Shape)> For(MistralConfig config)
     {
         int h = config.HiddenSize, qDim = config.NumAttentionHeads * config.HeadDim, kvDim = config.NumKeyValueHeads * config.HeadDim;
@@ -39,7 +44,8 @@ public static class MistralParameterNames
             list.Add((Layer(layer, DownProjection), new Shape(h, config.IntermediateSize)));
         }
         list.Add((FinalNorm, new Shape(h)));
-        if (!config.TieWordEmbeddings) list.Add((LmHead, new Shape(config.VocabSize, h)));
+        if (config.IsSequenceClassifier) list.Add((ScoreHead, new Shape(1, h)));
+        else if (!config.TieWordEmbeddings) list.Add((LmHead, new Shape(config.VocabSize, h)));
         return list;
     }
 }
