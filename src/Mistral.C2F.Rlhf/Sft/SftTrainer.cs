@@ -1,3 +1,4 @@
+using Mistral.C2F.Rlhf.Data;
 using System.Diagnostics;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Tensors;
@@ -49,7 +50,7 @@ public sealed class SftTrainer : IDisposable
         spec.Options.Validate();
         if (new CheckpointDirectory(runDirectory).Latest is { } existing)
             throw new IOException($"{Path.GetFullPath(runDirectory)} already holds checkpoints ({Path.GetFileName(existing)}); resume it or choose another output directory");
-        var (data, fingerprint) = LoadData(spec, spec.ModelDirectory, SftLoaderPosition.Start(spec.Options.Seed));
+        var (data, fingerprint) = LoadData(spec, spec.ModelDirectory, DataPosition.Start(spec.Options.Seed));
         var model = TrainableModel.Load(spec.ModelDirectory, backend, spec.Options.Optimizer);
         Directory.CreateDirectory(runDirectory);
         spec.Save(runDirectory);
@@ -93,10 +94,9 @@ public sealed class SftTrainer : IDisposable
 
         double loss = lossTokens > 0 ? lossSum / lossTokens : double.NaN;
         var (norm, updated) = _model.ApplyGradients(learningRate, options.MaxGradNorm, double.IsFinite(loss));
-        var position = _data.Position;
         // A batch without loss tokens is not a sign of divergence, only a step without an update.
         return new SftStepMetrics(step, options.Steps, loss, learningRate, norm, options.BatchSize * options.SequenceLength / clock.Elapsed.TotalSeconds,
-            lossTokens, Skipped: !updated, NonFinite: !updated && lossTokens > 0, position.Epoch + (double)position.Index / _data.SequenceCount);
+            lossTokens, Skipped: !updated, NonFinite: !updated && lossTokens > 0, _data.Epochs);
     }
 
     private void SaveCheckpoint(string directory)
@@ -105,7 +105,7 @@ public sealed class SftTrainer : IDisposable
         new SftTrainerState(_loop.Step, _model.Optimizer.Step, _data.Position, _loop.SkippedSteps, _loop.ConsecutiveNonFinite, _fingerprint).Save(directory);
     }
 
-    private static (SftDataLoader Data, string Fingerprint) LoadData(SftRunSpec spec, string tokenizerDirectory, SftLoaderPosition position)
+    private static (SftDataLoader Data, string Fingerprint) LoadData(SftRunSpec spec, string tokenizerDirectory, DataPosition position)
     {
         var tokenizer = MistralTokenizer.Load(tokenizerDirectory);
         var exampleTokenizer = new SftExampleTokenizer(tokenizer);

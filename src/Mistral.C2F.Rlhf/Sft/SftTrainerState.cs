@@ -1,3 +1,4 @@
+using Mistral.C2F.Rlhf.Data;
 using System.Text.Json;
 using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Rlhf.Sft.Data;
@@ -8,7 +9,7 @@ namespace Mistral.C2F.Rlhf.Sft;
 /// Everything besides weights and optimizer moments that a resumed run needs to continue exactly: the step, the
 /// data position, the skip counters, and a fingerprint of the packed data so a changed dataset is refused.
 /// </summary>
-public sealed record SftTrainerState(int Step, int OptimizerStep, SftLoaderPosition DataPosition, int SkippedSteps, int ConsecutiveSkips,
+public sealed record SftTrainerState(int Step, int OptimizerStep, DataPosition DataPosition, int SkippedSteps, int ConsecutiveSkips,
     string DataFingerprint)
 {
     public const string FileName = "trainer_state.json";

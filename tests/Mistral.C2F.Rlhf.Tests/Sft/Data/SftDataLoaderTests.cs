@@ -1,3 +1,4 @@
+using Mistral.C2F.Rlhf.Data;
 using System.Text.Json;
 using Mistral.C2F.Rlhf.Sft.Data;
 
@@ -30,7 +31,7 @@ public sealed class SftDataLoaderTests
     public void A_batch_is_its_sequences_row_major_with_their_loss_token_count()
     {
         var loader = new SftDataLoader(Sequences, batchSize: 4, seed: 7);
-        var order = SftDataLoader.EpochOrder(seed: 7, epoch: 0, SequenceCount);
+        var order = EpochShuffle.Order(seed: 7, epoch: 0, SequenceCount);
 
         var batch = loader.NextBatch();
 
@@ -38,7 +39,7 @@ public sealed class SftDataLoaderTests
         Assert.Equal(order[..4].SelectMany(k => Sequences[k].Inputs), batch.Tokens);
         Assert.Equal(order[..4].SelectMany(k => Sequences[k].Targets), batch.Targets);
         Assert.Equal(8, batch.LossTokenCount);
-        Assert.Equal(new SftLoaderPosition(0, 4, 7), loader.Position);
+        Assert.Equal(new DataPosition(0, 4, 7), loader.Position);
     }
 
     [Fact]
@@ -51,11 +52,11 @@ public sealed class SftDataLoaderTests
         for (int epoch = 0; epoch < 4; epoch++)
         {
             var visited = rows[(epoch * SequenceCount)..((epoch + 1) * SequenceCount)];
-            Assert.Equal(SftDataLoader.EpochOrder(seed: 7, epoch, SequenceCount), visited);
+            Assert.Equal(EpochShuffle.Order(seed: 7, epoch, SequenceCount), visited);
             Assert.Equal(Enumerable.Range(0, SequenceCount), visited.Order());
         }
-        Assert.Equal(new SftLoaderPosition(4, 0, 7), loader.Position);
-        Assert.NotEqual(SftDataLoader.EpochOrder(7, 0, SequenceCount), SftDataLoader.EpochOrder(7, 1, SequenceCount));
+        Assert.Equal(new DataPosition(4, 0, 7), loader.Position);
+        Assert.NotEqual(EpochShuffle.Order(7, 0, SequenceCount), EpochShuffle.Order(7, 1, SequenceCount));
     }
 
     [Fact]
@@ -71,7 +72,7 @@ public sealed class SftDataLoaderTests
     [Fact]
     public void Different_seeds_give_different_orders()
     {
-        var orders = Enumerable.Range(0, 8).Select(seed => SftDataLoader.EpochOrder(seed, epoch: 0, count: 1000)).ToArray();
+        var orders = Enumerable.Range(0, 8).Select(seed => EpochShuffle.Order(seed, epoch: 0, count: 1000)).ToArray();
 
         for (int a = 0; a < orders.Length; a++)
         for (int b = a + 1; b < orders.Length; b++)
@@ -98,7 +99,7 @@ public sealed class SftDataLoaderTests
         }
 
         var saved = JsonSerializer.Serialize(interrupted.Position);
-        var restored = new SftDataLoader(Sequences, batchSize, JsonSerializer.Deserialize<SftLoaderPosition>(saved)!);
+        var restored = new SftDataLoader(Sequences, batchSize, JsonSerializer.Deserialize<DataPosition>(saved)!);
 
         Assert.Equal(interrupted.Position, restored.Position);
         for (int i = 0; i < batchesAfterSave; i++)
@@ -121,8 +122,8 @@ public sealed class SftDataLoaderTests
         Assert.Throws<ArgumentException>(() => new SftDataLoader([], batchSize: 1, seed: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SftDataLoader(Sequences, batchSize: 0, seed: 0));
         Assert.Throws<ArgumentException>(() => new SftDataLoader([Sequences[0], new PackedSequence([1], [2])], batchSize: 1, seed: 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SftDataLoader(Sequences, 1, new SftLoaderPosition(0, SequenceCount, 0)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SftDataLoader(Sequences, 1, new SftLoaderPosition(0, -1, 0)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SftDataLoader(Sequences, 1, new SftLoaderPosition(-1, 0, 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SftDataLoader(Sequences, 1, new DataPosition(0, SequenceCount, 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SftDataLoader(Sequences, 1, new DataPosition(0, -1, 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SftDataLoader(Sequences, 1, new DataPosition(-1, 0, 0)));
     }
 }
