@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mistral.C2F.Rlhf.Data;
 using Mistral.C2F.Engine.Tokenization;
 
 namespace Mistral.C2F.Rlhf.Sft.Data;
@@ -23,8 +24,6 @@ internal static class SftJsonLine
 
     private static readonly (ChatRole Role, string Name)[] RoleNames =
         [(ChatRole.System, "system"), (ChatRole.User, "user"), (ChatRole.Assistant, "assistant")];
-
-    private static readonly JsonDocumentOptions ParseOptions = new() { AllowDuplicateProperties = false };
 
     // Relaxed escaping keeps "+", "<" and "'" readable for people who open or edit the file; quotes and control
     // characters are still escaped.
@@ -61,10 +60,8 @@ internal static class SftJsonLine
 
     public static SftExample Parse(string line)
     {
-        using var document = ParseJson(line);
+        using var document = JsonFields.ParseObject(line);
         var root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object)
-            throw new FormatException($"expected a JSON object, found {Describe(root.ValueKind)}");
 
         bool text = root.TryGetProperty(TextKey, out _);
         bool promptResponse = root.TryGetProperty(PromptKey, out _) || root.TryGetProperty(ResponseKey, out _);
@@ -77,31 +74,15 @@ internal static class SftJsonLine
             throw new FormatException($"mixes formats (keys {string.Join(", ", keys)}): {KnownFormats}");
         }
 
-        if (text) return new TextExample(RequiredContent(root, TextKey, TextKey));
-        if (promptResponse) return new PromptResponseExample(RequiredContent(root, PromptKey, PromptKey), RequiredContent(root, ResponseKey, ResponseKey));
+        if (text) return new TextExample(JsonFields.RequiredContent(root, TextKey, TextKey));
+        if (promptResponse) return new PromptResponseExample(JsonFields.RequiredContent(root, PromptKey, PromptKey), JsonFields.RequiredContent(root, ResponseKey, ResponseKey));
         return new ConversationExample(Conversation(root.GetProperty(MessagesKey)));
-    }
-
-    private static JsonDocument ParseJson(string line)
-    {
-        try
-        {
-            return JsonDocument.Parse(line, ParseOptions);
-        }
-        catch (JsonException exception)
-        {
-            // The parser appends "LineNumber: 0 | BytePositionInLine: n", counted within this one line; next to the file's
-            // line number that reads as a contradiction, so give the column alone.
-            var problem = exception.Message.Split(" LineNumber:")[0];
-            var column = exception.BytePositionInLine is { } position ? $" at byte {position + 1}" : "";
-            throw new FormatException($"malformed JSON{column}: {problem}", exception);
-        }
     }
 
     private static ChatMessage[] Conversation(JsonElement messages)
     {
         if (messages.ValueKind != JsonValueKind.Array)
-            throw new FormatException($"\"{MessagesKey}\" must be an array, found {Describe(messages.ValueKind)}");
+            throw new FormatException($"\"{MessagesKey}\" must be an array, found {JsonFields.Describe(messages.ValueKind)}");
         var conversation = messages.EnumerateArray().Select((message, i) => Message(message, $"{MessagesKey}[{i}]")).ToArray();
         try
         {
@@ -121,37 +102,11 @@ internal static class SftJsonLine
     private static ChatMessage Message(JsonElement message, string where)
     {
         if (message.ValueKind != JsonValueKind.Object)
-            throw new FormatException($"\"{where}\" must be an object, found {Describe(message.ValueKind)}");
-        var roleName = RequiredString(message, RoleKey, $"{where}.{RoleKey}");
+            throw new FormatException($"\"{where}\" must be an object, found {JsonFields.Describe(message.ValueKind)}");
+        var roleName = JsonFields.RequiredString(message, RoleKey, $"{where}.{RoleKey}");
         var role = RoleNames.Where(entry => entry.Name == roleName).Select(entry => (ChatRole?)entry.Role).SingleOrDefault()
                    ?? throw new FormatException(
                        $"\"{where}.{RoleKey}\" is \"{roleName}\": expected one of {string.Join(", ", RoleNames.Select(entry => $"\"{entry.Name}\""))}");
-        return new ChatMessage(role, RequiredContent(message, ContentKey, $"{where}.{ContentKey}"));
+        return new ChatMessage(role, JsonFields.RequiredContent(message, ContentKey, $"{where}.{ContentKey}"));
     }
-
-    /// <summary>A string that must hold some text: an empty or blank one would train on nothing but its EOS.</summary>
-    private static string RequiredContent(JsonElement parent, string key, string where)
-    {
-        var value = RequiredString(parent, key, where);
-        if (string.IsNullOrWhiteSpace(value)) throw new FormatException($"\"{where}\" is empty");
-        return value;
-    }
-
-    private static string RequiredString(JsonElement parent, string key, string where)
-    {
-        if (!parent.TryGetProperty(key, out var value)) throw new FormatException($"missing \"{where}\"");
-        if (value.ValueKind != JsonValueKind.String)
-            throw new FormatException($"\"{where}\" must be a string, found {Describe(value.ValueKind)}");
-        return value.GetString()!;
-    }
-
-    private static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        _ => "null",
-    };
 }
