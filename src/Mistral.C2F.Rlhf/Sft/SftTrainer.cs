@@ -5,6 +5,7 @@ using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
 using Mistral.C2F.Rlhf.Sft.Data;
+using Mistral.C2F.Rlhf.Training;
 
 namespace Mistral.C2F.Rlhf.Sft;
 
@@ -17,11 +18,11 @@ public sealed class SftTrainer : IDisposable
 {
     private readonly TrainableModel _model;
     private readonly SftDataLoader _data;
-    private readonly SftRunSpec _spec;
+    private readonly RunSpec<SftOptions> _spec;
     private readonly TrainingLoop _loop;
     private readonly string _tokenizerDirectory, _fingerprint;
 
-    private SftTrainer(TrainableModel model, SftDataLoader data, SftRunSpec spec, string runDirectory, string tokenizerDirectory, string fingerprint)
+    private SftTrainer(TrainableModel model, SftDataLoader data, RunSpec<SftOptions> spec, string runDirectory, string tokenizerDirectory, string fingerprint)
     {
         (_model, _data, _spec, _tokenizerDirectory, _fingerprint) = (model, data, spec, tokenizerDirectory, fingerprint);
         RunDirectory = Path.GetFullPath(runDirectory);
@@ -45,7 +46,7 @@ public sealed class SftTrainer : IDisposable
     }
 
     /// <summary>Starts a new run in <paramref name="runDirectory"/>, which must not hold checkpoints yet.</summary>
-    public static SftTrainer Start(SftRunSpec spec, string runDirectory, Backend backend)
+    public static SftTrainer Start(RunSpec<SftOptions> spec, string runDirectory, Backend backend)
     {
         spec.Options.Validate();
         if (new CheckpointDirectory(runDirectory).Latest is { } existing)
@@ -60,12 +61,12 @@ public sealed class SftTrainer : IDisposable
     /// <summary>Continues the run in <paramref name="runDirectory"/> from its latest checkpoint, optionally to a new step count.</summary>
     public static SftTrainer Resume(string runDirectory, Backend backend, int? steps = null)
     {
-        var spec = SftRunSpec.Load(runDirectory);
+        var spec = RunSpec<SftOptions>.Load(runDirectory);
         if (steps is int total) spec = spec with { Options = spec.Options with { Steps = total } };
         spec.Options.Validate();
         var checkpoint = new CheckpointDirectory(runDirectory).Latest
             ?? throw new IOException($"{Path.GetFullPath(runDirectory)} has no checkpoint to resume from");
-        var state = SftTrainerState.Load(checkpoint);
+        var state = TrainerState.Load(checkpoint);
         var (data, fingerprint) = LoadData(spec, checkpoint, state.DataPosition);
         if (fingerprint != state.DataFingerprint)
             throw new InvalidDataException($"{spec.DataPath}: the data changed since {checkpoint} was written (fingerprint {fingerprint}, expected {state.DataFingerprint})");
@@ -102,26 +103,16 @@ public sealed class SftTrainer : IDisposable
     private void SaveCheckpoint(string directory)
     {
         _model.Save(directory, _tokenizerDirectory);
-        new SftTrainerState(_loop.Step, _model.Optimizer.Step, _data.Position, _loop.SkippedSteps, _loop.ConsecutiveNonFinite, _fingerprint).Save(directory);
+        new TrainerState(_loop.Step, _model.Optimizer.Step, _data.Position, _loop.SkippedSteps, _loop.ConsecutiveNonFinite, _fingerprint).Save(directory);
     }
 
-    private static (SftDataLoader Data, string Fingerprint) LoadData(SftRunSpec spec, string tokenizerDirectory, DataPosition position)
+    private static (SftDataLoader Data, string Fingerprint) LoadData(RunSpec<SftOptions> spec, string tokenizerDirectory, DataPosition position)
     {
         var tokenizer = MistralTokenizer.Load(tokenizerDirectory);
         var exampleTokenizer = new SftExampleTokenizer(tokenizer);
         var packed = SequencePacker.Pack(SftJsonlReader.Read(spec.DataPath).Select(exampleTokenizer.Tokenize), spec.Options.SequenceLength, tokenizer.EosId);
         if (packed.Count == 0) throw new InvalidDataException($"{spec.DataPath}: no training sequences");
-        return (new SftDataLoader(packed, spec.Options.MicroBatchSize, position), Fingerprint(packed));
-    }
-
-    // FNV-1a over every packed input and target: cheap, and any change to the data or its tokenization shows.
-    private static string Fingerprint(IReadOnlyList<PackedSequence> sequences)
-    {
-        ulong hash = 14695981039346656037;
-        foreach (var sequence in sequences)
-        foreach (int value in sequence.Inputs.Concat(sequence.Targets))
-            hash = (hash ^ (uint)value) * 1099511628211;
-        return hash.ToString("x16");
+        return (new SftDataLoader(packed, spec.Options.MicroBatchSize, position), TrainerState.Fingerprint(packed.SelectMany(p => new[] { p.Inputs, p.Targets })));
     }
 
     public void Dispose() => _model.Dispose();

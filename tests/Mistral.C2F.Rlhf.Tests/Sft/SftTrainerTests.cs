@@ -1,3 +1,4 @@
+using Mistral.C2F.Rlhf.Training;
 using Mistral.C2F.Engine.Tests.Support;
 using System.Text.Json.Nodes;
 using Mistral.C2F.Engine.Backends;
@@ -14,14 +15,14 @@ namespace Mistral.C2F.Rlhf.Tests.Sft;
 public sealed class SftTrainerTests : IDisposable
 {
     private readonly TemporaryDirectory _directory = new();
-    private readonly SftRunSpec _spec;
+    private readonly RunSpec<SftOptions> _spec;
 
     public SftTrainerTests()
     {
         var model = TinyCheckpoint.Write(Path.Combine(_directory.Path, "base"));
         var data = Path.Combine(_directory.Path, "data.jsonl");
         BuiltInSftData.Write(data, count: 96);
-        _spec = new SftRunSpec(model, data, new SftOptions
+        _spec = new RunSpec<SftOptions>(model, data, new SftOptions
         {
             Steps = 6, BatchSize = 4, MicroBatchSize = 2, SequenceLength = 32, LearningRate = 3e-3, WarmupSteps = 2, SaveEvery = 3, Seed = 11,
         });

@@ -1,3 +1,4 @@
+using Mistral.C2F.Rlhf.Training;
 using System.CommandLine;
 using Mistral.C2F.Engine.Checkpoints;
 using Mistral.C2F.Engine.Model;
@@ -69,7 +70,7 @@ internal static class TrainSftCommand
                     KeepCheckpoints = parse.GetValue(keep) ?? baseOptions.KeepCheckpoints,
                     Seed = parse.GetValue(seed) ?? baseOptions.Seed,
                 };
-                trainer = SftTrainer.Start(new SftRunSpec(modelDirectory, dataPath, options), runDirectory, backend);
+                trainer = SftTrainer.Start(new RunSpec<SftOptions>(modelDirectory, dataPath, options), runDirectory, backend);
             }
             using (trainer) Train(trainer, cancellation);
             return Task.CompletedTask;

@@ -1,0 +1,29 @@
+using System.Text.Json;
+using Mistral.C2F.Engine.IO;
+
+namespace Mistral.C2F.Rlhf.Training;
+
+/// <summary>What a run trains (the model it starts from, its data) and how; saved in the run directory so --resume needs nothing else.</summary>
+public sealed record RunSpec<TOptions>(string ModelDirectory, string DataPath, TOptions Options)
+{
+    public const string FileName = "run.json";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public void Save(string runDirectory) =>
+        AtomicFile.WriteAllText(Path.Combine(runDirectory, FileName), JsonSerializer.Serialize(this, Json));
+
+    public static RunSpec<TOptions> Load(string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: {runDirectory} is not a run directory", path);
+        try
+        {
+            return JsonSerializer.Deserialize<RunSpec<TOptions>>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty run description");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: malformed run description: {e.Message}", e);
+        }
+    }
+}
