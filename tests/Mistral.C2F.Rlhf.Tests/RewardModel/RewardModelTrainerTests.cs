@@ -1,0 +1,106 @@
+using Mistral.C2F.Engine.Backends.Cpu;
+using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Tests.Support;
+using Mistral.C2F.Engine.Tokenization;
+using Mistral.C2F.Engine.Training;
+using Mistral.C2F.Rlhf.Data;
+using Mistral.C2F.Rlhf.RewardModel;
+using Mistral.C2F.Rlhf.RewardModel.Data;
+using Mistral.C2F.Rlhf.Tests.Support;
+using Mistral.C2F.Rlhf.Training;
+
+namespace Mistral.C2F.Rlhf.Tests.RewardModel;
+
+[Trait("Backend", "cpu")]
+public sealed class RewardModelTrainerTests : IDisposable
+{
+    private readonly TemporaryDirectory _directory = new();
+    private readonly string _model;
+
+    public RewardModelTrainerTests() => _model = TinyCheckpoint.Write(Path.Combine(_directory.Path, "base"));
+
+    public void Dispose() => _directory.Dispose();
+
+    /// <summary>Sums where the chosen answer is right and the rejected one is far off (a preference a random model can learn fast).</summary>
+    private static List<PreferencePair> ArithmeticPairs(int count, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ =>
+        {
+            int a = random.Next(10), b = random.Next(10);
+            return new PreferencePair($"Add {a} and {b}.", $"{a + b}", $"{a + b + 100 * random.Next(1, 9)}");
+        }).ToList();
+    }
+
+    [Fact]
+    public void The_reward_is_read_at_each_rows_last_real_token_whatever_the_padding()
+    {
+        var tokenizer = MistralTokenizer.Load(_model);
+        using var backend = new CpuBackend(2);
+        using var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(_model, backend), new AdamWOptions());
+        var random = new Random(3);
+        backend.Upload(Enumerable.Range(0, TinyCheckpoint.Config.HiddenSize).Select(_ => (float)random.NextDouble() - 0.5f).ToArray(), model.Model.Parameters["score.weight"]);
+        PreferencePair[] pairs = [new("Add 1 and 2.", "3", "The sum of one and two is four, I think."), new("Sort 9, 3, 5, 1.", "1, 3, 5, 9", "9")];
+
+        var together = RewardScoring.ForwardBackward(model, new PreferenceLoader(pairs, tokenizer, 2, 64, DataPosition.Start(0)).NextBatch());
+        foreach (var pair in pairs)
+        {
+            // Alone, each sequence is its own longest row: no padding at all.
+            var alone = RewardScoring.ForwardBackward(model, new PreferenceLoader([pair], tokenizer, 1, 64, DataPosition.Start(0)).NextBatch());
+            Assert.Contains(together.Chosen, r => Math.Abs(r - alone.Chosen[0]) < 1e-5);
+            Assert.Contains(together.Rejected, r => Math.Abs(r - alone.Rejected[0]) < 1e-5);
+        }
+    }
+
+    [Fact]
+    public void Training_learns_to_prefer_correct_sums_and_resumes()
+    {
+        var data = Path.Combine(_directory.Path, "pairs.jsonl");
+        PreferenceJsonl.Write(data, ArithmeticPairs(64, seed: 5));
+        var spec = new RunSpec<RewardModelOptions>(_model, data, new RewardModelOptions
+        {
+            Steps = 60, BatchSize = 8, MaxLength = 32, LearningRate = 3e-3, WarmupSteps = 5, SaveEvery = 30,
+        });
+        using (var trainer = RewardModelTrainer.Start(spec, Path.Combine(_directory.Path, "rm"), new CpuBackend(2)))
+        {
+            var metrics = new List<RewardModelStepMetrics>();
+            trainer.Run(new InlineProgress<RewardModelStepMetrics>(metrics.Add), TestContext.Current.CancellationToken);
+            Assert.Equal(Math.Log(2), metrics[0].Loss, 6); // a zero head scores every sequence 0
+            Assert.True(metrics.TakeLast(10).Average(m => m.Accuracy) > 0.8, $"accuracy {metrics.TakeLast(10).Average(m => m.Accuracy)}");
+            Assert.True(metrics.TakeLast(10).Average(m => m.Loss) < 0.5, $"loss {metrics.TakeLast(10).Average(m => m.Loss)}");
+        }
+        Assert.Equal("MistralForSequenceClassification",
+            MistralCheckpoint.LoadConfig(Path.Combine(_directory.Path, "rm", "checkpoint-000060")).Architecture);
+        using var resumed = RewardModelTrainer.Resume(Path.Combine(_directory.Path, "rm"), new CpuBackend(2), steps: 62);
+        Assert.Equal(60, resumed.Step);
+        resumed.Run(cancellation: TestContext.Current.CancellationToken);
+        Assert.Equal(62, resumed.Step);
+    }
+
+    [Fact]
+    public void Bradley_Terry_gradients_match_finite_differences()
+    {
+        double[] chosen = [0.3, -1.2, 2.0], rejected = [0.1, 0.4, 2.5], margins = [0, 0.5, 0];
+        var (loss, accuracy, dChosen, dRejected) = BradleyTerry.Compute(chosen, rejected, margins);
+        Assert.Equal(1.0 / 3, accuracy, 12);
+        for (int i = 0; i < 3; i++)
+        {
+            double Perturbed(double[] values, double h)
+            {
+                var copy = (double[])values.Clone();
+                copy[i] += h;
+                return ReferenceEquals(values, chosen) ? BradleyTerry.Compute(copy, rejected, margins).Loss : BradleyTerry.Compute(chosen, copy, margins).Loss;
+            }
+            Assert.Equal((Perturbed(chosen, 1e-6) - Perturbed(chosen, -1e-6)) / 2e-6, dChosen[i], 7);
+            Assert.Equal((Perturbed(rejected, 1e-6) - Perturbed(rejected, -1e-6)) / 2e-6, dRejected[i], 7);
+        }
+        Assert.True(double.IsFinite(BradleyTerry.Compute([1000.0], [-1000.0], [0]).Loss));
+        Assert.Equal(2000, BradleyTerry.Compute([-1000.0], [1000.0], [0]).Loss, 6);
+        Assert.True(loss > 0);
+    }
+
+    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
