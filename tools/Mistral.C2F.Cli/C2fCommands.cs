@@ -12,7 +12,7 @@ public static class C2fCommands
         InitCommand.Create(),
         GenerateCommand.Create(),
         DumpCommand.Create(),
-        TrainSftCommand.Create(),
+        new Command("train", "Train a model: sft, rm") { TrainSftCommand.Create(), TrainRewardModelCommand.Create() },
         BenchCommand.Create(),
         DemoCommand.Create(),
     };

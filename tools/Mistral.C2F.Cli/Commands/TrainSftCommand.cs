@@ -75,7 +75,7 @@ internal static class TrainSftCommand
             using (trainer) Train(trainer, cancellation);
             return Task.CompletedTask;
         });
-        return new Command("train", "Train a model") { sft };
+        return sft;
     }
 
     /// <summary>The built-in offline setting: small sequences of the task data, enough steps for the loss to fall clearly.</summary>
@@ -98,25 +98,10 @@ internal static class TrainSftCommand
     private static void Train(SftTrainer trainer, CancellationToken cancellation)
     {
         var options = trainer.Options;
-        var history = new List<SftStepMetrics>();
-        string final = "";
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(trainer.RunDirectory)}: steps {trainer.Step + 1}..{options.Steps}, batch {options.BatchSize}×{options.SequenceLength} " +
             $"({options.AccumulationSteps} micro-batch(es)), lr {options.LearningRate}, metrics in {Path.GetFileName(trainer.MetricsPath)}[/]");
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var task = context.AddTask("training", maxValue: options.Steps);
-                task.Value = trainer.Step;
-                final = trainer.Run(new SynchronousProgress<SftStepMetrics>(m =>
-                {
-                    history.Add(m);
-                    task.Value = m.Step;
-                    int skipped = history.Count(h => h.Skipped);
-                    task.Description = Markup.Escape($"step {m.Step}/{m.TotalSteps} loss {m.Loss:F4} lr {m.LearningRate:E2} {m.TokensPerSecond:F0} tok/s" +
-                        (skipped > 0 ? $" skipped {skipped}" : ""));
-                }), cancellation);
-            });
+        var (final, history) = TrainingProgress.Show<SftStepMetrics>(trainer.Step, options.Steps,
+            m => $"loss {m.Loss:F4} lr {m.LearningRate:E2} {m.TokensPerSecond:F0} tok/s", progress => trainer.Run(progress, cancellation));
         Summarize(history, final);
     }
 
@@ -132,11 +117,5 @@ internal static class TrainSftCommand
         table.AddRow("skipped steps (this session)", history.Count(h => h.Skipped).ToString());
         table.AddRow("final checkpoint", Markup.Escape(final));
         AnsiConsole.Write(table);
-    }
-
-    /// <summary>Reports on the calling thread, so the progress bar sees every step in order.</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

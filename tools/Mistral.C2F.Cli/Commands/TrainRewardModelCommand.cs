@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Mistral.C2F.Rlhf.RewardModel;
+using Mistral.C2F.Rlhf.Training;
+using Spectre.Console;
+
+namespace Mistral.C2F.Cli.Commands;
+
+/// <summary><c>c2f train rm</c>: a reward model from preference pairs, starting from a causal LM or a reward model.</summary>
+internal static class TrainRewardModelCommand
+{
+    public static Command Create()
+    {
+        var defaults = new RewardModelOptions();
+        var model = new Option<string>("--model") { Description = "Starting model directory (a causal LM gets a zero score head)" };
+        var data = new Option<FileInfo>("--data") { Description = "JSONL with {\"prompt\", \"chosen\", \"rejected\", \"margin\"?} per line" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Run directory: checkpoints, metrics.jsonl", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint" };
+        var steps = new Option<int?>("--steps") { Description = $"Optimizer steps (default {defaults.Steps})" };
+        var batch = new Option<int?>("--batch") { Description = $"Pairs per step (default {defaults.BatchSize})" };
+        var maxLength = new Option<int?>("--max-length") { Description = $"Longest prompt + response in tokens (default {defaults.MaxLength})" };
+        var learningRate = new Option<double?>("--lr") { Description = $"Peak learning rate (default {defaults.LearningRate})" };
+        var warmup = new Option<int?>("--warmup") { Description = $"Warmup steps (default {defaults.WarmupSteps})" };
+        var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval (default {defaults.SaveEvery})" };
+        var seed = new Option<int?>("--seed") { Description = "Data shuffling seed (default 0)" };
+        var threads = CommonOptions.Threads();
+        var command = new Command("rm", "Train a reward model (Bradley–Terry loss on preference pairs)")
+        {
+            model, data, output, resume, steps, batch, maxLength, learningRate, warmup, saveEvery, seed, threads,
+        };
+        command.SetAction((parse, cancellation) =>
+        {
+            var runDirectory = parse.GetRequiredValue(output).FullName;
+            using var backend = CommonOptions.CreateBackend("cpu", parse.GetValue(threads));
+            RewardModelTrainer trainer;
+            if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, parse.GetValue(steps));
+            else
+            {
+                var (modelDirectory, dataFile) = (parse.GetValue(model), parse.GetValue(data));
+                if (modelDirectory is null || dataFile is null) throw new ArgumentException("give --model and --data (or --resume with --out)");
+                var options = defaults with
+                {
+                    Steps = parse.GetValue(steps) ?? defaults.Steps,
+                    BatchSize = parse.GetValue(batch) ?? defaults.BatchSize,
+                    MaxLength = parse.GetValue(maxLength) ?? defaults.MaxLength,
+                    LearningRate = parse.GetValue(learningRate) ?? defaults.LearningRate,
+                    WarmupSteps = parse.GetValue(warmup) ?? defaults.WarmupSteps,
+                    SaveEvery = parse.GetValue(saveEvery) ?? defaults.SaveEvery,
+                    Seed = parse.GetValue(seed) ?? defaults.Seed,
+                };
+                trainer = RewardModelTrainer.Start(new RunSpec<RewardModelOptions>(CommonOptions.ExistingDirectory(modelDirectory), dataFile.FullName, options),
+                    runDirectory, backend);
+            }
+            using (trainer)
+            {
+                var (final, history) = TrainingProgress.Show<RewardModelStepMetrics>(trainer.Step, trainer.Options.Steps,
+                    m => $"loss {m.Loss:F4} accuracy {m.Accuracy:P0} margin {m.ChosenMean - m.RejectedMean:F3}",
+                    progress => trainer.Run(progress, cancellation));
+                var last = history.TakeLast(Math.Max(1, Math.Min(10, history.Count))).ToList();
+                if (last.Count > 0)
+                    AnsiConsole.MarkupLine($"last {last.Count} steps: loss {last.Average(m => m.Loss):F4}, accuracy {last.Average(m => m.Accuracy):P1}; " +
+                        $"reward model in {Markup.Escape(final)}");
+            }
+            return Task.CompletedTask;
+        });
+        return command;
+    }
+}
