@@ -15,6 +15,7 @@ public sealed class Tape(Backend backend) : IDisposable
     private readonly List<Action> _backward = [];
     private readonly Workspace _gradients = new(backend);
     private readonly HashSet<string> _touched = [];
+    private readonly List<IDisposable> _owned = [];
 
     public Backend Backend { get; } = backend;
 
@@ -22,6 +23,13 @@ public sealed class Tape(Backend backend) : IDisposable
     public int Count => _backward.Count;
 
     public void Record(Action backward) => _backward.Add(backward);
+
+    /// <summary>Keeps inputs that recorded backwards read (token ids, targets) alive until the backward has run.</summary>
+    public T Own<T>(T disposable) where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
 
     /// <summary>
     /// The gradient buffer of <paramref name="variable"/> (zero on first use in a pass), or null when it
@@ -52,7 +60,13 @@ public sealed class Tape(Backend backend) : IDisposable
     {
         _backward.Clear();
         _touched.Clear();
+        foreach (var disposable in _owned) disposable.Dispose();
+        _owned.Clear();
     }
 
-    public void Dispose() => _gradients.Dispose();
+    public void Dispose()
+    {
+        Reset();
+        _gradients.Dispose();
+    }
 }
