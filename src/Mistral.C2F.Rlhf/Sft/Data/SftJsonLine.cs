@@ -26,8 +26,8 @@ internal static class SftJsonLine
         [(ChatRole.System, "system"), (ChatRole.User, "user"), (ChatRole.Assistant, "assistant")];
 
     // Relaxed escaping keeps "+", "<" and "'" readable for people who open or edit the file; quotes and control
-    // characters are still escaped.
-    private static readonly JsonSerializerOptions FormatOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // characters are still escaped. The project's other JSONL writers share it.
+    internal static readonly JsonSerializerOptions FormatOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>How a format is named in messages: by its keys.</summary>
     public static string FormatName(SftExample example) => example switch
