@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Mistral.C2F.Rlhf.Data;
@@ -6,6 +7,10 @@ namespace Mistral.C2F.Rlhf.Data;
 internal static class JsonFields
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { AllowDuplicateProperties = false };
+
+    // Relaxed escaping keeps "+", "<" and "'" readable for people who open or edit the files; quotes and control
+    // characters are still escaped.
+    public static JsonSerializerOptions WriteOptions { get; } = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Parses a line that must hold a JSON object; duplicate keys are an error.</summary>
     public static JsonDocument ParseObject(string line)

@@ -1,3 +1,4 @@
+using Mistral.C2F.Rlhf.RewardModel.Data;
 using Mistral.C2F.Engine.Determinism;
 using Mistral.C2F.Rlhf.Sft.Data;
 
@@ -64,7 +65,7 @@ public sealed record ChainArithmeticDatasets(
     {
         SftJsonlWriter.Write(Path.Combine(directory, PretrainingFileName), Pretraining);
         SftJsonlWriter.Write(Path.Combine(directory, InstructionSftFileName), InstructionSft);
-        PreferenceJsonlWriter.Write(Path.Combine(directory, PreferencesFileName), Preferences);
+        PreferenceJsonl.Write(Path.Combine(directory, PreferencesFileName), Preferences);
         SftJsonlWriter.Write(Path.Combine(directory, PpoPromptsFileName), PpoPrompts);
         SftJsonlWriter.Write(Path.Combine(directory, EvaluationFileName), Evaluation);
         SftJsonlWriter.Write(Path.Combine(directory, HeldOutTextFileName), HeldOutText);

@@ -1,3 +1,4 @@
+using Mistral.C2F.Rlhf.RewardModel.Data;
 using System.Text.Json;
 using Mistral.C2F.Engine.Tests.Support;
 using Mistral.C2F.Engine.Tokenization;

@@ -1,5 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Rlhf.Data;
@@ -9,8 +7,6 @@ namespace Mistral.C2F.Rlhf.RewardModel.Data;
 /// <summary>Preference data as JSONL: <c>{"prompt": …, "chosen": …, "rejected": …, "margin": …?}</c> per line.</summary>
 public static class PreferenceJsonl
 {
-    private static readonly JsonSerializerOptions FormatOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static IReadOnlyList<PreferencePair> Read(string path) => JsonlReader.Read(path, "preference data", Parse);
 
     public static void Write(string path, IEnumerable<PreferencePair> pairs) => AtomicFile.Write(path, stream =>
@@ -33,6 +29,6 @@ public static class PreferenceJsonl
     {
         var json = new JsonObject { ["prompt"] = pair.Prompt, ["chosen"] = pair.Chosen, ["rejected"] = pair.Rejected };
         if (pair.Margin != 0) json["margin"] = pair.Margin;
-        return json.ToJsonString(FormatOptions);
+        return json.ToJsonString(JsonFields.WriteOptions);
     }
 }

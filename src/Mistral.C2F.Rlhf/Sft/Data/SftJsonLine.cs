@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mistral.C2F.Rlhf.Data;
@@ -24,10 +23,6 @@ internal static class SftJsonLine
 
     private static readonly (ChatRole Role, string Name)[] RoleNames =
         [(ChatRole.System, "system"), (ChatRole.User, "user"), (ChatRole.Assistant, "assistant")];
-
-    // Relaxed escaping keeps "+", "<" and "'" readable for people who open or edit the file; quotes and control
-    // characters are still escaped. The project's other JSONL writers share it.
-    internal static readonly JsonSerializerOptions FormatOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>How a format is named in messages: by its keys.</summary>
     public static string FormatName(SftExample example) => example switch
@@ -55,7 +50,7 @@ internal static class SftJsonLine
             },
             _ => throw new ArgumentOutOfRangeException(nameof(example), example?.GetType().Name, "not an SFT example format"),
         };
-        return json.ToJsonString(FormatOptions);
+        return json.ToJsonString(JsonFields.WriteOptions);
     }
 
     public static SftExample Parse(string line)
