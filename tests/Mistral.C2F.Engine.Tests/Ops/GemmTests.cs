@@ -73,7 +73,7 @@ public sealed unsafe class GemmTests : IDisposable
     [Fact]
     public void Narrow_products_split_rows_across_threads()
     {
-        CheckAgainstReference(700, 20, 300, transposeA: false, transposeB: true, accumulate: false, Kernels);
+        CheckAgainstReference(700, 20, 400, transposeA: false, transposeB: true, accumulate: false, Kernels);
     }
 
     /// <summary>A long depth runs as 22 slices, each accumulating onto C.</summary>
@@ -96,7 +96,7 @@ public sealed unsafe class GemmTests : IDisposable
 
     /// <summary>A few rows of op(A), as in decoding, skip packing; wide enough to be split over threads.</summary>
     [Theory]
-    [InlineData(2, 1000, 131, false, true)]
+    [InlineData(2, 1100, 131, false, true)]
     [InlineData(3, 1500, 129, true, false)]
     [InlineData(4, 1100, 257, true, true)]
     [InlineData(1, 2000, 200, false, false)]
