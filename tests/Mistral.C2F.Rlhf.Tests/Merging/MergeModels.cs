@@ -17,15 +17,35 @@ internal static class MergeModels
     };
 
     public static string Write(string directory, int seed, MistralConfig? config = null, long maxShardBytes = MistralCheckpoint.DefaultMaxShardBytes,
-        DType storage = DType.F32, float noise = 0.01f)
+        DType storage = DType.F32, string? poisonedTensor = null)
     {
         var random = new Random(seed);
         MistralCheckpoint.SaveParameters(directory, config ?? Config, (name, _, values) =>
         {
             RandomInitializer.Fill(name, seed: 0, values);
-            for (int i = 0; i < values.Length; i++) values[i] += noise * (2 * random.NextSingle() - 1);
+            for (int i = 0; i < values.Length; i++) values[i] += 0.01f * (2 * random.NextSingle() - 1);
+            if (name == poisonedTensor) values[^1] = float.NaN;
         }, storage, maxShardBytes);
         return directory;
+    }
+
+    /// <summary>Rewrites model.safetensors with each tensor's header changed (or dropped, for null) and its bytes kept.</summary>
+    public static void Rewrite(string directory, Func<SafeTensorInfo, SafeTensorInfo?> change)
+    {
+        List<(SafeTensorInfo Info, byte[] Bytes)> tensors;
+        using (var checkpoint = SafeTensorsCheckpoint.Open(directory))
+        {
+            tensors = checkpoint.Tensors.Select(info =>
+            {
+                var bytes = new byte[info.ByteLength];
+                checkpoint.ReadRawBytes(info.Name, bytes);
+                return (info, bytes);
+            }).ToList();
+        }
+        var kept = tensors.Select(tensor => (Info: change(tensor.Info), tensor.Bytes)).Where(tensor => tensor.Info is not null).ToList();
+        using var writer = new SafeTensorsWriter(Path.Combine(directory, SafeTensorsCheckpoint.SingleFileName), kept.Select(tensor => tensor.Info!));
+        foreach (var (info, bytes) in kept) writer.WriteRaw(info!.Name, bytes);
+        writer.Commit();
     }
 
     /// <summary>Every tensor of a model directory, as float32.</summary>
