@@ -19,8 +19,9 @@ internal sealed class YamlMap
         (_node, Source, _prefix) = (node, source, prefix);
         foreach (var (key, value) in node.Children)
         {
+            // The YAML parser itself refuses duplicate keys.
             if (key is not YamlScalarNode { Value: { } name }) throw Error(key, $"{prefix}<key>", "must be a plain name");
-            if (!_entries.TryAdd(name, (key, value))) throw Error(key, prefix + name, "is given twice");
+            _entries.Add(name, (key, value));
         }
     }
 
@@ -101,8 +102,8 @@ internal sealed class YamlMap
     {
         if (!_entries.TryGetValue(key, out var entry)) return null;
         if (entry.Value is not YamlScalarNode scalar) throw Error(entry.Value, _prefix + key, "must be a single value");
-        // An empty value or ~ is YAML's null: a key left blank by mistake, not a value.
-        if (entry.Value.Tag.IsEmpty && scalar.Style == YamlDotNet.Core.ScalarStyle.Plain && scalar.Value is null or "" or "~" or "null")
+        // A blank value, or YAML's null (~), is a key left unfinished, not a value.
+        if (scalar.Value is null or "" || (scalar.Style == ScalarStyle.Plain && scalar.Value is "~" or "null"))
             throw Error(entry.Value, _prefix + key, "has no value");
         return scalar;
     }
