@@ -19,14 +19,15 @@ public enum ParameterGroup
 
 public static class ParameterGroups
 {
+    // With the leading dot, so that "xself_attn.q_proj.weight" is not taken for a q projection.
     private static readonly string[] AttentionSuffixes =
     [
-        MistralParameterNames.QueryProjection, MistralParameterNames.KeyProjection,
-        MistralParameterNames.ValueProjection, MistralParameterNames.OutputProjection,
+        "." + MistralParameterNames.QueryProjection, "." + MistralParameterNames.KeyProjection,
+        "." + MistralParameterNames.ValueProjection, "." + MistralParameterNames.OutputProjection,
     ];
 
     private static readonly string[] MlpSuffixes =
-        [MistralParameterNames.GateProjection, MistralParameterNames.UpProjection, MistralParameterNames.DownProjection];
+        ["." + MistralParameterNames.GateProjection, "." + MistralParameterNames.UpProjection, "." + MistralParameterNames.DownProjection];
 
     /// <summary>The group of a Hugging Face tensor name.</summary>
     public static ParameterGroup Of(string tensorName)
@@ -39,6 +40,12 @@ public static class ParameterGroups
         return ParameterGroup.Other;
     }
 
-    private static bool EndsWithAny(string name, string[] suffixes) =>
-        suffixes.Any(suffix => name.EndsWith("." + suffix, StringComparison.Ordinal));
+    private static bool EndsWithAny(string name, string[] suffixes)
+    {
+        foreach (var suffix in suffixes)
+        {
+            if (name.EndsWith(suffix, StringComparison.Ordinal)) return true;
+        }
+        return false;
+    }
 }
