@@ -15,6 +15,7 @@ public static class C2fCommands
         TrainSftCommand.Create(),
         BenchCommand.Create(),
         DemoCommand.Create(),
+        MergeCommand.Create(),
     };
 
     /// <summary>Runs c2f in-process, as the executable would: the exit code, errors as one line on stderr.</summary>

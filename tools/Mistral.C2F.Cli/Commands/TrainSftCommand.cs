@@ -131,10 +131,4 @@ internal static class TrainSftCommand
         table.AddRow("final checkpoint", Markup.Escape(final));
         AnsiConsole.Write(table);
     }
-
-    /// <summary>Reports on the calling thread, so the progress bar sees every step in order.</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }
