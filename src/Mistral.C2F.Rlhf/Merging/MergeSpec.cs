@@ -81,7 +81,7 @@ public sealed record MergeSpec
         if (Sparsification == Sparsification.None)
         {
             Require(Density is null && Models.All(model => model.Density is null),
-                $"'density' has no effect: {Method.Name()}{(Method == MergeMethod.Krm ? " with refine: none" : "")} does not sparsify");
+                $"'density' has no effect: {Describe()} does not sparsify");
         }
         else
         {
@@ -95,6 +95,7 @@ public sealed record MergeSpec
         Require(MaxShardBytes > 0, $"'shard_size' must be a positive number of bytes, got {MaxShardBytes}");
     }
 
+    /// <summary>The method as the user chose it: KRM with its refinement.</summary>
     private string Describe() => Method == MergeMethod.Krm ? $"krm with refine: {Refine.Name()}" : Method.Name();
 
     private static void RequireDensity(double? density, string key) =>
