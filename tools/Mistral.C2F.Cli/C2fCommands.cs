@@ -15,6 +15,7 @@ public static class C2fCommands
         new Command("train", "Train a model: sft, rm") { TrainSftCommand.Create(), TrainRewardModelCommand.Create() },
         BenchCommand.Create(),
         DemoCommand.Create(),
+        MergeCommand.Create(),
     };
 
     /// <summary>Runs c2f in-process, as the executable would: the exit code, errors as one line on stderr.</summary>

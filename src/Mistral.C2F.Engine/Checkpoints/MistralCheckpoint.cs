@@ -136,12 +136,22 @@ public static class MistralCheckpoint
         (config with { TorchDtype = TorchDtypeName(storage) }).Save(Path.Combine(modelDirectory, ConfigFileName));
     }
 
-    private static string TorchDtypeName(DType storage) => storage switch
+    /// <summary>config.json's torch_dtype for a storage type.</summary>
+    public static string TorchDtypeName(DType storage) => storage switch
     {
         DType.F32 => "float32",
         DType.BF16 => "bfloat16",
         DType.F16 => "float16",
         _ => throw new ArgumentOutOfRangeException(nameof(storage), storage, "not a checkpoint storage type"),
+    };
+
+    /// <summary>A storage type by its short name (f32, bf16, f16) or its torch_dtype (float32, bfloat16, float16).</summary>
+    public static DType ParseStorage(string name) => name switch
+    {
+        "f32" or "float32" => DType.F32,
+        "bf16" or "bfloat16" => DType.BF16,
+        "f16" or "float16" => DType.F16,
+        _ => throw new ArgumentException($"unsupported storage dtype '{name}' (use f32, bf16 or f16)"),
     };
 
     private static void RequireMatchingTensors(SafeTensorsCheckpoint checkpoint, MistralConfig config,

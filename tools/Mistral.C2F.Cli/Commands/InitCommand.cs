@@ -35,7 +35,7 @@ internal static class InitCommand
             var directory = parse.GetRequiredValue(output).FullName;
             if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any() && !parse.GetValue(force))
                 throw new IOException($"{directory} is not empty; pass --force to write into it");
-            var storage = StorageType(parse.GetValue(dtype) ?? config.TorchDtype);
+            var storage = MistralCheckpoint.ParseStorage(parse.GetValue(dtype) ?? config.TorchDtype);
             Write(directory, config, storage, parse.GetValue(seed), parse.GetValue(shardSize));
         });
         return command;
@@ -54,12 +54,4 @@ internal static class InitCommand
         AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(directory)}: {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, " +
             $"vocab {config.VocabSize}, {totalElements / 1e6:F1}M parameters ({storage}), seed {seed}");
     }
-
-    private static DType StorageType(string name) => name switch
-    {
-        "f32" or "float32" => DType.F32,
-        "bf16" or "bfloat16" => DType.BF16,
-        "f16" or "float16" => DType.F16,
-        _ => throw new ArgumentException($"unsupported storage dtype '{name}' (use f32, bf16 or f16)"),
-    };
 }
