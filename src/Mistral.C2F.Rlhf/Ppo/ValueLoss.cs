@@ -29,7 +29,7 @@ public sealed record ValueLoss(double Loss, double UnweightedLoss, double[] Valu
             {
                 double error = values[i] - returns[i];
                 // V_old + clip(V − V_old, ±c) written as a clamp of V, which returns V itself inside the range: a rounded
-                // V_old + (V − V_old) could differ from V by an ulp and pass for a binding clip.
+                // V_old + (V − V_old) differs from V when |V| ≪ |V_old| and could pass for a binding clip.
                 double clippedError = Math.Clamp(values[i], oldValues[i] - cliprangeValue, oldValues[i] + cliprangeValue) - returns[i];
                 if (clippedError * clippedError > error * error)
                 {

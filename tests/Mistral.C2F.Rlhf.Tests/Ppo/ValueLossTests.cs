@@ -32,6 +32,19 @@ public sealed class ValueLossTests
     }
 
     [Fact]
+    public void A_prediction_inside_the_clip_range_is_never_counted_as_clipped()
+    {
+        // V = 1e-17 moved 0.1 from V_old = 0.1, inside the range: rebuilt as V_old + (V − V_old) it becomes
+        // 0.1 − 0.09999999999999999 = 1.39e-17, whose error against R = −1e-16 is the larger one, and the token
+        // would pass for clipped and lose its gradient.
+        var layout = new ResponseLayout(1, [1]);
+        var loss = ValueLoss.Compute(layout, [1e-17], [0.1], [-1e-16], CliprangeValue, VfCoef);
+
+        Assert.Equal(0.0, loss.ClipFraction);
+        Assert.Equal(VfCoef * (1e-17 + 1e-16), loss.ValueGradient[0]);
+    }
+
+    [Fact]
     public void The_gradient_matches_finite_differences_of_the_loss_on_random_ragged_batches()
     {
         var random = new Random(23);
