@@ -1,4 +1,5 @@
 using Mistral.C2F.Engine.Training;
+using Mistral.C2F.Rlhf.Ppo;
 using Mistral.C2F.Rlhf.RewardModel.Data;
 
 namespace Mistral.C2F.Rlhf.RewardModel;
@@ -19,10 +20,10 @@ public static class RewardScoring
         var scores = model.Model.Forward(model.Tape, tokens, positions, last);
         var rewards = backend.ToDoubles(scores.Value);
         var (chosen, rejected) = (rewards[..batch.Pairs], rewards[batch.Pairs..]);
-        var bt = BradleyTerry.Compute(chosen, rejected, batch.Margins);
+        var bt = BradleyTerryLoss.Compute(chosen, rejected, batch.Margins);
 
         using var seed = backend.Allocate(scores.Value.Shape, backend.FloatType);
-        backend.Upload([.. bt.ChosenGradients, .. bt.RejectedGradients], seed);
+        backend.Upload([.. bt.ChosenGradient, .. bt.RejectedGradient], seed);
         model.Tape.Backward((scores, seed));
         return new Result(bt.Loss, bt.Accuracy, chosen, rejected);
     }

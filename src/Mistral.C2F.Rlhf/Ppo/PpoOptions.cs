@@ -1,0 +1,129 @@
+using System.Text.Json.Serialization;
+
+namespace Mistral.C2F.Rlhf.Ppo;
+
+/// <summary>
+/// PPO hyper-parameters of the Coarse Actor under TRL's names (OpenRLHF's where TRL has none), in JSON and in the doc
+/// comments; defaults are TRL's unless said otherwise.
+/// </summary>
+public sealed record PpoOptions
+{
+    /// <summary>kl_coef: β of the KL penalty, the initial value when the controller is adaptive.</summary>
+    [JsonPropertyName("kl_coef")]
+    public double KlCoef { get; init; } = 0.05;
+
+    /// <summary>kl_estimator: k1 (TRL's default) or k3 (never negative).</summary>
+    [JsonPropertyName("kl_estimator")]
+    public KlEstimator KlEstimator { get; init; } = KlEstimator.K1;
+
+    /// <summary>adap_kl_ctrl (TRL ≤ 0.11): steer β to <see cref="KlTarget"/>. On by default, as there and as the
+    /// method (ENGINEERING §4) has it; current TRL has only the fixed β.</summary>
+    [JsonPropertyName("adap_kl_ctrl")]
+    public bool AdaptiveKlControl { get; init; } = true;
+
+    /// <summary>target: KL per response (summed over its tokens) the adaptive controller steers to.</summary>
+    [JsonPropertyName("target")]
+    public double KlTarget { get; init; } = 6.0;
+
+    /// <summary>horizon: rollouts over which the adaptive controller corrects β.</summary>
+    [JsonPropertyName("horizon")]
+    public double KlHorizon { get; init; } = 10000;
+
+    /// <summary>cliprange: ε of the policy ratio clip.</summary>
+    [JsonPropertyName("cliprange")]
+    public double Cliprange { get; init; } = 0.2;
+
+    /// <summary>cliprange_value: how far a value prediction may move from its rollout-time value before its loss is clipped.</summary>
+    [JsonPropertyName("cliprange_value")]
+    public double CliprangeValue { get; init; } = 0.2;
+
+    /// <summary>vf_coef: weight of the value loss.</summary>
+    [JsonPropertyName("vf_coef")]
+    public double VfCoef { get; init; } = 0.1;
+
+    /// <summary>gamma: discount of GAE.</summary>
+    [JsonPropertyName("gamma")]
+    public double Gamma { get; init; } = 1.0;
+
+    /// <summary>lam: λ of GAE.</summary>
+    [JsonPropertyName("lam")]
+    public double Lam { get; init; } = 0.95;
+
+    /// <summary>num_ppo_epochs: passes over each batch of rollouts.</summary>
+    [JsonPropertyName("num_ppo_epochs")]
+    public int NumPpoEpochs { get; init; } = 4;
+
+    /// <summary>num_mini_batches: optimizer steps per pass.</summary>
+    [JsonPropertyName("num_mini_batches")]
+    public int NumMiniBatches { get; init; } = 1;
+
+    /// <summary>entropy_loss_coef (OpenRLHF; TRL has none): weight of the entropy bonus, 0 = off.</summary>
+    [JsonPropertyName("entropy_loss_coef")]
+    public double EntropyCoef { get; init; }
+
+    /// <summary>missing_eos_penalty: subtracted from the score of a rollout that generated no EOS; null = off.</summary>
+    [JsonPropertyName("missing_eos_penalty")]
+    public double? MissingEosPenalty { get; init; }
+
+    /// <summary>whiten_rewards: whiten per-token rewards over the batch, keeping their mean.</summary>
+    [JsonPropertyName("whiten_rewards")]
+    public bool WhitenRewards { get; init; }
+
+    /// <summary>use_score_scaling with use_score_norm (TRL ≤ 0.11): standardise scores by running moments of every
+    /// score seen (<see cref="RunningMoments.Standardize"/>) before they enter the rewards.</summary>
+    [JsonPropertyName("use_score_norm")]
+    public bool NormalizeScores { get; init; }
+
+    /// <summary>temperature: sampling temperature of the rollouts; log-probs are taken at the same temperature.</summary>
+    [JsonPropertyName("temperature")]
+    public double Temperature { get; init; } = 0.7;
+
+    /// <summary>actor_learning_rate (OpenRLHF's name and default; TRL's one learning_rate is 3e-6).</summary>
+    [JsonPropertyName("actor_learning_rate")]
+    public double ActorLearningRate { get; init; } = 1e-6;
+
+    /// <summary>critic_learning_rate (OpenRLHF's name and default).</summary>
+    [JsonPropertyName("critic_learning_rate")]
+    public double CriticLearningRate { get; init; } = 9e-6;
+
+    /// <summary>max_grad_norm: global gradient-norm clipping, per model; 0 disables it.</summary>
+    [JsonPropertyName("max_grad_norm")]
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>The rollout length limit and how it grows (ours, not TRL's).</summary>
+    [JsonPropertyName("continuous_maximization")]
+    public ContinuousMaximizationOptions ContinuousMaximization { get; init; } = new();
+
+    /// <summary>The KL controller a run starts with; a resumed run deserialises its saved one instead.</summary>
+    public IKlController CreateKlController() =>
+        AdaptiveKlControl ? new AdaptiveKlController(KlCoef, KlTarget, KlHorizon) : new FixedKlController(KlCoef);
+
+    public void Validate()
+    {
+        void Require(bool ok, string problem)
+        {
+            if (!ok) throw new ArgumentException($"invalid PPO options: {problem}");
+        }
+        Require(double.IsFinite(KlCoef) && KlCoef >= 0, $"kl_coef must be finite and ≥ 0, got {KlCoef}");
+        Require(Enum.IsDefined(KlEstimator), $"kl_estimator must be k1 or k3, got {KlEstimator}");
+        // The adaptive controller multiplies β, so it could never move a β of 0.
+        Require(!AdaptiveKlControl || KlCoef > 0, "the adaptive KL controller needs kl_coef > 0");
+        Require(KlTarget is > 0 and < double.PositiveInfinity, $"target must be finite and > 0, got {KlTarget}");
+        Require(KlHorizon is > 0 and < double.PositiveInfinity, $"horizon must be finite and > 0, got {KlHorizon}");
+        Require(Cliprange is > 0 and < 1, $"cliprange must be in (0, 1), got {Cliprange}");
+        Require(CliprangeValue is > 0 and < double.PositiveInfinity, $"cliprange_value must be finite and > 0, got {CliprangeValue}");
+        Require(VfCoef is >= 0 and < double.PositiveInfinity, $"vf_coef must be finite and ≥ 0, got {VfCoef}");
+        Require(Gamma is >= 0 and <= 1, $"gamma must be in [0, 1], got {Gamma}");
+        Require(Lam is >= 0 and <= 1, $"lam must be in [0, 1], got {Lam}");
+        Require(NumPpoEpochs >= 1, $"num_ppo_epochs must be ≥ 1, got {NumPpoEpochs}");
+        Require(NumMiniBatches >= 1, $"num_mini_batches must be ≥ 1, got {NumMiniBatches}");
+        Require(EntropyCoef is >= 0 and < double.PositiveInfinity, $"entropy_loss_coef must be finite and ≥ 0, got {EntropyCoef}");
+        Require(MissingEosPenalty is null or (>= 0 and < double.PositiveInfinity),
+            $"missing_eos_penalty must be finite and ≥ 0 (it is subtracted), got {MissingEosPenalty}");
+        Require(Temperature is > 0 and < double.PositiveInfinity, $"temperature must be finite and > 0, got {Temperature}");
+        Require(ActorLearningRate is > 0 and < double.PositiveInfinity, $"actor_learning_rate must be finite and > 0, got {ActorLearningRate}");
+        Require(CriticLearningRate is > 0 and < double.PositiveInfinity, $"critic_learning_rate must be finite and > 0, got {CriticLearningRate}");
+        Require(MaxGradNorm is >= 0 and < double.PositiveInfinity, $"max_grad_norm must be finite and ≥ 0, got {MaxGradNorm}");
+        ContinuousMaximization.Validate();
+    }
+}
