@@ -74,9 +74,13 @@ public sealed record PpoOptions
     [JsonPropertyName("use_score_norm")]
     public bool NormalizeScores { get; init; }
 
-    /// <summary>temperature: sampling temperature of the rollouts; log-probs are taken at the same temperature.</summary>
+    /// <summary>
+    /// temperature: sampling temperature of the rollouts. Log-probabilities (ratio, KL) must come from the same
+    /// distribution, and the op contract computes them at temperature 1, so 1 (OpenRLHF's default) is the only value
+    /// accepted for now.
+    /// </summary>
     [JsonPropertyName("temperature")]
-    public double Temperature { get; init; } = 0.7;
+    public double Temperature { get; init; } = 1.0;
 
     /// <summary>actor_learning_rate (OpenRLHF's name and default; TRL's one learning_rate is 3e-6).</summary>
     [JsonPropertyName("actor_learning_rate")]
@@ -120,7 +124,7 @@ public sealed record PpoOptions
         Require(EntropyCoef is >= 0 and < double.PositiveInfinity, $"entropy_loss_coef must be finite and ≥ 0, got {EntropyCoef}");
         Require(MissingEosPenalty is null or (>= 0 and < double.PositiveInfinity),
             $"missing_eos_penalty must be finite and ≥ 0 (it is subtracted), got {MissingEosPenalty}");
-        Require(Temperature is > 0 and < double.PositiveInfinity, $"temperature must be finite and > 0, got {Temperature}");
+        Require(Temperature == 1.0, $"temperature {Temperature} is not supported: rollout log-probabilities are taken at temperature 1, so sampling must use 1 too");
         Require(ActorLearningRate is > 0 and < double.PositiveInfinity, $"actor_learning_rate must be finite and > 0, got {ActorLearningRate}");
         Require(CriticLearningRate is > 0 and < double.PositiveInfinity, $"critic_learning_rate must be finite and > 0, got {CriticLearningRate}");
         Require(MaxGradNorm is >= 0 and < double.PositiveInfinity, $"max_grad_norm must be finite and ≥ 0, got {MaxGradNorm}");

@@ -15,7 +15,7 @@ public sealed class PpoOptionsTests
         Assert.Equal((0.05, KlEstimator.K1, true, 6.0, 10000.0), (options.KlCoef, options.KlEstimator, options.AdaptiveKlControl, options.KlTarget, options.KlHorizon));
         Assert.Equal((0.2, 0.2, 0.1, 1.0, 0.95), (options.Cliprange, options.CliprangeValue, options.VfCoef, options.Gamma, options.Lam));
         Assert.Equal((4, 1, 0.0, (double?)null), (options.NumPpoEpochs, options.NumMiniBatches, options.EntropyCoef, options.MissingEosPenalty));
-        Assert.Equal((false, false, 0.7, 1.0), (options.WhitenRewards, options.NormalizeScores, options.Temperature, options.MaxGradNorm));
+        Assert.Equal((false, false, 1.0, 1.0), (options.WhitenRewards, options.NormalizeScores, options.Temperature, options.MaxGradNorm));
         Assert.Equal((256, 1024, false), (options.ContinuousMaximization.InitialLengthLimit, options.ContinuousMaximization.MaxLengthLimit,
             options.ContinuousMaximization.FixedLimit));
     }
@@ -64,7 +64,7 @@ public sealed class PpoOptionsTests
             "num_mini_batches" => new PpoOptions { NumMiniBatches = 0 },
             "entropy_loss_coef" => new PpoOptions { EntropyCoef = -0.01 },
             "missing_eos_penalty" => new PpoOptions { MissingEosPenalty = -1 },
-            "temperature" => new PpoOptions { Temperature = 0 },
+            "temperature" => new PpoOptions { Temperature = 0.7 },
             "actor_learning_rate" => new PpoOptions { ActorLearningRate = double.PositiveInfinity },
             "max_grad_norm" => new PpoOptions { MaxGradNorm = -1 },
             _ => new PpoOptions { ContinuousMaximization = new() { MaxLengthLimit = 8, InitialLengthLimit = 16 } },

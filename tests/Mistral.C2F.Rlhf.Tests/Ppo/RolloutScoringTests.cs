@@ -37,9 +37,14 @@ public sealed class RolloutScoringTests : IDisposable
             {
                 var row = logits.AsSpan((prompts[b].Length + j - 1) * vocab, vocab).ToArray();
                 double max = row.Max(), logSumExp = max + Math.Log(row.Sum(v => Math.Exp(v - max)));
-                Assert.Equal(row[responses[b][j]] - logSumExp, scored.PerToken[b][j], 4);
+                Assert.Equal(row[responses[b][j]] - logSumExp, scored.PerToken[batch.Layout.Start(b) + j], 4);
             }
         }
         Assert.Equal(batch.ToRows(scored.PerToken), backend.ToDoubles(scored.PerRow.Value).Select((v, i) => batch.ResponseTargets[i] >= 0 ? v : 0));
+
+        // A mini-batch of the second rollout alone sees the same per-token values.
+        var subset = batch.Subset([1], padId: 2);
+        Assert.Equal(scored.PerToken.AsSpan(batch.Layout.Start(1), 5).ToArray(), batch.SubsetValues(scored.PerToken, [1], subset));
+        Assert.Equal(5, subset.Layout.Width);
     }
 }

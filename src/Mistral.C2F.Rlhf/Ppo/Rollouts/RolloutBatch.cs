@@ -4,7 +4,8 @@ namespace Mistral.C2F.Rlhf.Ppo.Rollouts;
 /// Prompt + response sequences as right-padded rows [B, Length] for scoring and training. Row b holds its prompt
 /// (length P_b) then its response (length R_b), positions 0..P_b+R_b-1, and padding at position -1. Response token j
 /// of row b is predicted by the logits at flat row <see cref="PredictingRow"/>(b, j) = b·Length + P_b + j − 1, so
-/// every per-token quantity of PPO (log-probability, value, KL) lives at those rows, the TRL convention.
+/// every per-token quantity of PPO (log-probability, value, KL) lives at those rows, the TRL convention. Per-token
+/// quantities travel in the PPO math's <see cref="ResponseLayout"/>: [B, longest response], right-padded.
 /// </summary>
 public sealed class RolloutBatch
 {
@@ -13,8 +14,10 @@ public sealed class RolloutBatch
         if (prompts.Count == 0 || prompts.Count != responses.Count)
             throw new ArgumentException($"need one response per prompt, got {prompts.Count} prompts and {responses.Count} responses");
         if (prompts.Any(p => p.Length == 0)) throw new ArgumentException("a prompt needs at least one token (usually BOS)");
+        if (responses.Any(r => r.Length == 0)) throw new ArgumentException("a response needs at least one token (its EOS, if nothing else)");
         (Prompts, Responses) = (prompts, responses);
         Length = prompts.Zip(responses, (p, r) => p.Length + r.Length).Max();
+        Layout = new ResponseLayout(responses.Max(r => r.Length), responses.Select(r => r.Length).ToArray());
         Tokens = new int[Count * Length];
         Positions = new int[Count * Length];
         ResponseTargets = new int[Count * Length];
@@ -33,6 +36,7 @@ public sealed class RolloutBatch
     public IReadOnlyList<int[]> Prompts { get; }
     public IReadOnlyList<int[]> Responses { get; }
     public int Count => Prompts.Count;
+    public ResponseLayout Layout { get; }
     public int Length { get; }
     public int[] Tokens { get; }
     public int[] Positions { get; }
@@ -46,25 +50,36 @@ public sealed class RolloutBatch
     public int[] LastTokenRows() =>
         Enumerable.Range(0, Count).Select(b => b * Length + Prompts[b].Length + Responses[b].Length - 1).ToArray();
 
-    /// <summary>Per-sequence arrays of a per-row quantity, read at the rows that predict each response token.</summary>
-    public double[][] ResponseValues(ReadOnlySpan<double> perRow)
+    /// <summary>A per-row quantity read at the rows that predict each response token, in <see cref="Layout"/> order.</summary>
+    public double[] ResponseValues(ReadOnlySpan<double> perRow)
     {
-        var result = new double[Count][];
+        var values = new double[Layout.Slots];
         for (int b = 0; b < Count; b++)
-        {
-            result[b] = new double[Responses[b].Length];
-            for (int j = 0; j < result[b].Length; j++) result[b][j] = perRow[PredictingRow(b, j)];
-        }
-        return result;
+        for (int j = 0; j < Responses[b].Length; j++)
+            values[Layout.Start(b) + j] = perRow[PredictingRow(b, j)];
+        return values;
     }
 
     /// <summary>The inverse of <see cref="ResponseValues"/>: per-token values scattered back to their rows, zero elsewhere.</summary>
-    public double[] ToRows(IReadOnlyList<double[]> perToken)
+    public double[] ToRows(ReadOnlySpan<double> perToken)
     {
         var rows = new double[Count * Length];
         for (int b = 0; b < Count; b++)
-        for (int j = 0; j < perToken[b].Length; j++)
-            rows[PredictingRow(b, j)] = perToken[b][j];
+        for (int j = 0; j < Responses[b].Length; j++)
+            rows[PredictingRow(b, j)] = perToken[Layout.Start(b) + j];
         return rows;
+    }
+
+    /// <summary>The rollouts at <paramref name="indices"/>, as a batch of their own (a PPO mini-batch).</summary>
+    public RolloutBatch Subset(IReadOnlyList<int> indices, int padId) =>
+        new(indices.Select(i => Prompts[i]).ToList(), indices.Select(i => Responses[i]).ToList(), padId);
+
+    /// <summary>Per-token values of this batch, for the rollouts at <paramref name="indices"/>, in <paramref name="subset"/>'s layout.</summary>
+    public double[] SubsetValues(ReadOnlySpan<double> perToken, IReadOnlyList<int> indices, RolloutBatch subset)
+    {
+        var values = new double[subset.Layout.Slots];
+        for (int s = 0; s < indices.Count; s++)
+            perToken.Slice(Layout.Start(indices[s]), Responses[indices[s]].Length).CopyTo(values.AsSpan(subset.Layout.Start(s)));
+        return values;
     }
 }

@@ -10,7 +10,8 @@ namespace Mistral.C2F.Rlhf.Ppo.Rollouts;
 /// </summary>
 public static class SequenceScorer
 {
-    public sealed record Scored(Variable PerRow, double[][] PerToken, Variable? Entropy);
+    /// <param name="PerToken">In the batch's <see cref="RolloutBatch.Layout"/>.</param>
+    public sealed record Scored(Variable PerRow, double[] PerToken, Variable? Entropy);
 
     /// <summary>Log-probabilities of the response tokens (and optionally the entropy of each predicting row).</summary>
     public static Scored LogProbs(MistralModel model, RolloutBatch batch, Tape? tape, bool withEntropy = false)
