@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Generation;
+using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Tokenization;
+using Mistral.C2F.Engine.Training;
+using Mistral.C2F.Rlhf.Data;
+using Mistral.C2F.Rlhf.Ppo.Rollouts;
+using Mistral.C2F.Rlhf.Sft.Data;
+using Mistral.C2F.Rlhf.Training;
+
+namespace Mistral.C2F.Rlhf.Ppo.Training;
+
+/// <summary>
+/// PPO with Continuous Maximization, the Coarse Actor of the method: each iteration samples rollouts from the actor with
+/// the KV cache up to the current length limit, scores them with the frozen reference and reward model and the critic
+/// (forward only, no activations kept), builds per-token rewards (−β·KL, the score at the last real token), GAE and
+/// whitened advantages, then runs num_ppo_epochs × num_mini_batches clipped updates of the actor and the critic, and
+/// finally updates the KL controller and the length limit. Checkpoints (actor, critic, controllers, data position)
+/// and --resume work as in SFT.
+/// </summary>
+public sealed class PpoTrainer : IDisposable
+{
+    private const string ActorDirectory = "actor", CriticDirectoryName = "critic";
+
+    private readonly TrainableModel _actor, _critic;
+    private readonly MistralModel _reference, _rewardModel;
+    private readonly ShuffledEpochs<int[]> _prompts;
+    private readonly MistralTokenizer _tokenizer;
+    private readonly RunSpec<PpoTrainingOptions> _spec;
+    private readonly TrainingLoop _loop;
+    private readonly string _actorTokenizer, _criticTokenizer, _fingerprint;
+    private IKlController _kl;
+    private ContinuousMaximizationState _lengthLimit;
+    private RunningMoments _scoreMoments;
+
+    private PpoTrainer(RunSpec<PpoTrainingOptions> spec, string runDirectory, Models models, ShuffledEpochs<int[]> prompts, MistralTokenizer tokenizer,
+        string fingerprint, PpoState? state)
+    {
+        (_spec, _actor, _critic, _reference, _rewardModel) = (spec, models.Actor, models.Critic, models.Reference, models.RewardModel);
+        (_prompts, _tokenizer, _fingerprint) = (prompts, tokenizer, fingerprint);
+        (_actorTokenizer, _criticTokenizer) = (models.ActorTokenizer, models.CriticTokenizer);
+        RunDirectory = Path.GetFullPath(runDirectory);
+        var options = spec.Options;
+        _loop = new TrainingLoop(RunDirectory, options.SaveEvery, options.KeepCheckpoints, options.MaxConsecutiveSkips);
+        _kl = state?.KlController ?? options.Ppo.CreateKlController();
+        _lengthLimit = state?.LengthLimit ?? ContinuousMaximizationState.Start(options.Ppo.ContinuousMaximization);
+        _scoreMoments = state?.ScoreMoments ?? RunningMoments.Empty;
+        if (state is not null) (_loop.Step, _loop.SkippedSteps, _loop.ConsecutiveNonFinite) = (state.Iteration, state.SkippedSteps, state.ConsecutiveSkips);
+    }
+
+    public string RunDirectory { get; }
+    public int Step => _loop.Step;
+    public PpoTrainingOptions Options => _spec.Options;
+    public string MetricsPath => _loop.MetricsPath;
+
+    /// <summary>The actor of a PPO checkpoint, a Hugging Face model directory.</summary>
+    public static string ActorOf(string checkpoint) => Path.Combine(checkpoint, ActorDirectory);
+
+    /// <summary>Starts a run: the policy from <see cref="RunSpec{T}.ModelDirectory"/>, prompts from <see cref="RunSpec{T}.DataPath"/>.</summary>
+    public static PpoTrainer Start(RunSpec<PpoTrainingOptions> spec, string runDirectory, Backend backend)
+    {
+        spec.Options.Validate();
+        if (new CheckpointDirectory(runDirectory).Latest is { } existing)
+            throw new IOException($"{Path.GetFullPath(runDirectory)} already holds checkpoints ({Path.GetFileName(existing)}); resume it or choose another output directory");
+        var options = spec.Options;
+        var critic = options.CriticDirectory ?? options.RewardModelDirectory;
+        var models = LoadModels(spec, backend,
+            new TrainableModel(MistralCheckpoint.LoadModel(spec.ModelDirectory, backend, checkFinite: true), options.Optimizer), spec.ModelDirectory,
+            new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(critic, backend, checkFinite: true), options.Optimizer), critic);
+        var (prompts, tokenizer, fingerprint) = LoadPrompts(spec, spec.ModelDirectory, DataPosition.Start(options.Seed));
+        Directory.CreateDirectory(runDirectory);
+        spec.Save(runDirectory);
+        return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state: null);
+    }
+
+    public static PpoTrainer Resume(string runDirectory, Backend backend, int? iterations = null)
+    {
+        var spec = RunSpec<PpoTrainingOptions>.Load(runDirectory);
+        if (iterations is int total) spec = spec with { Options = spec.Options with { Iterations = total } };
+        spec.Options.Validate();
+        var checkpoint = new CheckpointDirectory(runDirectory).Latest
+            ?? throw new IOException($"{Path.GetFullPath(runDirectory)} has no checkpoint to resume from");
+        var state = PpoState.Load(checkpoint);
+        var (actor, critic) = (ActorOf(checkpoint), Path.Combine(checkpoint, CriticDirectoryName));
+        var (prompts, tokenizer, fingerprint) = LoadPrompts(spec, actor, state.DataPosition);
+        if (fingerprint != state.DataFingerprint) throw new InvalidDataException($"{spec.DataPath}: the prompts changed since {checkpoint} was written");
+        var models = LoadModels(spec, backend,
+            TrainableModel.Load(actor, backend, spec.Options.Optimizer, state.ActorOptimizerStep), actor,
+            TrainableModel.Load(critic, backend, spec.Options.Optimizer, state.CriticOptimizerStep), critic);
+        return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state);
+    }
+
+    /// <summary>Runs the remaining iterations; returns the final checkpoint (its actor is <see cref="ActorOf"/>).</summary>
+    public string Run(IProgress<PpoIterationMetrics>? progress = null, CancellationToken cancellation = default) =>
+        _loop.Run(_spec.Options.Iterations, iteration => Iterate(iteration, cancellation), SaveCheckpoint, progress, cancellation);
+
+    private PpoIterationMetrics Iterate(int iteration, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var ppo = _spec.Options.Ppo;
+        var rollouts = Rollouts.Collect(this, iteration, cancellation);
+        var statistics = new PpoUpdateStatistics();
+        bool nonFinite = false;
+        for (int epoch = 0; epoch < ppo.NumPpoEpochs; epoch++)
+        {
+            var order = EpochShuffle.Order(_spec.Options.Seed, iteration * ppo.NumPpoEpochs + epoch, rollouts.Batch.Count);
+            foreach (var indices in order.Chunk((order.Length + ppo.NumMiniBatches - 1) / ppo.NumMiniBatches))
+                nonFinite |= !UpdateMiniBatch(rollouts, indices, statistics);
+        }
+        var summary = RolloutSummary.Compute(rollouts.Batch.Layout, rollouts.LogProbs, rollouts.Kl, rollouts.Rewards, rollouts.EndsWithEos);
+        double klCoef = _kl.Coefficient;
+        _kl = _kl.Update(summary.Kl, rollouts.Batch.Count);
+        var firstValues = Enumerable.Range(0, rollouts.Batch.Count).Select(b => rollouts.Values[rollouts.Batch.Layout.Start(b)]).ToArray();
+        var lengthUpdate = _lengthLimit.Update(ppo.ContinuousMaximization, rollouts.Rewards.Scores, firstValues,
+            rollouts.EndsWithEos.Select(e => !e).ToArray());
+        _lengthLimit = lengthUpdate.Next;
+        return new PpoIterationMetrics(iteration, _spec.Options.Iterations, PpoMetrics.Collect(summary, klCoef, statistics, lengthUpdate),
+            clock.Elapsed.TotalSeconds, Skipped: nonFinite, NonFinite: nonFinite);
+    }
+
+    /// <summary>One clipped update of the actor and of the critic on the rollouts at <paramref name="indices"/>; false when a loss was not finite.</summary>
+    private bool UpdateMiniBatch(Rollouts rollouts, int[] indices, PpoUpdateStatistics statistics)
+    {
+        var ppo = _spec.Options.Ppo;
+        var batch = rollouts.Batch.Subset(indices, _tokenizer.EosId);
+        double[] Slice(double[] perToken) => rollouts.Batch.SubsetValues(perToken, indices, batch);
+
+        var scored = SequenceScorer.LogProbs(_actor.Model, batch, _actor.Tape, withEntropy: true);
+        var policy = PolicyLoss.Compute(batch.Layout, scored.PerToken, Slice(rollouts.LogProbs), Slice(rollouts.Advantages), ppo.Cliprange);
+        var entropy = EntropyBonus.Compute(batch.Layout, batch.ResponseValues(_actor.Backend.ToDoubles(scored.Entropy!.Value)), ppo.EntropyCoef);
+        using (var logProbSeed = Seed(_actor.Backend, batch.ToRows(policy.LogProbGradient)))
+        using (var entropySeed = Seed(_actor.Backend, batch.ToRows(entropy.EntropyGradient)))
+            _actor.Tape.Backward((scored.PerRow, logProbSeed), (scored.Entropy, entropySeed));
+        var (_, actorUpdated) = _actor.ApplyGradients(ppo.ActorLearningRate, ppo.MaxGradNorm, double.IsFinite(policy.Loss + entropy.Loss));
+
+        var values = SequenceScorer.Values(_critic.Model, batch, _critic.Tape);
+        var value = ValueLoss.Compute(batch.Layout, values.PerToken, Slice(rollouts.Values), Slice(rollouts.Returns), ppo.CliprangeValue, ppo.VfCoef);
+        using (var valueSeed = Seed(_critic.Backend, batch.ToRows(value.ValueGradient)))
+            _critic.Tape.Backward((values.PerRow, valueSeed));
+        var (_, criticUpdated) = _critic.ApplyGradients(ppo.CriticLearningRate, ppo.MaxGradNorm, double.IsFinite(value.Loss));
+
+        statistics.Add(policy, value, entropy);
+        return actorUpdated && criticUpdated;
+    }
+
+    private static Engine.Tensors.Tensor Seed(Backend backend, double[] perRow)
+    {
+        var tensor = backend.Allocate(perRow.Length, 1);
+        backend.Upload(perRow, tensor);
+        return tensor;
+    }
+
+    private void SaveCheckpoint(string directory)
+    {
+        _actor.Save(ActorOf(directory), _actorTokenizer);
+        _critic.Save(Path.Combine(directory, CriticDirectoryName), _criticTokenizer);
+        new PpoState(_loop.Step, _actor.Optimizer.Step, _critic.Optimizer.Step, _prompts.Position, _loop.SkippedSteps, _loop.ConsecutiveNonFinite,
+            _kl, _lengthLimit, _scoreMoments, _fingerprint).Save(directory);
+    }
+
+    private static Models LoadModels(RunSpec<PpoTrainingOptions> spec, Backend backend, TrainableModel actor, string actorTokenizer,
+        TrainableModel critic, string criticTokenizer)
+    {
+        var options = spec.Options;
+        // The reference and the reward model only run forward: no gradients, no tape, no optimizer.
+        var reference = MistralCheckpoint.LoadModel(options.ReferenceDirectory ?? spec.ModelDirectory, backend, checkFinite: true);
+        var rewardModel = MistralCheckpoint.LoadSequenceClassifier(options.RewardModelDirectory, backend, checkFinite: true);
+        if (!rewardModel.Config.IsSequenceClassifier || rewardModel.Parameters[MistralParameterNames.ScoreHead] is null)
+            throw new InvalidDataException($"{options.RewardModelDirectory} is not a reward model");
+        return new Models(actor, actorTokenizer, critic, criticTokenizer, reference, rewardModel);
+    }
+
+    private static (ShuffledEpochs<int[]> Prompts, MistralTokenizer Tokenizer, string Fingerprint) LoadPrompts(RunSpec<PpoTrainingOptions> spec,
+        string tokenizerDirectory, DataPosition position)
+    {
+        var tokenizer = MistralTokenizer.Load(tokenizerDirectory);
+        var prompts = SftJsonlReader.Read(spec.DataPath).Select(example => example switch
+        {
+            PromptResponseExample pair => tokenizer.Encode(pair.Prompt, addBos: true),
+            TextExample text => tokenizer.Encode(text.Text, addBos: true),
+            _ => throw new InvalidDataException($"{spec.DataPath}: PPO prompts are {{\"prompt\"}} or {{\"text\"}} lines, not conversations"),
+        }).ToList();
+        return (new ShuffledEpochs<int[]>(prompts, position), tokenizer, TrainerState.Fingerprint(prompts));
+    }
+
+    public void Dispose()
+    {
+        _actor.Dispose();
+        _critic.Dispose();
+        _reference.Dispose();
+        _rewardModel.Dispose();
+    }
+
+    private sealed record Models(TrainableModel Actor, string ActorTokenizer, TrainableModel Critic, string CriticTokenizer,
+        MistralModel Reference, MistralModel RewardModel);
+
+    /// <summary>One iteration's rollouts and everything PPO computes from them before the updates, per token in the batch's layout.</summary>
+    private sealed record Rollouts(RolloutBatch Batch, bool[] EndsWithEos, double[] LogProbs, double[] Values, double[] Kl, TokenRewards Rewards,
+        double[] Advantages, double[] Returns)
+    {
+        public static Rollouts Collect(PpoTrainer trainer, int iteration, CancellationToken cancellation)
+        {
+            var options = trainer._spec.Options;
+            var ppo = options.Ppo;
+            var prompts = Enumerable.Range(0, options.RolloutsPerIteration).Select(_ => trainer._prompts.Next()).ToArray();
+            var sampling = new SamplingOptions(Temperature: (float)ppo.Temperature, Seed: unchecked(options.Seed * 1_000_003 + iteration));
+            var generated = new Generator(trainer._actor.Model).Generate(prompts, trainer._lengthLimit.LengthLimit, sampling, cancellation: cancellation);
+            var batch = new RolloutBatch(prompts, generated.Select(g => g.Tokens).ToList(), trainer._tokenizer.EosId);
+            var endsWithEos = generated.Select(g => g.FinishReason == FinishReason.EndOfSequence).ToArray();
+
+            var logProbs = SequenceScorer.LogProbs(trainer._actor.Model, batch, tape: null).PerToken;
+            var referenceLogProbs = SequenceScorer.LogProbs(trainer._reference, batch, tape: null).PerToken;
+            var values = SequenceScorer.Values(trainer._critic.Model, batch, tape: null).PerToken;
+            var scores = SequenceScorer.Scores(trainer._rewardModel, batch);
+            if (ppo.NormalizeScores)
+            {
+                trainer._scoreMoments = trainer._scoreMoments.Add(scores);
+                scores = trainer._scoreMoments.Standardize(scores);
+            }
+            var kl = KlEstimate.Tokens(ppo.KlEstimator, batch.Layout, logProbs, referenceLogProbs);
+            var rewards = TokenRewards.Compute(batch.Layout, kl, scores, endsWithEos, trainer._kl.Coefficient, ppo.MissingEosPenalty, ppo.WhitenRewards);
+            var advantages = GeneralizedAdvantages.Compute(batch.Layout, rewards.Rewards, values, ppo.Gamma, ppo.Lam);
+            var whitened = (double[])advantages.Advantages.Clone();
+            MaskedWhitening.WhitenInPlace(batch.Layout, whitened);
+            return new Rollouts(batch, endsWithEos, logProbs, values, kl, rewards, whitened, advantages.Returns);
+        }
+    }
+}
