@@ -5,12 +5,14 @@ namespace Mistral.C2F.Engine.Ilgpu;
 
 /// <summary>
 /// Launch geometry shared by the kernels: grid-stride kernels get enough groups to fill every
-/// multiprocessor a few times over, never one group per element.
+/// multiprocessor a few times over, never one group per element. No kernel uses groups of more than
+/// 128 threads: that is plenty on a GPU, and ILGPU's CPU accelerator keeps one OS thread per thread of
+/// the largest group it has run and wakes all of them at every launch.
 /// </summary>
 internal sealed class KernelLaunch(Accelerator accelerator)
 {
-    /// <summary>Threads per group of the elementwise kernels.</summary>
-    public const int ElementwiseGroup = 256;
+    /// <summary>Threads per group of the elementwise kernels, and the most any kernel uses.</summary>
+    public const int ElementwiseGroup = 128;
 
     private const int WavesPerMultiprocessor = 4;
 

@@ -6,14 +6,15 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 /// <summary>
 /// Flash-style attention forward: a group of 128 threads owns a tile of 16 rows (queries × heads of one
 /// GQA group, see <see cref="AttentionGeometry"/>) and streams the keys in blocks of 16 with an online
-/// softmax, so no S×S matrix exists. Thread t works on row t/8 with 7 neighbour lanes in its warp: each
-/// computes 2 of the row's 16 scores against the staged keys, the row's max and sum are 3-step butterfly
-/// shuffles among the 8 lanes, and the lanes then own every 8th output dimension of the row, rescaling
-/// and accumulating p·V in shared memory. Per block: one group vote skips blocks no row of the tile can
-/// see (it also fences the previous block's reads), one barrier after staging K and V, one warp barrier
-/// after publishing p. Scores live in the exp2 domain (scale·log2 e folded in). Shared memory: Q and K
-/// rows padded to D+1 floats so the 8 keys read at once fall in different banks, V and the output
-/// accumulator D floats, p 16×16.
+/// softmax, so no S×S matrix exists. Thread t works on row t/8 with the 7 neighbouring lanes of its warp:
+/// each scores 2 of the row's 16 keys against the staged block and publishes the scores; each lane then
+/// reads the row's 16 scores to get the block max (redundantly, instead of shuffles), publishes p for its
+/// 2 keys, and finally owns every 8th output dimension of the row, rescaling and accumulating p·V in
+/// shared memory. Per block: one group vote skips blocks no row of the tile can see (it also fences the
+/// previous block's reads), one barrier after staging K and V, and two warp barriers (a row's lanes share
+/// a warp). Scores live in the exp2 domain (scale·log2 e folded in). Shared memory: Q and K rows padded to
+/// D+1 floats so the 8 keys read at once fall in different banks, V and the output accumulator D floats,
+/// scores and p 16×16 each.
 /// </summary>
 internal sealed class AttentionForwardKernels(KernelLaunch launch)
 {
@@ -25,7 +26,7 @@ internal sealed class AttentionForwardKernels(KernelLaunch launch)
     public void Forward(AttentionInputs inputs, ArrayView<float> output, ArrayView<float>? logSumExp, AttentionGeometry shape)
     {
         if (shape.RowsPerPair == 0 || shape.Pairs == 0) return;
-        int d = shape.HeadDim, floats = 2 * Rows * (d + 1) + 2 * Keys * d + Rows * Keys;
+        int d = shape.HeadDim, floats = 2 * Rows * (d + 1) + 2 * Keys * d + 2 * Rows * Keys;
         launch.RequireSharedMemory(floats * sizeof(float), $"attention forward at head dim {d}");
         int groups = shape.Pairs * ((shape.RowsPerPair + Rows - 1) / Rows);
         _forward(new KernelConfig(groups, GroupSize, SharedMemoryConfig.RequestDynamic<float>(floats)),
@@ -40,7 +41,8 @@ internal sealed class AttentionForwardKernels(KernelLaunch launch)
         var kBlock = shared.SubView(Rows * padded, Keys * padded);
         var vBlock = shared.SubView(2 * Rows * padded, Keys * d);
         var accumulator = shared.SubView(2 * Rows * padded + Keys * d, Rows * d);
-        var p = shared.SubView(2 * Rows * padded + (Keys + Rows) * d, Rows * Keys);
+        var scores = shared.SubView(2 * Rows * padded + (Keys + Rows) * d, Rows * Keys);
+        var p = shared.SubView(2 * Rows * padded + (Keys + Rows) * d + Rows * Keys, Rows * Keys);
 
         int tilesPerPair = (s.RowsPerPair + Rows - 1) / Rows;
         int pair = Grid.IdxX / tilesPerPair, firstRow = Grid.IdxX % tilesPerPair * Rows;
@@ -73,17 +75,21 @@ internal sealed class AttentionForwardKernels(KernelLaunch launch)
                 score1 += qValue * kBlock[lane * padded + dim];
                 score2 += qValue * kBlock[(lane + Lanes) * padded + dim];
             }
-            score1 = visible1 ? score1 * scaleLog2 : float.NegativeInfinity;
-            score2 = visible2 ? score2 * scaleLog2 : float.NegativeInfinity;
-            float newMax = IntrinsicMath.Max(max, DeviceMath.LaneMax(IntrinsicMath.Max(score1, score2), Lanes));
-            float p1 = visible1 ? DeviceMath.Exp2(score1 - newMax) : 0f, p2 = visible2 ? DeviceMath.Exp2(score2 - newMax) : 0f;
-            float correction = max == float.NegativeInfinity ? 0f : DeviceMath.Exp2(max - newMax);
-            sum = sum * correction + DeviceMath.LaneSum(p1 + p2, Lanes);
-            max = newMax;
-            p[r * Keys + lane] = p1;
-            p[r * Keys + lane + Lanes] = p2;
-            Warp.Barrier(); // the row's 8 lanes share one warp
+            scores[r * Keys + lane] = visible1 ? score1 * scaleLog2 : float.NegativeInfinity;
+            scores[r * Keys + lane + Lanes] = visible2 ? score2 * scaleLog2 : float.NegativeInfinity;
+            Warp.Barrier();
 
+            float newMax = max;
+            for (int j = 0; j < Keys; j++) newMax = IntrinsicMath.Max(newMax, scores[r * Keys + j]);
+            p[r * Keys + lane] = visible1 ? DeviceMath.Exp2(scores[r * Keys + lane] - newMax) : 0f;
+            p[r * Keys + lane + Lanes] = visible2 ? DeviceMath.Exp2(scores[r * Keys + lane + Lanes] - newMax) : 0f;
+            float correction = max == float.NegativeInfinity ? 0f : DeviceMath.Exp2(max - newMax);
+            max = newMax;
+            Warp.Barrier();
+
+            float blockSum = 0;
+            for (int j = 0; j < Keys; j++) blockSum += p[r * Keys + j];
+            sum = sum * correction + blockSum;
             for (int dim = lane; dim < d; dim += Lanes)
             {
                 float acc = accumulator[r * d + dim] * correction;

@@ -21,25 +21,17 @@ internal static class DeviceMath
     public static long GlobalThread => (long)Grid.IdxX * Group.DimX + Group.IdxX;
     public static long GlobalThreads => (long)Grid.DimX * Group.DimX;
 
-    /// <summary>Butterfly sum over lanes that differ in the low bits below <paramref name="width"/>: every lane gets the result.</summary>
-    public static float LaneSum(float value, int width)
+    /// <summary>Butterfly sum over the warp: every lane gets the total.</summary>
+    public static float WarpSum(float value)
     {
-        for (int offset = width / 2; offset > 0; offset /= 2) value += Warp.ShuffleXor(value, offset);
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2) value += Warp.ShuffleXor(value, offset);
         return value;
     }
 
-    public static float LaneMax(float value, int width)
+    /// <inheritdoc cref="WarpSum(float)"/>
+    public static double WarpSum(double value)
     {
-        for (int offset = width / 2; offset > 0; offset /= 2) value = IntrinsicMath.Max(value, Warp.ShuffleXor(value, offset));
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2) value += Warp.ShuffleXor(value, offset);
         return value;
     }
-
-    public static double LaneSum(double value, int width)
-    {
-        for (int offset = width / 2; offset > 0; offset /= 2) value += Warp.ShuffleXor(value, offset);
-        return value;
-    }
-
-    public static float WarpSum(float value) => LaneSum(value, Warp.WarpSize);
-    public static double WarpSum(double value) => LaneSum(value, Warp.WarpSize);
 }

@@ -13,7 +13,7 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 /// </summary>
 internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
 {
-    private const int GroupSize = 128, MaxWarps = GroupSize; // slots for any warp size ≥ 1
+    private const int MaxGroup = 128, MaxWarps = MaxGroup; // a slot per warp for any warp size ≥ 1
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, RowOutputs, int, ArrayView<int>> _forward =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, RowOutputs, int, ArrayView<int>>(ForwardKernel);
@@ -32,7 +32,9 @@ internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
     {
         if (targets.Length == 0) return;
         var outputs = new RowOutputs(logProbs, logSumExp, entropy ?? logSumExp, entropy is null ? 0 : 1);
-        _forward(new KernelConfig(launch.Groups(targets.Length, 1, GroupSize), GroupSize), logits, targets, outputs, vocab, faults.View);
+        // Whole warps, just enough to cover a short vocabulary once, up to MaxGroup.
+        int group = (int)Math.Min(MaxGroup, (vocab + launch.WarpSize - 1) / launch.WarpSize * launch.WarpSize);
+        _forward(new KernelConfig(launch.Groups(targets.Length, 1, group), group), logits, targets, outputs, vocab, faults.View);
     }
 
     public void Backward(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> logSumExp, ArrayView<float> logProbGrad,
@@ -45,21 +47,22 @@ internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
 
     private static void ForwardKernel(ArrayView<float> logits, ArrayView<int> targets, RowOutputs outputs, int vocab, ArrayView<int> faultRecord)
     {
-        var warpStates = SharedMemory.Allocate<SoftmaxState>(MaxWarps);
-        int warps = Group.DimX / Warp.WarpSize;
-        for (long row = Grid.IdxX; row < targets.Length; row += Grid.DimX)
+        // Two sets of slots, alternating by row, so a row's writes never race the previous row's reads.
+        var warpStates = SharedMemory.Allocate<SoftmaxState>(2 * MaxWarps);
+        int warps = Group.DimX / Warp.WarpSize, slots = 0;
+        for (long row = Grid.IdxX; row < targets.Length; row += Grid.DimX, slots = MaxWarps - slots)
         {
             long start = row * vocab;
             var state = new SoftmaxState(float.NegativeInfinity, 0, 0);
             for (int v = Group.IdxX; v < vocab; v += Group.DimX) state = state.Add(logits[start + v]);
             for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
                 state = state.Merge(new SoftmaxState(Warp.ShuffleXor(state.Max, offset), Warp.ShuffleXor(state.Sum, offset), Warp.ShuffleXor(state.Weighted, offset)));
-            if (Warp.IsFirstLane) warpStates[Warp.WarpIdx] = state;
+            if (Warp.IsFirstLane) warpStates[slots + Warp.WarpIdx] = state;
             Group.Barrier();
             if (Group.IsFirstThread)
             {
-                var total = warpStates[0];
-                for (int w = 1; w < warps; w++) total = total.Merge(warpStates[w]);
+                var total = warpStates[slots];
+                for (int w = 1; w < warps; w++) total = total.Merge(warpStates[slots + w]);
                 float logSum = DeviceMath.Log(total.Sum), lse = total.Max + logSum;
                 int target = targets[row];
                 if (target >= vocab) DeviceFaults.Report(faultRecord, DeviceFaults.TargetToken, target, vocab);
@@ -67,7 +70,6 @@ internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
                 outputs.LogProbs[row] = target < 0 || target >= vocab ? 0 : logits[start + target] - lse;
                 if (outputs.HasEntropy != 0) outputs.Entropy[row] = logSum - total.Weighted / total.Sum;
             }
-            Group.Barrier(); // the next row reuses warpStates
         }
     }
 

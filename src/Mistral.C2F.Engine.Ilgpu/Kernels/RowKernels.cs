@@ -9,7 +9,7 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 /// </summary>
 internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults)
 {
-    private const int MaxGroup = 256;
+    private const int MaxGroup = 128;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> _gather =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(GatherKernel);
