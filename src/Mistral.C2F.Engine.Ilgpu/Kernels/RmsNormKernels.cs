@@ -35,7 +35,7 @@ internal sealed class RmsNormKernels(KernelLaunch launch, DeviceScratch scratch)
     public void Backward(ArrayView<float> input, ArrayView<float> weight, ArrayView<float> inverseRms, ArrayView<float> outputGrad,
         ArrayView<float> inputGrad, ArrayView<float>? weightGrad, long rows, int width)
     {
-        if (rows == 0) return;
+        if (rows == 0 || width == 0) return;
         var shape = new RowShape(rows, width, 0, 1);
         _inputGrad(launch.WarpPerRow(rows), input, weight, inverseRms, outputGrad, inputGrad, shape);
         if (weightGrad is not ArrayView<float> dw) return;
