@@ -59,9 +59,9 @@ internal sealed class AttentionBackwardKernels(KernelLaunch launch, DeviceScratc
     // One warp per (batch, query, head) row of D contiguous values: δ = Σ dO·O, stored at the row's statistics index.
     private static void DeltaKernel(ArrayView<float> output, ArrayView<float> outputGrad, ArrayView<float> delta, AttentionGeometry s)
     {
-        int d = s.HeadDim, warps = Group.DimX / Warp.WarpSize;
+        int d = s.HeadDim;
         long rows = (long)s.Batch * s.QueryLength * s.QueryHeads;
-        for (long row = (long)Grid.IdxX * warps + Warp.WarpIdx; row < rows; row += (long)Grid.DimX * warps)
+        for (long row = DeviceMath.GlobalWarp; row < rows; row += DeviceMath.GlobalWarps)
         {
             float dot = 0;
             for (int dim = Warp.LaneIdx; dim < d; dim += Warp.WarpSize) dot += output[row * d + dim] * outputGrad[row * d + dim];

@@ -21,6 +21,10 @@ internal static class DeviceMath
     public static long GlobalThread => (long)Grid.IdxX * Group.DimX + Group.IdxX;
     public static long GlobalThreads => (long)Grid.DimX * Group.DimX;
 
+    /// <summary>The first row and the stride of a warp-per-row grid-stride loop (1D groups of whole warps).</summary>
+    public static long GlobalWarp => (long)Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
+    public static long GlobalWarps => (long)Grid.DimX * (Group.DimX / Warp.WarpSize);
+
     /// <summary>Butterfly sum over the warp: every lane gets the total.</summary>
     public static float WarpSum(float value)
     {

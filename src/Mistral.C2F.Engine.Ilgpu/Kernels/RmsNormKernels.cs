@@ -46,13 +46,10 @@ internal sealed class RmsNormKernels(KernelLaunch launch, DeviceScratch scratch)
         _weightGradSum(launch.GridStride(width), partials, dw, shape);
     }
 
-    private static long WarpsInGrid => (long)Grid.DimX * (Group.DimX / Warp.WarpSize);
-    private static long FirstRowOfWarp => (long)Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
-
     private static void ForwardKernel(ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output, ArrayView<float> inverseRms, RowShape shape)
     {
         int w = shape.Width;
-        for (long row = FirstRowOfWarp; row < shape.Rows; row += WarpsInGrid)
+        for (long row = DeviceMath.GlobalWarp; row < shape.Rows; row += DeviceMath.GlobalWarps)
         {
             long start = row * w;
             float sumOfSquares = 0;
@@ -68,7 +65,7 @@ internal sealed class RmsNormKernels(KernelLaunch launch, DeviceScratch scratch)
         ArrayView<float> inputGrad, RowShape shape)
     {
         int w = shape.Width;
-        for (long row = FirstRowOfWarp; row < shape.Rows; row += WarpsInGrid)
+        for (long row = DeviceMath.GlobalWarp; row < shape.Rows; row += DeviceMath.GlobalWarps)
         {
             long start = row * w;
             float dot = 0;
