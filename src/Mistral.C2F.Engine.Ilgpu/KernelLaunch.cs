@@ -11,8 +11,8 @@ namespace Mistral.C2F.Engine.Ilgpu;
 /// </summary>
 internal sealed class KernelLaunch(Accelerator accelerator)
 {
-    /// <summary>Threads per group of the elementwise kernels, and the most any kernel uses.</summary>
-    public const int ElementwiseGroup = 128;
+    /// <summary>The most threads any kernel's group has; also the group of the elementwise kernels.</summary>
+    public const int MaxGroupSize = 128;
 
     private const int WavesPerMultiprocessor = 4;
 
@@ -29,7 +29,10 @@ internal sealed class KernelLaunch(Accelerator accelerator)
     }
 
     /// <summary>A 1D grid-stride launch over <paramref name="items"/> elements.</summary>
-    public KernelConfig GridStride(long items, int groupSize = ElementwiseGroup) => new(Groups(items, groupSize, groupSize), groupSize);
+    public KernelConfig GridStride(long items, int groupSize = MaxGroupSize) => new(Groups(items, groupSize, groupSize), groupSize);
+
+    /// <summary>A group of whole warps just covering <paramref name="items"/> once (rows narrower than a full group), at most <see cref="MaxGroupSize"/>.</summary>
+    public int WarpsCovering(long items) => (int)Math.Clamp((items + WarpSize - 1) / WarpSize * WarpSize, WarpSize, MaxGroupSize);
 
     /// <summary>One warp per row: groups of <paramref name="warpsPerGroup"/> warps, grid-stride over rows.</summary>
     public KernelConfig WarpPerRow(long rows, int warpsPerGroup = 4) =>

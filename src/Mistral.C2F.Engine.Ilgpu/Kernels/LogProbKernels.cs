@@ -13,7 +13,7 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 /// </summary>
 internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
 {
-    private const int MaxGroup = 128, MaxWarps = MaxGroup; // a slot per warp for any warp size ≥ 1
+    private const int MaxWarps = KernelLaunch.MaxGroupSize; // a slot per warp for any warp size ≥ 1
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, RowOutputs, int, ArrayView<int>> _forward =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, RowOutputs, int, ArrayView<int>>(ForwardKernel);
@@ -32,8 +32,7 @@ internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
     {
         if (targets.Length == 0) return;
         var outputs = new RowOutputs(logProbs, logSumExp, entropy ?? logSumExp, entropy is null ? 0 : 1);
-        // Whole warps, just enough to cover a short vocabulary once, up to MaxGroup.
-        int group = (int)Math.Min(MaxGroup, (vocab + launch.WarpSize - 1) / launch.WarpSize * launch.WarpSize);
+        int group = launch.WarpsCovering(vocab);
         _forward(new KernelConfig(launch.Groups(targets.Length, 1, group), group), logits, targets, outputs, vocab, faults.View);
     }
 

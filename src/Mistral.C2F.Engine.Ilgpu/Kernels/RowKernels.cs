@@ -9,8 +9,6 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 /// </summary>
 internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults)
 {
-    private const int MaxGroup = 128;
-
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> _gather =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(GatherKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> _scatter =
@@ -34,8 +32,7 @@ internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults)
         ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width)
     {
         if (indices.Length == 0 || width == 0) return;
-        // Just enough whole warps to cover a row once (up to MaxGroup): narrow rows do not idle most of a group.
-        int group = (int)Math.Min(MaxGroup, (width + launch.WarpSize - 1) / launch.WarpSize * launch.WarpSize);
+        int group = launch.WarpsCovering(width);
         kernel(new KernelConfig(launch.Groups(indices.Length, 1, group), group), source, indices, destination, width, faults.View);
     }
 

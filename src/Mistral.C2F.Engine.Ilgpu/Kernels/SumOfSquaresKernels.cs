@@ -10,7 +10,7 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 /// </summary>
 internal sealed class SumOfSquaresKernels(KernelLaunch launch, DeviceScratch scratch)
 {
-    private const int GroupSize = 128, MaxWarps = GroupSize;
+    private const int GroupSize = KernelLaunch.MaxGroupSize, MaxWarps = GroupSize;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<double>> _partials =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<double>>(PartialsKernel);
