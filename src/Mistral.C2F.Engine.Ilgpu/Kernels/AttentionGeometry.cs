@@ -1,0 +1,61 @@
+using ILGPU;
+using Mistral.C2F.Engine.Backends;
+
+namespace Mistral.C2F.Engine.Ilgpu.Kernels;
+
+/// <summary>
+/// The layout and mask shared by the attention kernels. Work is tiled over "rows": for one (batch, kv head)
+/// pair, row = query·G + g is query <c>query</c> of query head kvHead·G + g (G = query heads per kv head),
+/// so one tile of rows holds every head of a GQA group and each key block is staged once for all of them.
+/// q, output [B, Sq, Hq·D]; k, v [B, Sk, Hkv·D]; log-sum-exp and row statistics [B, Hq, Sq].
+/// </summary>
+internal readonly record struct AttentionGeometry(int Batch, int QueryLength, int KeyLength, int QueryHeads, int KvHeads, int HeadDim,
+    int Window, float Scale)
+{
+    public static AttentionGeometry From(AttentionSpec spec, int batch, int queryLength, int keyLength) =>
+        new(batch, queryLength, keyLength, spec.QueryHeads, spec.KvHeads, spec.HeadDim, spec.SlidingWindow ?? 0, (float)spec.Scale);
+
+    public int HeadsPerKv => QueryHeads / KvHeads;
+    public int RowsPerPair => QueryLength * HeadsPerKv;
+    public int Pairs => Batch * KvHeads;
+
+    /// <summary>The scale in the exp2 domain: p = 2^(q·k·ScaleLog2 − lse·log2 e).</summary>
+    public float ScaleLog2 => Scale * DeviceMath.Log2E;
+
+    public int QueryOfRow(int row) => row / HeadsPerKv;
+    public int HeadOfRow(int kvHead, int row) => kvHead * HeadsPerKv + row % HeadsPerKv;
+    public long QueryOffset(int b, int query, int head) => (((long)b * QueryLength + query) * QueryHeads + head) * HeadDim;
+    public long KeyOffset(int b, int key, int kvHead) => (((long)b * KeyLength + key) * KvHeads + kvHead) * HeadDim;
+    public long StatsIndex(int b, int head, int query) => ((long)b * QueryHeads + head) * QueryLength + query;
+
+    /// <summary>Stages rows firstRow..firstRow+count−1 of q-shaped <paramref name="source"/> into a shared tile; rows past the end are zeros.</summary>
+    public void StageRows(ArrayView<float> source, ArrayView<float> tile, int stride, int b, int kvHead, int firstRow, int count)
+    {
+        for (int e = Group.IdxX; e < count * HeadDim; e += Group.DimX)
+        {
+            int tileRow = e / HeadDim, dim = e % HeadDim, row = firstRow + tileRow;
+            tile[tileRow * stride + dim] = row < RowsPerPair ? source[QueryOffset(b, QueryOfRow(row), HeadOfRow(kvHead, row)) + dim] : 0f;
+        }
+    }
+
+    /// <summary>Stages keys and values firstKey..firstKey+count−1 of (b, kvHead) into shared tiles; keys past the end are zeros.</summary>
+    public void StageKeys(AttentionInputs inputs, ArrayView<float> kTile, int kStride, ArrayView<float> vTile, int vStride, int b, int kvHead,
+        int firstKey, int count)
+    {
+        for (int e = Group.IdxX; e < count * HeadDim; e += Group.DimX)
+        {
+            int j = e / HeadDim, dim = e % HeadDim, key = firstKey + j;
+            bool inside = key < KeyLength;
+            long source = inside ? KeyOffset(b, key, kvHead) + dim : 0;
+            kTile[j * kStride + dim] = inside ? inputs.K[source] : 0f;
+            vTile[j * vStride + dim] = inside ? inputs.V[source] : 0f;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AttentionSpec.IsVisible"/> for kernels (which cannot call into the record):
+    /// 0 ≤ kp ≤ qp and, with a window W &gt; 0, qp − W &lt; kp. A test pins the two together.
+    /// </summary>
+    public static bool IsVisible(int queryPosition, int keyPosition, int window) =>
+        keyPosition >= 0 && keyPosition <= queryPosition && (window == 0 || queryPosition - window < keyPosition);
+}

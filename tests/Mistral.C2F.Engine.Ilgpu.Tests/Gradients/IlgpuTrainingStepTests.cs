@@ -1,0 +1,11 @@
+using Mistral.C2F.Engine.Ilgpu.Tests.Support;
+
+namespace Mistral.C2F.Engine.Ilgpu.Tests.Gradients;
+
+/// <summary>The training step on ILGPU's CPU accelerator.</summary>
+[Trait("Backend", "ilgpu")]
+public sealed class IlgpuCpuTrainingStepTests(IlgpuBackends backends) : TrainingStepChecks(() => backends.Cpu);
+
+/// <summary>The training step on ILGPU's CUDA accelerator; skips, with the reason, where ILGPU finds no CUDA GPU.</summary>
+[Trait("Backend", "cuda")]
+public sealed class IlgpuCudaTrainingStepTests(IlgpuBackends backends) : TrainingStepChecks(() => backends.Cuda);

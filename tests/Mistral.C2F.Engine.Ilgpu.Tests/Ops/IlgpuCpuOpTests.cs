@@ -1,0 +1,11 @@
+using Mistral.C2F.Engine.Ilgpu.Tests.Support;
+
+namespace Mistral.C2F.Engine.Ilgpu.Tests.Ops;
+
+/// <summary>The op checks on ILGPU's CPU accelerator (warp 32, groups up to 1024), which every machine has.</summary>
+[Trait("Backend", "ilgpu")]
+public sealed class IlgpuCpuForwardOpTests(IlgpuBackends backends) : ForwardOpChecks(() => backends.Cpu);
+
+/// <inheritdoc cref="IlgpuCpuForwardOpTests"/>
+[Trait("Backend", "ilgpu")]
+public sealed class IlgpuCpuBackwardOpTests(IlgpuBackends backends) : BackwardOpChecks(() => backends.Cpu);
