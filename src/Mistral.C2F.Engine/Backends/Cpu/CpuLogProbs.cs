@@ -41,9 +41,9 @@ internal static unsafe class CpuLogProbs
                     var (tailSum, tailWeighted) = ExponentialSums(Pad(tail, z + whole, vocab - whole, max - 100), Width, max);
                     (sum, weighted) = (sum + tailSum, weighted + tailWeighted);
                 }
-                float lse = (float)(max + Math.Log(sum));
-                logSumExp[row] = lse;
-                logProbs[row] = targets[row] < 0 ? 0 : z[targets[row]] - lse;
+                logSumExp[row] = (float)(max + Math.Log(sum));
+                // (z_t − max) − log S, not z_t − lse: a near-certain target keeps its small log-probability accurate.
+                logProbs[row] = targets[row] < 0 ? 0 : (float)(z[targets[row]] - max - Math.Log(sum));
                 if (entropy != null) entropy[row] = (float)(Math.Log(sum) - weighted / sum);
             }
         }, minimumItemsPerRange: Math.Max(1, 16384 / vocab));
