@@ -12,7 +12,7 @@ public static class C2fCommands
         InitCommand.Create(),
         GenerateCommand.Create(),
         DumpCommand.Create(),
-        new Command("train", "Train a model: sft, rm") { TrainSftCommand.Create(), TrainRewardModelCommand.Create() },
+        new Command("train", "Train a model: sft, rm, ppo") { TrainSftCommand.Create(), TrainRewardModelCommand.Create(), TrainPpoCommand.Create() },
         BenchCommand.Create(),
         DemoCommand.Create(),
         MergeCommand.Create(),
