@@ -16,6 +16,8 @@ public static class C2fCommands
         BenchCommand.Create(),
         DemoCommand.Create(),
         MergeCommand.Create(),
+        EvalCommand.Create(),
+        PipelineCommand.Create(),
     };
 
     /// <summary>Runs c2f in-process, as the executable would: the exit code, errors as one line on stderr.</summary>

@@ -19,7 +19,7 @@ internal static class TrainingProgress
             {
                 var task = context.AddTask("training", maxValue: totalSteps);
                 task.Value = firstStep;
-                result = train(new Reporter<T>(report =>
+                result = train(new SynchronousProgress<T>(report =>
                 {
                     history.Add(report);
                     task.Value = report.Step;
@@ -28,11 +28,5 @@ internal static class TrainingProgress
                 }));
             });
         return (result, history);
-    }
-
-    /// <summary>Reports on the calling thread, so the bar sees every step in order.</summary>
-    private sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }
