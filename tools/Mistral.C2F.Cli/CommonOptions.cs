@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Cpu;
 using Mistral.C2F.Engine.Backends.Reference;
+using Mistral.C2F.Engine.Ilgpu;
 
 namespace Mistral.C2F.Cli;
 
@@ -10,9 +11,10 @@ internal static class CommonOptions
 {
     public static Option<string> Backend() => new Option<string>("--backend")
     {
-        Description = "Compute backend: cpu (float32 SIMD) or reference (float64, slow; the oracle for comparisons)",
-        DefaultValueFactory = _ => "cpu",
-    }.AcceptOnlyFromAmong("cpu", "reference");
+        Description = "Compute backend: cpu (float32 SIMD), ilgpu (ILGPU kernels on a CUDA GPU, else its CPU accelerator; slow there), " +
+            "cuda (ILGPU on a CUDA GPU, an error without one), reference (float64, slow; the oracle). Default: ilgpu with a CUDA GPU, else cpu",
+        DefaultValueFactory = _ => IlgpuBackend.CudaAvailable(out var _) ? "ilgpu" : "cpu",
+    }.AcceptOnlyFromAmong("cpu", "ilgpu", "cuda", "reference");
 
     public static Option<int> Threads() => new("--threads")
     {
@@ -34,6 +36,9 @@ internal static class CommonOptions
     {
         "cpu" => new CpuBackend(threads >= 1 ? threads : throw new ArgumentException($"--threads must be ≥ 1, got {threads}")),
         "reference" => new ReferenceBackend(),
+        "ilgpu" => IlgpuBackend.Create(),
+        "cuda" => IlgpuBackend.CudaAvailable(out var reason) ? IlgpuBackend.Create(IlgpuDevice.Cuda)
+            : throw new NotSupportedException($"--backend cuda needs a CUDA GPU: {reason}"),
         _ => throw new ArgumentException($"unknown backend '{name}'"),
     };
 }

@@ -22,14 +22,15 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps", DefaultValueFactory = _ => 2 };
         var threads = CommonOptions.Threads();
+        var backendName = CommonOptions.Backend();
         var command = new Command("bench", "Time training steps or forward passes of a preset and profile them op by op")
         {
-            preset, mode, batch, length, steps, warmup, threads,
+            preset, mode, batch, length, steps, warmup, threads, backendName,
         };
         command.SetAction(parse =>
         {
             var config = MistralPresets.Get(parse.GetRequiredValue(preset));
-            using var backend = CommonOptions.CreateBackend("cpu", parse.GetValue(threads));
+            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             using var model = new MistralModel(config, backend, RandomInitializer.Create(config, backend, seed: 0));
             var (b, s) = (parse.GetValue(batch), parse.GetValue(length));
             var timing = parse.GetRequiredValue(mode) == "train"

@@ -21,9 +21,10 @@ internal static class EvalCommand
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens generated per prompt", DefaultValueFactory = _ => 64 };
         var samples = new Option<int>("--show") { Description = "Responses to print", DefaultValueFactory = _ => 5 };
         var threads = CommonOptions.Threads();
+        var backendName = CommonOptions.Backend();
         var command = new Command("eval", "Evaluate a model: accuracy, reward, length, EOS rate, redundancy, perplexity")
         {
-            model, prompts, rewardModel, heldOut, maxTokens, samples, threads,
+            model, prompts, rewardModel, heldOut, maxTokens, samples, threads, backendName,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -31,7 +32,7 @@ internal static class EvalCommand
             var examples = SftJsonlReader.Read(parse.GetRequiredValue(prompts).FullName).OfType<PromptResponseExample>().ToList();
             if (examples.Count == 0) throw new InvalidDataException($"{parse.GetRequiredValue(prompts).FullName}: expected {{\"prompt\",\"response\"}} lines");
             var texts = parse.GetValue(heldOut) is { } file ? SftJsonlReader.Read(file.FullName).OfType<TextExample>().ToList() : null;
-            using var backend = CommonOptions.CreateBackend("cpu", parse.GetValue(threads));
+            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             using var policy = MistralCheckpoint.LoadModel(directory, backend);
             using var scorer = parse.GetValue(rewardModel) is { } rm ? MistralCheckpoint.LoadSequenceClassifier(CommonOptions.ExistingDirectory(rm), backend) : null;
             var result = new StageEvaluator(MistralTokenizer.Load(directory), parse.GetValue(maxTokens))

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mistral.C2F.Engine.Diagnostics;
+using Mistral.C2F.Engine.Ilgpu;
 using Spectre.Console;
 
 namespace Mistral.C2F.Cli.Commands;
@@ -18,7 +19,11 @@ internal static class InfoCommand
             table.AddRow("Threads", info.Threads.ToString());
             foreach (var (name, supported) in info.CpuFeatures) table.AddRow(name, supported ? "[green]yes[/]" : "[grey]no[/]");
             table.AddRow("Vector<float> width", $"{info.VectorBits} bits");
-            table.AddRow("Backends", "cpu (float32 SIMD), reference (float64)");
+            table.AddRow("Backends", "cpu (float32 SIMD), reference (float64), ilgpu, cuda (ILGPU on a CUDA GPU)");
+            using (var ilgpu = IlgpuBackend.Create())
+                table.AddRow("ILGPU accelerator", Markup.Escape(ilgpu.Accelerator.ToString()));
+            table.AddRow("CUDA for ILGPU", IlgpuBackend.CudaAvailable(out var reason) ? "[green]yes[/]" : $"[grey]no: {Markup.Escape(reason)}[/]");
+            table.AddRow("CUDA PTX kernels", "[grey]not built yet (the hand-written kernels are a later issue)[/]");
             table.AddRow("GPU", Markup.Escape(info.Gpu));
             AnsiConsole.Write(table);
         });

@@ -24,9 +24,10 @@ internal static class PipelineCommand
         var density = new Option<double?>("--density") { Description = $"Density kept by trim/dare (default {defaults.Density})" };
         var seed = new Option<int?>("--seed") { Description = "Seed of every stage (default 0)" };
         var threads = CommonOptions.Threads();
+        var backendName = CommonOptions.Backend();
         var command = new Command("pipeline", "Run the Coarse-to-Fine pipeline end to end and write its report")
         {
-            preset, output, iterations, noFixedLimit, refine, lambdas, density, seed, threads,
+            preset, output, iterations, noFixedLimit, refine, lambdas, density, seed, threads, backendName,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -41,7 +42,7 @@ internal static class PipelineCommand
                 Seed = parse.GetValue(seed) ?? defaults.Seed,
             };
             var directory = parse.GetRequiredValue(output).FullName;
-            using var backend = CommonOptions.CreateBackend("cpu", parse.GetValue(threads));
+            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             string markdown = "";
             AnsiConsole.Status().Start("starting", status =>

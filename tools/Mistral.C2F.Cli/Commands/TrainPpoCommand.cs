@@ -36,15 +36,16 @@ internal static class TrainPpoCommand
         var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval in iterations (default {defaults.SaveEvery})" };
         var seed = new Option<int?>("--seed") { Description = "Seed of prompt order and sampling (default 0)" };
         var threads = CommonOptions.Threads();
+        var backendName = CommonOptions.Backend();
         var command = new Command("ppo", "PPO with Continuous Maximization (the Coarse Actor)")
         {
             model, prompts, rewardModel, critic, reference, output, resume, config, iterations, rollouts, klCoef, fixedKl, actorLr, criticLr,
-            lengthLimit, maxLengthLimit, fixedLimit, saveEvery, seed, threads,
+            lengthLimit, maxLengthLimit, fixedLimit, saveEvery, seed, threads, backendName,
         };
         command.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
-            using var backend = CommonOptions.CreateBackend("cpu", parse.GetValue(threads));
+            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             PpoTrainer trainer;
             if (parse.GetValue(resume)) trainer = PpoTrainer.Resume(runDirectory, backend, parse.GetValue(iterations));
             else

@@ -23,14 +23,15 @@ internal static class TrainRewardModelCommand
         var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval (default {defaults.SaveEvery})" };
         var seed = new Option<int?>("--seed") { Description = "Data shuffling seed (default 0)" };
         var threads = CommonOptions.Threads();
+        var backendName = CommonOptions.Backend();
         var command = new Command("rm", "Train a reward model (Bradley–Terry loss on preference pairs)")
         {
-            model, data, output, resume, steps, batch, maxLength, learningRate, warmup, saveEvery, seed, threads,
+            model, data, output, resume, steps, batch, maxLength, learningRate, warmup, saveEvery, seed, threads, backendName,
         };
         command.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
-            using var backend = CommonOptions.CreateBackend("cpu", parse.GetValue(threads));
+            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             RewardModelTrainer trainer;
             if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, parse.GetValue(steps));
             else

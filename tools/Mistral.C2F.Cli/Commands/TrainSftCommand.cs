@@ -36,15 +36,16 @@ internal static class TrainSftCommand
         var keep = new Option<int?>("--keep") { Description = $"Checkpoints kept (default {defaults.KeepCheckpoints})" };
         var seed = new Option<int?>("--seed") { Description = "Data shuffling seed (default 0)" };
         var threads = CommonOptions.Threads();
+        var backendName = CommonOptions.Backend();
 
         var sft = new Command("sft", "Supervised fine-tuning with checkpoints and exact resume")
         {
-            model, data, preset, output, resume, steps, batch, microBatch, sequence, learningRate, warmup, weightDecay, maxGradNorm, saveEvery, keep, seed, threads,
+            model, data, preset, output, resume, steps, batch, microBatch, sequence, learningRate, warmup, weightDecay, maxGradNorm, saveEvery, keep, seed, threads, backendName,
         };
         sft.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
-            using var backend = CommonOptions.CreateBackend("cpu", parse.GetValue(threads));
+            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             SftTrainer trainer;
             if (parse.GetValue(resume))
                 trainer = SftTrainer.Resume(runDirectory, backend, parse.GetValue(steps));
