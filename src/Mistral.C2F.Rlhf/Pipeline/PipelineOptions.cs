@@ -19,7 +19,7 @@ public sealed record PipelineOptions
     /// <summary>Base pretraining: next-token loss on the task text (both answer styles) and the built-in tasks.</summary>
     public SftOptions Pretraining { get; init; } = new()
     {
-        Steps = 800, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 2e-3, WarmupSteps = 40, SaveEvery = 400,
+        Steps = 2000, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 2e-3, WarmupSteps = 50, SaveEvery = 500,
     };
 
     /// <summary>Instruction SFT from the base: concise answers.</summary>
@@ -31,7 +31,7 @@ public sealed record PipelineOptions
     /// <summary>The reward model, from the base, on preference pairs that differ in correctness, not length.</summary>
     public RewardModelOptions RewardModel { get; init; } = new()
     {
-        Steps = 300, BatchSize = 16, MaxLength = 64, LearningRate = 1e-3, WarmupSteps = 20, SaveEvery = 300,
+        Steps = 1500, BatchSize = 16, MaxLength = 64, LearningRate = 5e-4, WarmupSteps = 50, SaveEvery = 500,
     };
 
     public int PpoIterations { get; init; } = 40;
