@@ -47,8 +47,15 @@ internal static class PipelineCommand
             string markdown = "";
             AnsiConsole.Status().Start("starting", status =>
             {
-                var progress = new SynchronousProgress<PipelineProgress>(p => status.Status(Markup.Escape(
-                    $"[{clock.Elapsed:mm\\:ss}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}")));
+                // A redirected console prints every status change as a line: update at most once a second there.
+                var interval = TimeSpan.FromSeconds(AnsiConsole.Profile.Capabilities.Interactive ? 0.1 : 1);
+                var (lastStage, lastUpdate) = ("", TimeSpan.Zero);
+                var progress = new SynchronousProgress<PipelineProgress>(p =>
+                {
+                    if (p.Stage == lastStage && clock.Elapsed - lastUpdate < interval) return;
+                    (lastStage, lastUpdate) = (p.Stage, clock.Elapsed);
+                    status.Status(Markup.Escape($"[{clock.Elapsed:mm\\:ss}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}"));
+                });
                 markdown = new CoarseToFinePipeline(options, directory, backend, progress).Run(cancellation).Markdown;
             });
             Console.WriteLine(markdown);
