@@ -11,6 +11,7 @@ using Mistral.C2F.Rlhf.Ppo;
 using Mistral.C2F.Rlhf.Ppo.Training;
 using Mistral.C2F.Rlhf.RewardModel;
 using Mistral.C2F.Rlhf.Sft;
+using Mistral.C2F.Rlhf.Sft.Data;
 using Mistral.C2F.Rlhf.Tasks;
 using Mistral.C2F.Rlhf.Training;
 
@@ -49,6 +50,8 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
 
         var models = new List<(string Name, string Model)> { ("base", baseModel), ("instruct", instruct), ("coarse actor (CM)", coarse[0]) };
         models.AddRange(fine.Take(1));
+        if (options.RefinementSft is { } refinement && Refine(coarse[0], fine[0].Model, data, refinement, cancellation) is { } refined)
+            models.Add(($"{fine[0].Name} + refinement SFT", refined));
         if (coarse.Count > 1) models.Add(("coarse actor (fixed limit)", coarse[1]));
         models.AddRange(fine.Skip(1));
         var stages = Evaluate(models, rewardModel, data, cancellation);
@@ -131,6 +134,22 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         };
         ModelMerger.Run(spec, output, cancellationToken: cancellation);
         return output;
+    }
+
+    /// <summary>Refinement SFT of the Fine Actor, or null when the Coarse Actor answered no training prompt correctly.</summary>
+    private string? Refine(string coarse, string fine, DataDirectory data, SftOptions refinement, CancellationToken cancellation)
+    {
+        var path = Path.Combine(_root, "refinement-data.jsonl");
+        if (!File.Exists(path))
+        {
+            Report("refinement data", "the coarse actor answers training prompts; redundant spans removed, wrong answers dropped");
+            using var actor = MistralCheckpoint.LoadModel(coarse, backend);
+            var examples = RefinementData.Build(actor, MistralTokenizer.Load(coarse), data.Sets.InstructionSft.Take(options.RefinementPrompts).ToList(),
+                options.EvaluationMaxTokens, cancellation);
+            if (examples.Count == 0) return null;
+            SftJsonlWriter.Write(path, examples);
+        }
+        return Sft("fine-actor-refinement-sft", fine, path, refinement, cancellation);
     }
 
     private List<StageRow> Evaluate(List<(string Name, string Model)> models, string rewardModelDirectory, DataDirectory data, CancellationToken cancellation)

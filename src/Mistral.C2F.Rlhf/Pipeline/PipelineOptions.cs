@@ -54,6 +54,18 @@ public sealed record PipelineOptions
     /// <summary>λ values of the sweep (applied to every parameter group); the first is the Fine Actor's.</summary>
     public IReadOnlyList<float> Lambdas { get; init; } = [1.0f, 0.5f, 1.5f];
 
+    /// <summary>
+    /// The optional refinement SFT of the Fine Actor on the Coarse Actor's correct answers to training prompts with
+    /// redundant spans removed; null skips it.
+    /// </summary>
+    public SftOptions? RefinementSft { get; init; } = new()
+    {
+        Steps = 100, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 3e-4, WarmupSteps = 10, SaveEvery = 100,
+    };
+
+    /// <summary>Training prompts the Coarse Actor answers for the refinement data.</summary>
+    public int RefinementPrompts { get; init; } = 512;
+
     /// <summary>Tokens generated per evaluation prompt.</summary>
     public int EvaluationMaxTokens { get; init; } = 64;
 }
