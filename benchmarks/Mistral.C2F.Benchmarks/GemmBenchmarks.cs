@@ -62,32 +62,9 @@ public unsafe class GemmBenchmarks
         public Config()
         {
             AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10));
-            AddColumn(new GflopsColumn());
+            AddColumn(new ThroughputColumn("GFLOP/s", "2·m·n·k / mean time, in 10⁹ floating-point operations per second",
+                benchmark => benchmark.Parameters["Shape"] is GemmShape shape ? shape.Flops / 1e9 : null));
             HideColumns(Column.Error, Column.StdDev);
         }
-    }
-
-    /// <summary>2·m·n·k over the mean time of one product.</summary>
-    private sealed class GflopsColumn : IColumn
-    {
-        public string Id => nameof(GflopsColumn);
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "2·m·n·k / mean time, in 10⁹ floating-point operations per second";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
-        {
-            var statistics = summary[benchmarkCase]?.ResultStatistics;
-            if (statistics is null || benchmarkCase.Parameters["Shape"] is not GemmShape shape) return "NA";
-            return (shape.Flops / statistics.Mean).ToString("F1"); // flops per nanosecond = GFLOP/s
-        }
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public bool IsAvailable(Summary summary) => true;
     }
 }

@@ -99,28 +99,8 @@ public unsafe class ModelStepBenchmarks
         public Config()
         {
             AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(8));
-            AddColumn(new TokensPerSecondColumn());
+            AddColumn(new ThroughputColumn("tokens/s", "batch × sequence tokens per second of the step (mean time)", _ => Batch * Length, "F0"));
             HideColumns(Column.Error, Column.StdDev);
         }
-    }
-
-    /// <summary>Batch · length tokens over the mean time of one step.</summary>
-    private sealed class TokensPerSecondColumn : IColumn
-    {
-        public string Id => nameof(TokensPerSecondColumn);
-        public string ColumnName => "tokens/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "batch × sequence tokens per second of the step (mean time)";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
-            summary[benchmarkCase]?.ResultStatistics is { } statistics ? (Batch * Length / (statistics.Mean * 1e-9)).ToString("F0") : "NA";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public bool IsAvailable(Summary summary) => true;
     }
 }

@@ -21,22 +21,7 @@ public sealed class C2fConsoleTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private static (int ExitCode, string Error) Run(params string[] args)
-    {
-        var (output, error) = (Console.Out, Console.Error);
-        var captured = new StringWriter();
-        Console.SetOut(TextWriter.Null);
-        Console.SetError(captured);
-        try
-        {
-            return (C2fCommands.Run(args), captured.ToString());
-        }
-        finally
-        {
-            Console.SetOut(output);
-            Console.SetError(error);
-        }
-    }
+    private static (int ExitCode, string Error) Run(params string[] args) => InProcessC2f.Run(args);
 
     [Fact]
     public void Init_writes_a_loadable_checkpoint_with_tokenizer()

@@ -24,22 +24,7 @@ public sealed class MergeCommandTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private static (int ExitCode, string Error) Run(params string[] args)
-    {
-        var (output, error) = (Console.Out, Console.Error);
-        var captured = new StringWriter();
-        Console.SetOut(TextWriter.Null);
-        Console.SetError(captured);
-        try
-        {
-            return (C2fCommands.Run(args), captured.ToString());
-        }
-        finally
-        {
-            Console.SetOut(output);
-            Console.SetError(error);
-        }
-    }
+    private static (int ExitCode, string Error) Run(params string[] args) => InProcessC2f.Run(args);
 
     private void AssertSameTensors(string expected, string actual)
     {
