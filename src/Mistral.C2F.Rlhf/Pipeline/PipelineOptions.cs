@@ -40,8 +40,8 @@ public sealed record PipelineOptions
     /// <summary>PPO of the Coarse Actor from the base; the limit starts below a step-by-step answer's length.</summary>
     public PpoOptions Ppo { get; init; } = new()
     {
-        KlCoef = 0.02, ActorLearningRate = 3e-4, CriticLearningRate = 1e-3, NumPpoEpochs = 2, NumMiniBatches = 2, MissingEosPenalty = 1.0,
-        ContinuousMaximization = new ContinuousMaximizationOptions { InitialLengthLimit = 12, MaxLengthLimit = 64, GrowthRate = 0.25 },
+        KlCoef = 0.05, ActorLearningRate = 1e-4, CriticLearningRate = 1e-3, NumPpoEpochs = 2, NumMiniBatches = 2,
+        ContinuousMaximization = new ContinuousMaximizationOptions { InitialLengthLimit = 16, MaxLengthLimit = 64, GrowthRate = 0.25 },
     };
 
     /// <summary>Also run PPO with the limit fixed at L₀ (the ablation of Continuous Maximization).</summary>
