@@ -4,8 +4,8 @@ namespace Mistral.C2F.Engine.Ilgpu.Tests.Ops;
 
 /// <summary>The same op checks on ILGPU's CUDA accelerator; each test skips, with the reason, where ILGPU finds no CUDA GPU.</summary>
 [Trait("Backend", "cuda")]
-public sealed class IlgpuCudaForwardOpTests(IlgpuBackends backends) : ForwardOpChecks(() => backends.Cuda);
+public sealed class IlgpuCudaForwardOpTests(IlgpuBackends backends) : IlgpuForwardOpTests(() => backends.Cuda);
 
 /// <inheritdoc cref="IlgpuCudaForwardOpTests"/>
 [Trait("Backend", "cuda")]
-public sealed class IlgpuCudaBackwardOpTests(IlgpuBackends backends) : BackwardOpChecks(() => backends.Cuda);
+public sealed class IlgpuCudaBackwardOpTests(IlgpuBackends backends) : IlgpuBackwardOpTests(() => backends.Cuda);

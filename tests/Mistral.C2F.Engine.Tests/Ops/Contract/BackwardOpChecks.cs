@@ -1,0 +1,177 @@
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Tensors;
+using Mistral.C2F.Engine.Tests.Support;
+
+namespace Mistral.C2F.Engine.Tests.Ops.Contract;
+
+/// <summary>
+/// Every backward kernel of a backend, AdamW, Zero and the gradient norm against the float64 reference, on fresh
+/// random inputs at the ragged sizes each backend's tests pass in. Gradient outputs start from the same random
+/// values on both sides, so a kernel that overwrites instead of accumulating fails. Tolerance: relative L2 error ≤ 1e-5.
+/// </summary>
+public sealed class BackwardOpChecks(BackendPair pair, Random random)
+{
+    private const double Fp32Tolerance = 1e-5;
+
+    private (Tensor Tested, Tensor Reference) Random(float scale, params int[] dims) =>
+        pair.Input(Numerics.RandomFloats(random, new Shape(dims).ElementCount, scale), dims);
+
+    /// <param name="wholeLength">The length of a whole tensor zeroed after the view.</param>
+    public void Zero_clears_float_and_int_tensors_and_only_the_rows_of_a_view(int wholeLength)
+    {
+        var tested = pair.Tested;
+        var floats = tested.FromFloats(Numerics.RandomFloats(random, 3 * 1000), 3, 1000);
+        var before = tested.ToFloats(floats);
+        tested.Zero(floats.SliceRows(1, 1));
+        var after = tested.ToFloats(floats);
+        Assert.Equal(before.Take(1000), after.Take(1000));
+        Assert.All(after.Skip(1000).Take(1000), value => Assert.Equal(0f, value));
+        Assert.Equal(before.Skip(2000), after.Skip(2000));
+
+        var whole = tested.FromFloats(Numerics.RandomFloats(random, wholeLength), wholeLength);
+        tested.Zero(whole);
+        Assert.All(tested.ToFloats(whole), value => Assert.Equal(0f, value));
+
+        var ints = tested.FromInts([5, -1, 7], 3);
+        tested.Zero(ints);
+        var values = new int[3];
+        tested.Download(ints, values);
+        Assert.Equal([0, 0, 0], values);
+    }
+
+    public void SumOfSquares_matches_reference(int count)
+    {
+        var x = Random(3f, count);
+        double tested = pair.Tested.SumOfSquares(x.Tested), expected = pair.Reference.SumOfSquares(x.Reference);
+        Assert.True(Math.Abs(tested - expected) <= Fp32Tolerance * expected, $"sum of squares {tested} vs {expected}");
+    }
+
+    public void ScatterAddRows_accumulates_repeated_indices_and_skips_minus_one(int rows, int tableRows, int width)
+    {
+        // Many rows share a few destinations (tokens sharing an id); every fifth row is masked.
+        var indices = Enumerable.Range(0, rows).Select(i => i % 5 == 4 ? -1 : random.Next(tableRows)).ToArray();
+        indices[0] = indices[1] = tableRows - 1;
+        var source = Random(1f, rows, width);
+        var idx = pair.Ints(indices, rows);
+        var table = Random(1f, tableRows, width);
+        pair.Tested.ScatterAddRows(source.Tested, idx.Tested, table.Tested);
+        pair.Reference.ScatterAddRows(source.Reference, idx.Reference, table.Reference);
+        pair.AssertClose(table, Fp32Tolerance, $"scatter-add {rows} rows into {tableRows}×{width}");
+    }
+
+    public void RmsNormBackward_matches_reference(int rows, int width)
+    {
+        var x = Random(3f, rows, width);
+        var w = Random(1f, width);
+        var inv = pair.Output(rows);
+        pair.Tested.RmsNorm(x.Tested, w.Tested, 1e-5f, pair.Tested.Allocate(rows, width), inv.Tested);
+        pair.Reference.RmsNorm(x.Reference, w.Reference, 1e-5f, pair.Reference.Allocate(rows, width), inv.Reference);
+        var dy = Random(1f, rows, width);
+        var (dx, dw) = (Random(1f, rows, width), Random(1f, width));
+        pair.Tested.RmsNormBackward(x.Tested, w.Tested, inv.Tested, dy.Tested, dx.Tested, dw.Tested);
+        pair.Reference.RmsNormBackward(x.Reference, w.Reference, inv.Reference, dy.Reference, dx.Reference, dw.Reference);
+        pair.AssertClose(dx, Fp32Tolerance, "rmsnorm d input");
+        pair.AssertClose(dw, Fp32Tolerance, "rmsnorm d weight");
+
+        pair.Tested.RmsNormBackward(x.Tested, w.Tested, inv.Tested, dy.Tested, dx.Tested, weightGrad: null); // a frozen weight
+        pair.Reference.RmsNormBackward(x.Reference, w.Reference, inv.Reference, dy.Reference, dx.Reference, weightGrad: null);
+        pair.AssertClose(dx, Fp32Tolerance, "rmsnorm d input, frozen weight");
+    }
+
+    public void SwiGluBackward_matches_reference(int rows, int width)
+    {
+        var gate = Random(6f, rows, width);
+        var up = Random(1f, rows, width);
+        var dOut = Random(1f, rows, width);
+        var (dGate, dUp) = (Random(1f, rows, width), Random(1f, rows, width));
+        pair.Tested.SwiGluBackward(gate.Tested, up.Tested, dOut.Tested, dGate.Tested, dUp.Tested);
+        pair.Reference.SwiGluBackward(gate.Reference, up.Reference, dOut.Reference, dGate.Reference, dUp.Reference);
+        pair.AssertClose(dGate, Fp32Tolerance, "swiglu d gate");
+        pair.AssertClose(dUp, Fp32Tolerance, "swiglu d up");
+    }
+
+    public void TokenLogProbs_forward_and_backward_match_reference(int rows, int vocab, bool withEntropy)
+    {
+        // With a float32 log-sum-exp, 1 − p of a near-certain target is exact only to ~1e-7 absolute, which a
+        // one-row, seven-token gradient would weigh against its own tiny norm; keep the small vocabulary's rows
+        // away from one-hot. Large vocabularies cannot be near one-hot with logits in ±8.
+        var logits = Random(vocab < 100 ? 2f : 8f, rows, vocab);
+        var targets = Enumerable.Range(0, rows).Select(i => i % 4 == 1 ? -1 : random.Next(vocab)).ToArray();
+        targets[^1] = vocab - 1;
+        var t = pair.Ints(targets, rows);
+        var (logProbs, lse) = (pair.Output(rows), pair.Output(rows));
+        var entropy = withEntropy ? pair.Output(rows) : default;
+        pair.Tested.TokenLogProbs(logits.Tested, t.Tested, logProbs.Tested, lse.Tested, entropy.Tested);
+        pair.Reference.TokenLogProbs(logits.Reference, t.Reference, logProbs.Reference, lse.Reference, entropy.Reference);
+        pair.AssertClose(logProbs, Fp32Tolerance, "log-probs");
+        pair.AssertClose(lse, Fp32Tolerance, "log-sum-exp");
+        if (withEntropy) pair.AssertClose(entropy, Fp32Tolerance, "entropy");
+
+        var logProbGrad = Random(1f, rows);
+        var entropyGrad = withEntropy ? Random(1f, rows) : default;
+        var logitsGrad = Random(1e-3f, rows, vocab); // the gradient's scale: most of it is p ≈ 1/V
+        pair.Tested.TokenLogProbsBackward(logits.Tested, t.Tested, lse.Tested, logProbGrad.Tested, entropy.Tested, entropyGrad.Tested, logitsGrad.Tested);
+        pair.Reference.TokenLogProbsBackward(logits.Reference, t.Reference, lse.Reference, logProbGrad.Reference, entropy.Reference,
+            entropyGrad.Reference, logitsGrad.Reference);
+        pair.AssertClose(logitsGrad, Fp32Tolerance, "d logits");
+    }
+
+    public void AdamW_matches_reference_over_several_steps(int count)
+    {
+        var parameter = Random(1f, count);
+        var (first, second) = (pair.Input(new float[count], count), pair.Input(new float[count], count));
+        for (int step = 1; step <= 4; step++)
+        {
+            var gradient = Random(1f, count);
+            var adam = new AdamWStep(1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, step, GradientScale: 0.5f);
+            pair.Tested.AdamW(parameter.Tested, gradient.Tested, first.Tested, second.Tested, adam);
+            pair.Reference.AdamW(parameter.Reference, gradient.Reference, first.Reference, second.Reference, adam);
+        }
+        pair.AssertClose(parameter, Fp32Tolerance, "adamw parameter");
+        pair.AssertClose(first, Fp32Tolerance, "adamw first moment");
+        pair.AssertClose(second, Fp32Tolerance, "adamw second moment");
+    }
+
+    /// <param name="paddingStep">Batch row b starts with b·paddingStep empty slots (position -1), and so do its queries: left padding.</param>
+    public void AttentionBackward_matches_reference(int batch, int length, int keyLength, int queryHeads, int kvHeads, int headDim,
+        int? window, int paddingStep)
+    {
+        int Position(int b, int slot) => slot < b * paddingStep ? -1 : slot - b * paddingStep;
+        var queryPositions = Enumerable.Range(0, batch).SelectMany(b => Enumerable.Range(keyLength - length, length).Select(s => Position(b, s)));
+        var keyPositions = Enumerable.Range(0, batch).SelectMany(b => Enumerable.Range(0, keyLength).Select(s => Position(b, s)));
+        AssertAttentionBackward(new AttentionSpec(queryHeads, kvHeads, headDim, window), batch, queryPositions.ToArray(), keyPositions.ToArray(),
+            $"attention backward B={batch} Sq={length} Sk={keyLength} H={queryHeads}/{kvHeads} D={headDim} W={window}");
+    }
+
+    public void AttentionBackward_handles_permuted_and_empty_key_slots_like_a_rolling_cache()
+    {
+        // A ring holding positions 12..19 in rotated order plus two empty slots; three queries, one of which sees nothing.
+        int[] slots = [16, 17, 18, 19, -1, 13, 14, 15, -1, 12];
+        AssertAttentionBackward(new AttentionSpec(4, 2, 8, SlidingWindow: 6), 1, [18, 19, -1], slots, "attention backward over a rotated cache");
+    }
+
+    private void AssertAttentionBackward(AttentionSpec spec, int batch, int[] queryPositions, int[] keyPositions, string what)
+    {
+        int length = queryPositions.Length / batch, keyLength = keyPositions.Length / batch;
+        int queryWidth = spec.QueryHeads * spec.HeadDim, kvWidth = spec.KvHeads * spec.HeadDim;
+        var q = Random(2f, batch, length, queryWidth);
+        var k = Random(2f, batch, keyLength, kvWidth);
+        var v = Random(1f, batch, keyLength, kvWidth);
+        var qPos = pair.Ints(queryPositions, batch, length);
+        var kPos = pair.Ints(keyPositions, batch, keyLength);
+        var output = pair.Output(batch, length, queryWidth);
+        var lse = pair.Output(batch, spec.QueryHeads, length);
+        pair.Tested.Attention(q.Tested, k.Tested, v.Tested, qPos.Tested, kPos.Tested, spec, output.Tested, lse.Tested);
+        pair.Reference.Attention(q.Reference, k.Reference, v.Reference, qPos.Reference, kPos.Reference, spec, output.Reference, lse.Reference);
+
+        var dOut = Random(1f, batch, length, queryWidth);
+        var (dq, dk, dv) = (Random(1f, batch, length, queryWidth), Random(1f, batch, keyLength, kvWidth), Random(1f, batch, keyLength, kvWidth));
+        pair.Tested.AttentionBackward(q.Tested, k.Tested, v.Tested, qPos.Tested, kPos.Tested, spec, output.Tested, lse.Tested,
+            dOut.Tested, dq.Tested, dk.Tested, dv.Tested);
+        pair.Reference.AttentionBackward(q.Reference, k.Reference, v.Reference, qPos.Reference, kPos.Reference, spec, output.Reference,
+            lse.Reference, dOut.Reference, dq.Reference, dk.Reference, dv.Reference);
+        pair.AssertClose(dq, Fp32Tolerance, $"{what}: dq");
+        pair.AssertClose(dk, Fp32Tolerance, $"{what}: dk");
+        pair.AssertClose(dv, Fp32Tolerance, $"{what}: dv");
+    }
+}
