@@ -41,6 +41,31 @@ public static class StepBenchmark
             () => model.Forward(tokens, positions));
     }
 
+    /// <summary>
+    /// Decode steps through the rolling KV cache: <paramref name="batch"/> sequences after a prompt of
+    /// <paramref name="promptLength"/> tokens, one new token each per step (the generation path).
+    /// </summary>
+    public static StepTiming Decode(MistralModel model, int batch, int promptLength, int warmup, int steps, int seed = 0)
+    {
+        var config = model.Config;
+        using var cache = new Generation.KvCache(model, batch, config.SlidingWindow ?? promptLength + warmup + steps);
+        var backend = model.Backend;
+        var random = new Random(seed);
+        int position = 0;
+        void Chunk(int length)
+        {
+            var positions = Enumerable.Range(0, batch).SelectMany(_ => Enumerable.Range(position, length)).ToArray();
+            using var tokens = backend.FromInts(positions.Select(_ => random.Next(config.VocabSize)).ToArray(), batch, length);
+            using var positionTensor = backend.FromInts(positions, batch, length);
+            cache.BeginChunk(positions);
+            backend.ToFloats(model.Forward(tokens, positionTensor, cache));
+            cache.EndChunk();
+            position += length;
+        }
+        Chunk(promptLength);
+        return Time("decode", backend, batch, ForwardFlops(config, batch, 1), warmup, steps, () => Chunk(1));
+    }
+
     /// <summary>The backend's best rate on a square n×n·n×nᵀ float GEMM, in GFLOP/s: the roofline a model step is judged against.</summary>
     public static double MatMulRate(Backend backend, int n = 1024, int repetitions = 5)
     {

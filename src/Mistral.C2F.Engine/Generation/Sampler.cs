@@ -10,6 +10,7 @@ public sealed class Sampler
     private readonly SamplingOptions _options;
     private readonly Random _random;
     private int[] _order = [];
+    private float[] _keys = [];
     private double[] _probabilities = [];
 
     public Sampler(SamplingOptions options, int sequenceIndex)
@@ -24,15 +25,15 @@ public sealed class Sampler
         if (logits.IsEmpty) throw new ArgumentException("no logits to sample from");
         if (_options.IsGreedy) return ArgMax(logits);
 
-        if (_order.Length != logits.Length) (_order, _probabilities) = (new int[logits.Length], new double[logits.Length]);
-        for (int i = 0; i < _order.Length; i++) _order[i] = i;
-        var scores = logits.ToArray();
-        Array.Sort(_order, (x, y) => scores[y].CompareTo(scores[x]) is var c && c != 0 ? c : x.CompareTo(y));
+        if (_order.Length != logits.Length) (_order, _keys, _probabilities) = (new int[logits.Length], new float[logits.Length], new double[logits.Length]);
+        for (int i = 0; i < _order.Length; i++) (_order[i], _keys[i]) = (i, -logits[i]);
+        // Sorting primitive keys (negated logits: most likely first) is an order of magnitude faster than a comparer.
+        Array.Sort(_keys, _order);
 
         int candidates = _options.TopK > 0 ? Math.Min(_options.TopK, _order.Length) : _order.Length;
-        double max = scores[_order[0]], total = 0;
+        double max = -_keys[0], total = 0;
         for (int i = 0; i < candidates; i++)
-            total += _probabilities[i] = Math.Exp((scores[_order[i]] - max) / _options.Temperature);
+            total += _probabilities[i] = Math.Exp((-_keys[i] - max) / _options.Temperature);
 
         // Keep the smallest prefix of the sorted candidates whose mass reaches top-p.
         double kept = 0;

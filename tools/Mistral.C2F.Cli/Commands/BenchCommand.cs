@@ -15,8 +15,11 @@ internal static class BenchCommand
     {
         var preset = new Option<string>("--preset") { Description = "Model shape", DefaultValueFactory = _ => "small" }
             .AcceptOnlyFromAmong([.. MistralPresets.Names]);
-        var mode = new Option<string>("--mode") { Description = "train (forward + backward + AdamW) or forward", DefaultValueFactory = _ => "train" }
-            .AcceptOnlyFromAmong("train", "forward");
+        var mode = new Option<string>("--mode")
+        {
+            Description = "train (forward + backward + AdamW), forward, or decode (one token per sequence per step through the KV cache after a --seq prompt)",
+            DefaultValueFactory = _ => "train",
+        }.AcceptOnlyFromAmong("train", "forward", "decode");
         var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 4 };
         var length = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 };
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
@@ -33,9 +36,12 @@ internal static class BenchCommand
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             using var model = new MistralModel(config, backend, RandomInitializer.Create(config, backend, seed: 0));
             var (b, s) = (parse.GetValue(batch), parse.GetValue(length));
-            var timing = parse.GetRequiredValue(mode) == "train"
-                ? StepBenchmark.Train(model, b, s, parse.GetValue(warmup), parse.GetValue(steps))
-                : StepBenchmark.Forward(model, b, s, parse.GetValue(warmup), parse.GetValue(steps));
+            var timing = parse.GetRequiredValue(mode) switch
+            {
+                "train" => StepBenchmark.Train(model, b, s, parse.GetValue(warmup), parse.GetValue(steps)),
+                "forward" => StepBenchmark.Forward(model, b, s, parse.GetValue(warmup), parse.GetValue(steps)),
+                _ => StepBenchmark.Decode(model, b, s, parse.GetValue(warmup), parse.GetValue(steps)),
+            };
             double peak = StepBenchmark.MatMulRate(backend);
             Report(timing, parse.GetRequiredValue(preset), b, s, backend.Name, parse.GetValue(threads), peak);
         });
