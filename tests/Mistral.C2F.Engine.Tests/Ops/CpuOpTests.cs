@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Cpu;
 using Mistral.C2F.Engine.Tests.Ops.Contract;
 using Mistral.C2F.Engine.Tests.Support;
@@ -80,4 +81,36 @@ public sealed class CpuOpTests : IDisposable
     [Fact]
     public void Attention_handles_permuted_and_empty_key_slots_like_a_rolling_cache() =>
         _checks.Attention_handles_permuted_and_empty_key_slots_like_a_rolling_cache();
+
+    /// <summary>
+    /// Empty key slots hold whatever the memory held (a KV cache's ring before it fills, NaN included) and must reach no
+    /// output: ten empty slots amid a key block that the queries see in part, six at the end of the keys; head dim 20
+    /// is not a multiple of the kernel's eight accumulators.
+    /// </summary>
+    [Fact]
+    public void Attention_never_reads_what_empty_key_slots_hold()
+    {
+        const int keyLength = 150, length = 13, headDim = 20, kvHeads = 2;
+        var spec = new AttentionSpec(4, kvHeads, headDim, SlidingWindow: 100);
+        var random = new Random();
+        var slots = Enumerable.Range(0, keyLength).Select(j => j is >= 70 and < 80 || j >= 144 ? -1 : j).ToArray();
+        float[] Rows(float scale)
+        {
+            var values = Numerics.RandomFloats(random, keyLength * kvHeads * headDim, scale);
+            for (int j = 0; j < keyLength; j++)
+                if (slots[j] < 0) values.AsSpan(j * kvHeads * headDim, kvHeads * headDim).Fill(float.NaN);
+            return values;
+        }
+        var k = _pair.Input(Rows(2f), 1, keyLength, kvHeads * headDim);
+        var v = _pair.Input(Rows(1f), 1, keyLength, kvHeads * headDim);
+        var q = _pair.Input(Numerics.RandomFloats(random, length * 4 * headDim, 2f), 1, length, 4 * headDim);
+        var qPos = _pair.Ints(Enumerable.Range(131, length).ToArray(), 1, length);
+        var kPos = _pair.Ints(slots, 1, keyLength);
+        var output = _pair.Output(1, length, 4 * headDim);
+        var lse = _pair.Output(1, 4, length);
+        _pair.Tested.Attention(q.Tested, k.Tested, v.Tested, qPos.Tested, kPos.Tested, spec, output.Tested, lse.Tested);
+        _pair.Reference.Attention(q.Reference, k.Reference, v.Reference, qPos.Reference, kPos.Reference, spec, output.Reference, lse.Reference);
+        _pair.AssertClose(output, 1e-5, "attention beside empty slots holding NaN");
+        _pair.AssertClose(lse, 1e-5, "log-sum-exp beside empty slots holding NaN");
+    }
 }

@@ -140,15 +140,15 @@ internal static unsafe class CpuAttentionBackward
             int* qPos = queryPositions + (long)b * queryLength;
             int* kPos = keyPositions + (long)b * keyLength;
             var (rowLse, rowDelta) = RowConstants(logSumExp, output, outputGrad);
-            var (minQuery, maxQuery) = Range(qPos, queryLength);
+            var (minQuery, maxQuery) = CpuAttentionBlocks.Range(qPos, queryLength);
             float scale = (float)spec.Scale;
             using var scratch = new Scratch(d, padded);
 
             for (int block = stripe * KeyBlock; block < keyLength; block += stripes * KeyBlock)
             {
                 int n = Math.Min(KeyBlock, keyLength - block);
-                var (minKey, maxKey) = ValidRange(kPos + block, n);
-                if (minKey > maxKey || !MaySee(minQuery, maxQuery, minKey, maxKey)) continue;
+                var (minKey, maxKey, _) = CpuAttentionBlocks.KeySlots(kPos + block, n);
+                if (minKey > maxKey || !spec.MaySee(minQuery, maxQuery, minKey, maxKey)) continue;
                 PackBlock(k, v, kPos + block, block, n, scratch);
                 int rows = 0;
                 for (int i = 0; i < queryLength; i++)
@@ -195,33 +195,13 @@ internal static unsafe class CpuAttentionBackward
             return (lse, delta);
         }
 
-        private static (int Min, int Max) Range(int* positions, int count)
-        {
-            int min = int.MaxValue, max = int.MinValue;
-            for (int i = 0; i < count; i++) (min, max) = (Math.Min(min, positions[i]), Math.Max(max, positions[i]));
-            return (min, max);
-        }
-
-        // The range of the block's filled slots (position ≥ 0); Min > Max when every slot is empty.
-        private static (int Min, int Max) ValidRange(int* keyPositions, int n)
-        {
-            int min = int.MaxValue, max = int.MinValue;
-            for (int j = 0; j < n; j++)
-                if (keyPositions[j] >= 0) (min, max) = (Math.Min(min, keyPositions[j]), Math.Max(max, keyPositions[j]));
-            return (min, max);
-        }
-
-        // Whether some query in [minQuery, maxQuery] might see some key in [minKey, maxKey]; Mask decides exactly.
-        private bool MaySee(int minQuery, int maxQuery, int minKey, int maxKey) =>
-            minKey <= maxQuery && (spec.SlidingWindow is not int window || (long)minQuery - window < maxKey);
-
         // The query's mask over the block (0 for a visible key, -inf for a hidden key or a slot past the block's end), or
         // null when it sees none. A query that sees every filled slot, as most do under a causal mask, shares FilledSlots;
         // a query's visible keys form one interval of positions, so seeing the lowest and the highest filled slot is enough.
         private float* Mask(int queryPosition, int* keyPositions, int n, int minKey, int maxKey, Scratch scratch)
         {
-            if (!MaySee(queryPosition, queryPosition, minKey, maxKey)) return null;
-            if (spec.IsVisible(queryPosition, minKey) && spec.IsVisible(queryPosition, maxKey)) return scratch.FilledSlots;
+            if (!spec.MaySee(queryPosition, queryPosition, minKey, maxKey)) return null;
+            if (spec.SeesAll(queryPosition, queryPosition, minKey, maxKey)) return scratch.FilledSlots;
             bool any = false;
             for (int j = 0; j < KeyBlock; j++)
             {
