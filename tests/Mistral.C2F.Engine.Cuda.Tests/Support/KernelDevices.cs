@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Cuda.Driver;
 using Mistral.C2F.Engine.Cuda.Emulation;
 using Mistral.C2F.Engine.Cuda.Tests.Support;
 
@@ -21,7 +22,10 @@ public sealed class KernelDevices : IDisposable
     });
 
     private readonly Lazy<(IKernelDevice? Device, string Reason)> _cuda = new(() =>
-        (null, "the CUDA driver device is not implemented yet"));
+    {
+        var device = CudaDriverDevice.TryCreate(out var reason);
+        return (device, reason);
+    });
 
     /// <summary>The CPU emulator of the kernels, or a skip saying why its library is missing.</summary>
     public IKernelDevice Emulator => _emulator.Value.Device ?? Skip("no CPU emulator", _emulator.Value.Reason);
