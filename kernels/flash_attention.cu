@@ -102,7 +102,8 @@ C2F_DEVICE void accumulators_to_a(uint32_t (&a)[4], const float (&left)[4], cons
     a[3] = c2f::pack_bf16x2(right[2], right[3]);
 }
 
-/// c[j] += A·B over Columns / 8 column tiles, with A 16×K in registers... loaded per k step by `a_at`.
+/// c[j] += A·Bᵀ for one warp: A 16 × Depth, its k-th 16×16 fragment given by `a_at`, and B a [Columns][Depth]
+/// shared matrix (so the product contracts the rows of both, as Q·Kᵀ does).
 template <int Columns, int Depth, int Stride, class LoadA>
 C2F_DEVICE void warp_gemm_nt(float (&c)[Columns / 8][4], LoadA a_at, const bf16* bRows)
 {
@@ -243,7 +244,7 @@ C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __
     const bf16* queries = q + (long)batch * S * queryRow + head * D;
     const bf16* keys = k + (long)batch * S * kvRow + kvHead * D;
     const bf16* values = v + (long)batch * S * kvRow + kvHead * D;
-    if (window <= 0) window = S;
+    if (window <= 0 || window > S) window = S;  // none, or wider than the sequence: the same, and no overflow
 
     auto keyStage = [&](int stage) { return shared + 2 * stage * Shape::KvTileElements; };  // K, then V
     auto loadKeyTile = [&](int tile, int stage) {
@@ -468,7 +469,7 @@ C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* _
     const int blockKey0 = blockIdx.x * KeyTile, kvHead = blockIdx.y, batch = blockIdx.z;
     const int group = queryHeads / kvHeads;
     const long queryRow = (long)queryHeads * D, kvRow = (long)kvHeads * D;
-    if (window <= 0) window = S;
+    if (window <= 0 || window > S) window = S;  // none, or wider than the sequence: the same, and no overflow
 
     bf16* keys = shared;
     bf16* values = shared + Shape::KvTileElements;
