@@ -168,9 +168,13 @@ struct ForwardShape
 {
     static constexpr int QueryTile = 16 * Warps, Threads = 32 * Warps, Stride = padded<D>;
     static constexpr int KvTileElements = KeyTile * Stride;
-    // Two stages of (K, V); Q is staged in the second before it moves to registers.
-    static constexpr int SharedBytes = 4 * KvTileElements * 2;
+    // Three stages of (K, V), so that one barrier per key tile suffices: the stage refilled at the top of
+    // an iteration was read two iterations before, by warps that have all passed a barrier since. Q is
+    // staged in the third, which the loop first fills after such a barrier too.
+    static constexpr int Stages = 3;
+    static constexpr int SharedBytes = Stages * 2 * KvTileElements * 2;
     static_assert(QueryTile * Stride <= 2 * KvTileElements, "Q must fit in one (K, V) stage");
+    static_assert(SharedBytes <= 227 * 1024, "an H100 block has at most 227 KiB of shared memory");
     static_assert(D % 16 == 0 && KeyTile % 16 == 0, "whole mma tiles");
 };
 
@@ -261,15 +265,14 @@ C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __
     const int warpFirstTile = max(0, row0 - window + 1) / KeyTile;
     const int warpLastTile = min(row0 + 15, S - 1) / KeyTile;
 
-    load_tile_async<QueryTile, D, Shape::Threads>(keyStage(1), queries + query0 * queryRow, queryRow, S - query0);
+    load_tile_async<QueryTile, D, Shape::Threads>(keyStage(2), queries + query0 * queryRow, queryRow, S - query0);
     loadKeyTile(firstTile, 0);
     c2f::cp_async_commit();
     c2f::cp_async_wait<0>();
     __syncthreads();
     uint32_t query[D / 16][4];
 #pragma unroll
-    for (int kStep = 0; kStep < D / 16; kStep++) load_a<Stride>(query[kStep], keyStage(1), 16 * warp_id(), 16 * kStep);
-    __syncthreads();  // Q has left stage 1 before the first prefetch overwrites it
+    for (int kStep = 0; kStep < D / 16; kStep++) load_a<Stride>(query[kStep], keyStage(2), 16 * warp_id(), 16 * kStep);
 
     float output[D / 8][4];
     zero(output);
@@ -277,8 +280,8 @@ C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __
     const float scaleLog2 = scale * kLog2e;
     for (int tile = firstTile; tile <= lastTile; tile++)
     {
-        int stage = (tile - firstTile) & 1;
-        if (tile < lastTile) loadKeyTile(tile + 1, stage ^ 1);
+        int stage = (tile - firstTile) % Shape::Stages;
+        if (tile < lastTile) loadKeyTile(tile + 1, (stage + 1) % Shape::Stages);
         c2f::cp_async_commit();
         c2f::cp_async_wait<1>();
         __syncthreads();
@@ -290,7 +293,6 @@ C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __
             forward_key_tile<D, KeyTile>(query, keyStage(stage), keyStage(stage) + Shape::KvTileElements,
                                          output, rowMax, rowSum, row0, key0, window, masked, scaleLog2);
         }
-        __syncthreads();  // everyone is done with this stage before it is refilled
     }
 
     int lane = lane_id();
@@ -530,9 +532,10 @@ C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* _
             for (int i = lane_id(); i < 16 * QueryTile / 2; i += 32)
                 reinterpret_cast<uint32_t*>(dsTransposed + (16 * warp_id() + i / (QueryTile / 2)) * Shape::DsStride)[i % (QueryTile / 2)] = 0;
         }
+        // Every warp's dSᵀ is written, and every warp is done with this Q/dO stage, so the next step's prefetch
+        // may refill it; the next step's first barrier keeps its dSᵀ writes behind these reads.
         __syncthreads();
         add_query_grad<D, Warps, QueryTile>(dsTransposed, keys, queryGrad + (long)batch * S * queryRow + head * D, queryRow, query0, S);
-        __syncthreads();  // dSᵀ and the stage are refilled next
     }
 
     add_key_rows<D>(keyGrad + (long)batch * S * kvRow + kvHead * D, kvRow, key0, S, keyAccumulator);

@@ -37,7 +37,7 @@ public sealed class FlashAttentionKernels(IKernelDevice device)
         var shape = new LaunchShape(
             new Dim3(Blocks(sequenceLength, ForwardQueryTile), (uint)spec.QueryHeads, (uint)batch),
             new Dim3(Threads),
-            4 * ForwardKeyTile * (d + PaddedBf16) * sizeof(ushort));  // two stages of (K, V) tiles
+            6 * ForwardKeyTile * (d + PaddedBf16) * sizeof(ushort));  // three stages of (K, V) tiles
         device.Launch($"c2f_flash_attention_forward_d{d}_bf16", shape,
             KernelArg.Pointer(q), KernelArg.Pointer(k), KernelArg.Pointer(v), KernelArg.Pointer(output), KernelArg.Pointer(logSumExp),
             sequenceLength, spec.QueryHeads, spec.KvHeads, Window(spec), (float)spec.Scale);
