@@ -13,17 +13,20 @@ using c2f::bf16;
 
 namespace {
 
-// y = x·r·w with r = (mean x² + ε)^-½. With a residual, x ← x + residual first (stored, then normalised).
+// y = x·r·w with r = (mean x² + ε)^-½. With a residual, the sum x + residual is stored into `sum`
+// (the residual stream, in place: sum may be x) and normalised instead.
 template <typename T>
-C2F_DEVICE void rmsnorm_forward(T* x, const T* __restrict__ residual, const T* __restrict__ weight, T* __restrict__ y,
-                                float* __restrict__ inverse_rms, int rows, int width, float epsilon)
+C2F_DEVICE void rmsnorm_forward(const T* x, const T* __restrict__ residual, T* sum, const T* __restrict__ weight,
+                                T* __restrict__ y, float* __restrict__ inverse_rms, int rows, int width, float epsilon)
 {
     __shared__ float slots[32];
     for (int row = blockIdx.x; row < rows; row += gridDim.x) {
-        T* xr = x + (long long)row * width;
-        T* yr = y + (long long)row * width;
-        const T* rr = residual ? residual + (long long)row * width : xr;
-        const c2f::VectorSplit s = c2f::split_range(width, xr, rr, weight, yr);
+        const long long start = (long long)row * width;
+        const T* xr = x + start;
+        const T* rr = residual ? residual + start : xr;
+        T* sr = sum ? sum + start : y + start;
+        T* yr = y + start;
+        const c2f::VectorSplit s = c2f::split_range(width, xr, rr, sr, weight, yr);
         float sum_of_squares = 0;
         c2f::for_each_access<T>(s, threadIdx.x, blockDim.x, [&](long long i, auto w) {
             constexpr int N = decltype(w)::value;
@@ -34,17 +37,18 @@ C2F_DEVICE void rmsnorm_forward(T* x, const T* __restrict__ residual, const T* _
                 c2f::load<N>(rr + i, r);
 #pragma unroll
                 for (int k = 0; k < N; k++) v[k] = c2f::as_stored<T>(v[k] + r[k]);
-                c2f::store<N>(xr + i, v);
+                c2f::store<N>(sr + i, v);
             }
 #pragma unroll
             for (int k = 0; k < N; k++) sum_of_squares += v[k] * v[k];
         });
         const float r = rsqrtf(c2f::block_sum(sum_of_squares, slots) / width + epsilon);
-        // Each thread re-reads exactly the elements it wrote above, so no barrier is needed.
+        // Each thread re-reads exactly the elements it stored above, so no barrier is needed.
+        const T* normalised = residual ? sr : xr;
         c2f::for_each_access<T>(s, threadIdx.x, blockDim.x, [&](long long i, auto w) {
             constexpr int N = decltype(w)::value;
             float v[N], g[N];
-            c2f::load<N>(xr + i, v);
+            c2f::load<N>(normalised + i, v);
             c2f::load<N>(weight + i, g);
 #pragma unroll
             for (int k = 0; k < N; k++) v[k] = v[k] * r * g[k];
@@ -111,14 +115,14 @@ C2F_DEVICE void rmsnorm_backward(const T* __restrict__ x, const T* __restrict__ 
 extern "C" __global__ void __launch_bounds__(256)
 c2f_rmsnorm_forward_f32(const float* x, const float* weight, float* y, float* inverse_rms, int rows, int width, float epsilon)
 {
-    rmsnorm_forward(const_cast<float*>(x), static_cast<const float*>(nullptr), weight, y, inverse_rms, rows, width, epsilon);
+    rmsnorm_forward<float>(x, nullptr, nullptr, weight, y, inverse_rms, rows, width, epsilon);
 }
 C2F_REGISTER_KERNEL(c2f_rmsnorm_forward_f32);
 
 extern "C" __global__ void __launch_bounds__(256)
 c2f_rmsnorm_forward_bf16(const bf16* x, const bf16* weight, bf16* y, float* inverse_rms, int rows, int width, float epsilon)
 {
-    rmsnorm_forward(const_cast<bf16*>(x), static_cast<const bf16*>(nullptr), weight, y, inverse_rms, rows, width, epsilon);
+    rmsnorm_forward<bf16>(x, nullptr, nullptr, weight, y, inverse_rms, rows, width, epsilon);
 }
 C2F_REGISTER_KERNEL(c2f_rmsnorm_forward_bf16);
 
@@ -126,7 +130,7 @@ extern "C" __global__ void __launch_bounds__(256)
 c2f_rmsnorm_residual_forward_f32(float* x, const float* residual, const float* weight, float* y, float* inverse_rms,
                                  int rows, int width, float epsilon)
 {
-    rmsnorm_forward(x, residual, weight, y, inverse_rms, rows, width, epsilon);
+    rmsnorm_forward(x, residual, x, weight, y, inverse_rms, rows, width, epsilon);
 }
 C2F_REGISTER_KERNEL(c2f_rmsnorm_residual_forward_f32);
 
@@ -134,7 +138,7 @@ extern "C" __global__ void __launch_bounds__(256)
 c2f_rmsnorm_residual_forward_bf16(bf16* x, const bf16* residual, const bf16* weight, bf16* y, float* inverse_rms,
                                   int rows, int width, float epsilon)
 {
-    rmsnorm_forward(x, residual, weight, y, inverse_rms, rows, width, epsilon);
+    rmsnorm_forward(x, residual, x, weight, y, inverse_rms, rows, width, epsilon);
 }
 C2F_REGISTER_KERNEL(c2f_rmsnorm_residual_forward_bf16);
 
