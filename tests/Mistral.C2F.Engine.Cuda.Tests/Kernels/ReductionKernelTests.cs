@@ -1,4 +1,5 @@
 using Mistral.C2F.Engine.Cuda.Kernels;
+using Mistral.C2F.Engine.Cuda.Tests.Support;
 using Mistral.C2F.Engine.Tests.Support;
 
 namespace Mistral.C2F.Engine.Cuda.Tests.Kernels;

@@ -1,5 +1,6 @@
 using Mistral.C2F.Engine.Backends.Reference;
 using Mistral.C2F.Engine.Cuda.Kernels;
+using Mistral.C2F.Engine.Cuda.Tests.Support;
 using Mistral.C2F.Engine.Tests.Support;
 
 namespace Mistral.C2F.Engine.Cuda.Tests.Kernels;
