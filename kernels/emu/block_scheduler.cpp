@@ -1,3 +1,5 @@
+// glibc's fortified longjmp refuses to jump between stacks, which is all this file does.
+#undef _FORTIFY_SOURCE
 #include "block_scheduler.h"
 
 #include <sys/mman.h>
@@ -16,6 +18,20 @@ thread_local BlockScheduler* current_scheduler = nullptr;
 // Kernels keep fragments and tiles in local arrays; 256 KiB leaves room for those and for sanitizer frames.
 constexpr std::size_t fiber_stack_bytes = 256 * 1024;
 constexpr int slot_words_per_lane = 16;
+
+// Fibers switch with _setjmp/_longjmp (no signal-mask system call, unlike swapcontext) and start with
+// makecontext. AddressSanitizer follows only swapcontext, so sanitized builds switch with it throughout.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool jump_switching = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool jump_switching = false;
+#else
+constexpr bool jump_switching = true;
+#endif
+#else
+constexpr bool jump_switching = true;
+#endif
 }  // namespace
 
 void sync_block() { current_scheduler->sync_block(); }
@@ -67,10 +83,11 @@ std::string BlockScheduler::run(uint3 index)
         fiber.state = {{x, y, z}, t % 32, t / 32};
         fiber.waiting = Wait::None;
         fiber.done = false;
+        fiber.started = false;
         getcontext(&fiber.context);
         fiber.context.uc_stack.ss_sp = stacks_ + stack_bytes_ * t + page;
         fiber.context.uc_stack.ss_size = fiber_stack_bytes;
-        fiber.context.uc_link = &scheduler_;
+        fiber.context.uc_link = nullptr;  // fibers leave through leave_fiber, never by returning
         makecontext(&fiber.context, &BlockScheduler::fiber_main, 0);
     }
 
@@ -82,10 +99,11 @@ std::string BlockScheduler::run(uint3 index)
         progress_ = false;
         for (Fiber& fiber : fibers_)
         {
-            if (fiber.done) continue;
+            // A fiber still held by its barrier would only switch back at once: skip it.
+            if (fiber.done || (fiber.waiting != Wait::None && fiber.barrier->generation == fiber.generation)) continue;
             current_ = &fiber;
             current_thread_state = &fiber.state;
-            swapcontext(&scheduler_, &fiber.context);
+            switch_to(fiber);
             if (!error_.empty()) break;
         }
         if (error_.empty() && live_ > 0 && !progress_) error_ = deadlock_message();
@@ -99,7 +117,38 @@ void BlockScheduler::fiber_main()
     BlockScheduler& self = *current_scheduler;
     self.call_.invoke(self.call_.kernel, self.call_.params);
     self.finish_current();
-    // Returning resumes the scheduler through uc_link.
+    self.leave_fiber();
+}
+
+__attribute__((noinline)) void BlockScheduler::switch_to(Fiber& fiber)
+{
+    if (!jump_switching)
+    {
+        swapcontext(&scheduler_, &fiber.context);
+        return;
+    }
+    if (_setjmp(scheduler_jump_) != 0) return;  // the fiber yielded or ended
+    if (fiber.started) _longjmp(fiber.jump, 1);
+    fiber.started = true;
+    setcontext(&fiber.context);
+}
+
+__attribute__((noinline)) void BlockScheduler::yield_to_scheduler()
+{
+    Fiber& fiber = *current_;
+    if (!jump_switching)
+    {
+        swapcontext(&fiber.context, &scheduler_);
+        return;
+    }
+    if (_setjmp(fiber.jump) == 0) _longjmp(scheduler_jump_, 1);
+}
+
+void BlockScheduler::leave_fiber()
+{
+    if (jump_switching) _longjmp(scheduler_jump_, 1);
+    setcontext(&scheduler_);
+    std::abort();  // setcontext returns only on failure
 }
 
 void BlockScheduler::finish_current()
@@ -120,7 +169,9 @@ void BlockScheduler::wait_for(Barrier& barrier, unsigned generation, Wait kind)
 {
     Fiber& fiber = *current_;
     fiber.waiting = kind;
-    while (barrier.generation == generation) swapcontext(&fiber.context, &scheduler_);
+    fiber.barrier = &barrier;
+    fiber.generation = generation;
+    while (barrier.generation == generation) yield_to_scheduler();
     fiber.waiting = Wait::None;
 }
 
@@ -166,8 +217,7 @@ void BlockScheduler::trap(const char* reason)
         error_ = std::string(reason) + " in thread (" + std::to_string(t.x) + "," + std::to_string(t.y) + "," + std::to_string(t.z) + ")";
     }
     current_->done = true;
-    setcontext(&scheduler_);
-    std::abort();  // setcontext returns only on failure
+    leave_fiber();
 }
 
 std::string BlockScheduler::deadlock_message() const

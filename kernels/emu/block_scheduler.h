@@ -1,5 +1,6 @@
 // Runs one thread block: one fiber per CUDA thread on the calling worker thread, switched at barriers.
 #pragma once
+#include <csetjmp>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -39,21 +40,28 @@ public:
 private:
     enum class Wait { None, Block, Warp };
 
-    struct Fiber
-    {
-        ucontext_t context;
-        ThreadState state;
-        Wait waiting;
-        bool done;
-    };
-
     struct Barrier
     {
         int arrived = 0;
         unsigned generation = 0;
     };
 
+    struct Fiber
+    {
+        ucontext_t context;  // starts the fiber (and switches it, where setjmp switching is off)
+        std::jmp_buf jump;   // where the fiber resumes after a yield
+        bool started;
+        ThreadState state;
+        Wait waiting;
+        const Barrier* barrier;  // what a waiting fiber waits on, and for which generation to pass
+        unsigned generation;
+        bool done;
+    };
+
     static void fiber_main();
+    void switch_to(Fiber& fiber);
+    void yield_to_scheduler();
+    [[noreturn]] void leave_fiber();
     void finish_current();
     void wait_for(Barrier& barrier, unsigned generation, Wait kind);
     std::string deadlock_message() const;
@@ -73,6 +81,7 @@ private:
     Barrier block_barrier_;
     BlockState block_state_{};
     ucontext_t scheduler_{};
+    std::jmp_buf scheduler_jump_{};
     Fiber* current_ = nullptr;
     int live_ = 0;
     bool progress_ = false;
