@@ -22,14 +22,15 @@ public abstract class GemmKernelTests(Func<IKernelDevice> device)
 
     public static TheoryData<int, int, int> Float32Sizes => new()
     {
-        { 1, 1, 1 }, { 7, 13, 5 }, { 33, 17, 65 }, { 65, 70, 31 }, { 100, 37, 80 }, { 130, 129, 257 },
+        { 1, 1, 1 }, { 7, 13, 5 }, { 33, 17, 65 }, { 65, 70, 31 }, { 100, 37, 80 }, { 130, 129, 257 }, { 50, 60, 1000 },
     };
 
     // (16, 8, 16) is one mma; (136, 200, 40) is ragged to the tiles with every row length a multiple of 8, so
-    // every case runs the cp.async path; (37, 50, 72) and (130, 200, 264) send some operands down the element path.
+    // every case runs the cp.async path; (37, 50, 72) and (130, 200, 264) send some operands down the element path;
+    // (20, 24, 1000) is a long sum.
     public static TheoryData<int, int, int> TensorCoreSizes => new()
     {
-        { 16, 8, 16 }, { 37, 50, 72 }, { 136, 200, 40 }, { 130, 200, 264 },
+        { 16, 8, 16 }, { 37, 50, 72 }, { 136, 200, 40 }, { 130, 200, 264 }, { 20, 24, 1000 },
     };
 
     [Theory]
