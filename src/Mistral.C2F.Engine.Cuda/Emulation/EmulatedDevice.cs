@@ -1,0 +1,94 @@
+using System.Runtime.InteropServices;
+
+namespace Mistral.C2F.Engine.Cuda.Emulation;
+
+/// <summary>
+/// The kernels of kernels/*.cu compiled for the CPU (libc2f_cuda_emu) behind the same interface as the CUDA
+/// driver: device memory is host memory, copies are memcpy, and a launch runs the grid before returning.
+/// </summary>
+public sealed unsafe class EmulatedDevice : IKernelDevice
+{
+    private readonly EmulatedMemory _memory = new();
+
+    private EmulatedDevice(int? workerThreads)
+    {
+        if (workerThreads is { } count) EmulatorApi.SetWorkerThreads(count);
+    }
+
+    /// <summary>
+    /// The emulator, or null with the reason when its native library was not built (no host C++ compiler).
+    /// <paramref name="workerThreads"/> = 1 runs blocks one after another: atomics then add in a fixed order.
+    /// </summary>
+    public static EmulatedDevice? TryCreate(out string reason, int? workerThreads = null) =>
+        EmulatorApi.TryLoad(out reason) ? new EmulatedDevice(workerThreads) : null;
+
+    public string Name => "CPU emulator";
+
+    /// <summary>The extern "C" names of the kernels compiled into the library.</summary>
+    public IReadOnlyList<string> KernelNames =>
+        [.. Enumerable.Range(0, EmulatorApi.KernelCount()).Select(i => Marshal.PtrToStringUTF8(EmulatorApi.KernelName(i))!)];
+
+    public DeviceBuffer Allocate(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        var address = (ulong)EmulatorApi.Malloc((nuint)Math.Max(bytes, 1));
+        if (address == 0)
+            throw new CudaException("c2f_emu_malloc", "out of memory", $"{bytes} bytes asked of the host");
+        _memory.Add(address, bytes);
+        return new DeviceBuffer(address, bytes, Free);
+    }
+
+    private void Free(ulong address)
+    {
+        if (_memory.Remove(address)) EmulatorApi.Free((nint)address);
+    }
+
+    public void Upload<T>(ReadOnlySpan<T> source, ulong destination) where T : unmanaged
+    {
+        _memory.CheckRange(destination, (long)source.Length * sizeof(T), "upload");
+        source.CopyTo(new Span<T>((void*)destination, source.Length));
+    }
+
+    public void Download<T>(ulong source, Span<T> destination) where T : unmanaged
+    {
+        _memory.CheckRange(source, (long)destination.Length * sizeof(T), "download");
+        new ReadOnlySpan<T>((void*)source, destination.Length).CopyTo(destination);
+    }
+
+    public void Fill32(ulong destination, uint value, long count)
+    {
+        _memory.CheckRange(destination, count * sizeof(uint), "fill");
+        new Span<uint>((void*)destination, checked((int)count)).Fill(value);
+    }
+
+    public void Launch(string kernel, LaunchShape shape, params KernelArg[] args)
+    {
+        shape.Validate(kernel);
+        CheckParameterCount(kernel, args.Length);
+        var values = stackalloc ulong[args.Length];
+        var pointers = stackalloc void*[args.Length];
+        KernelArg.Pack(args, values, pointers);
+        var (grid, block) = (shape.Grid, shape.Block);
+        if (EmulatorApi.Launch(kernel, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, (uint)shape.DynamicSharedBytes, pointers) != 0)
+            throw new CudaException(kernel, "emulated launch failed", Marshal.PtrToStringUTF8(EmulatorApi.LastError()) ?? "");
+    }
+
+    /// <summary>A wrong argument count would make the kernel read past the parameter array: refused here, where the library knows the count.</summary>
+    private static void CheckParameterCount(string kernel, int passed)
+    {
+        var expected = EmulatorApi.KernelParameterCount(kernel);
+        if (expected < 0)
+            throw new CudaException(kernel, "unknown kernel", "no kernel of this name is compiled into the emulator library");
+        if (expected != passed)
+            throw new CudaException(kernel, "wrong argument count", $"the kernel takes {expected} parameters, the launch passes {passed}");
+    }
+
+    /// <summary>Nothing to wait for: an emulated launch has finished when it returns.</summary>
+    public void Synchronize() { }
+
+    /// <summary>Frees what the caller did not (the library's memory outlives this object otherwise).</summary>
+    public void Dispose()
+    {
+        foreach (var address in _memory.Addresses.ToList()) Free(address);
+    }
+}

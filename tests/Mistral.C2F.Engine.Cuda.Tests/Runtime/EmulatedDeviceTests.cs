@@ -1,0 +1,36 @@
+using Mistral.C2F.Engine.Cuda.Emulation;
+using Mistral.C2F.Engine.Cuda.Tests.Support;
+
+namespace Mistral.C2F.Engine.Cuda.Tests.Runtime;
+
+/// <summary>The device checks on the CPU emulator, plus what only the emulator promises.</summary>
+[Trait("Backend", "cuda-emu")]
+public sealed class EmulatedDeviceTests(KernelDevices devices) : KernelDeviceTests(() => devices.Emulator)
+{
+    [Fact]
+    public void The_library_registers_the_self_test_kernels()
+    {
+        var emulator = Assert.IsType<EmulatedDevice>(devices.Emulator);
+        Assert.Contains("c2f_selftest_axpy_f32", emulator.KernelNames);
+        Assert.Contains("c2f_selftest_block_sum_f32", emulator.KernelNames);
+    }
+
+    [Fact]
+    public void A_launch_with_the_wrong_number_of_arguments_is_refused()
+    {
+        var error = Assert.Throws<CudaException>(() =>
+            devices.Emulator.Launch("c2f_selftest_axpy_f32", new LaunchShape(new Dim3(1), new Dim3(32)), 1f, 1));
+        Assert.Equal("wrong argument count", error.Error);
+        Assert.Contains("takes 4 parameters, the launch passes 2", error.Message);
+    }
+
+    [Fact]
+    public void Host_copies_past_the_end_of_an_allocation_are_refused()
+    {
+        // Device memory is host memory here: an unchecked copy would corrupt the test process instead of failing.
+        using var buffer = devices.Emulator.Allocate(4 * sizeof(float));
+        Assert.Throws<ArgumentOutOfRangeException>(() => devices.Emulator.Upload<float>(new float[5], buffer.Address));
+        Assert.Throws<ArgumentOutOfRangeException>(() => devices.Emulator.Download(buffer.At(sizeof(float)), new float[4].AsSpan()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => devices.Emulator.Fill32(buffer.Address + 1024 * 1024, 0, 1));
+    }
+}

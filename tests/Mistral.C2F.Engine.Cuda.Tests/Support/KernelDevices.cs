@@ -1,0 +1,43 @@
+using Mistral.C2F.Engine.Cuda.Emulation;
+using Mistral.C2F.Engine.Cuda.Tests.Support;
+
+[assembly: AssemblyFixture(typeof(KernelDevices))]
+// A device, like a CUDA stream, serves one thread; the emulator already runs a launch's blocks on every core.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace Mistral.C2F.Engine.Cuda.Tests.Support;
+
+/// <summary>
+/// The devices the kernels run on, created once for the test assembly: the CPU emulator when its native
+/// library was built, the GPU through the CUDA driver when there is one. Asking for an absent one skips
+/// the calling test with the reason.
+/// </summary>
+public sealed class KernelDevices : IDisposable
+{
+    private readonly Lazy<(IKernelDevice? Device, string Reason)> _emulator = new(() =>
+    {
+        var device = EmulatedDevice.TryCreate(out var reason);
+        return (device, reason);
+    });
+
+    private readonly Lazy<(IKernelDevice? Device, string Reason)> _cuda = new(() =>
+        (null, "the CUDA driver device is not implemented yet"));
+
+    /// <summary>The CPU emulator of the kernels, or a skip saying why its library is missing.</summary>
+    public IKernelDevice Emulator => _emulator.Value.Device ?? Skip("no CPU emulator", _emulator.Value.Reason);
+
+    /// <summary>A CUDA GPU through the driver API, or a skip saying why there is none.</summary>
+    public IKernelDevice Cuda => _cuda.Value.Device ?? Skip("no CUDA device", _cuda.Value.Reason);
+
+    private static IKernelDevice Skip(string what, string reason)
+    {
+        Assert.Skip($"{what}: {reason}");
+        throw new System.Diagnostics.UnreachableException();
+    }
+
+    public void Dispose()
+    {
+        if (_emulator.IsValueCreated) _emulator.Value.Device?.Dispose();
+        if (_cuda.IsValueCreated) _cuda.Value.Device?.Dispose();
+    }
+}
