@@ -10,7 +10,9 @@ namespace c2f {
 C2F_DEVICE uint32_t pack_bf16x2(float low, float high)
 {
     __nv_bfloat162 pair = __floats2bfloat162_rn(low, high);
-    return *reinterpret_cast<uint32_t*>(&pair);
+    uint32_t bits;
+    memcpy(&bits, &pair, sizeof bits);
+    return bits;
 }
 
 #if defined(__CUDACC__)

@@ -25,7 +25,10 @@ void c2f_emu_free(void* pointer);
 int c2f_emu_kernel_count(void);
 const char* c2f_emu_kernel_name(int index);
 
-/// Worker threads that run blocks concurrently (default: the hardware's); 1 makes launches deterministic
+/// How many parameters a kernel takes (-1 for an unknown name), so a launch can check its argument list.
+int c2f_emu_kernel_parameter_count(const char* kernel);
+
+/// Worker threads that run blocks concurrently (0, the default: one per hardware thread); 1 makes launches deterministic
 /// in the order of atomics.
 void c2f_emu_set_worker_threads(int count);
 

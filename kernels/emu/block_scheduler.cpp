@@ -1,0 +1,237 @@
+// glibc's fortified longjmp refuses to jump between stacks, which is all this file does.
+#undef _FORTIFY_SOURCE
+#include "block_scheduler.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cstdlib>
+#include <new>
+
+namespace c2f_emu {
+
+thread_local ThreadState* current_thread_state = nullptr;
+thread_local BlockState* current_block_state = nullptr;
+
+namespace {
+thread_local BlockScheduler* current_scheduler = nullptr;
+
+// Kernels keep fragments and tiles in local arrays; 256 KiB leaves room for those and for sanitizer frames.
+constexpr std::size_t fiber_stack_bytes = 256 * 1024;
+constexpr int slot_words_per_lane = 16;
+
+// Fibers switch with _setjmp/_longjmp (no signal-mask system call, unlike swapcontext) and start with
+// makecontext. AddressSanitizer follows only swapcontext, so sanitized builds switch with it throughout.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool jump_switching = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool jump_switching = false;
+#else
+constexpr bool jump_switching = true;
+#endif
+#else
+constexpr bool jump_switching = true;
+#endif
+}  // namespace
+
+void sync_block() { current_scheduler->sync_block(); }
+void sync_warp() { current_scheduler->sync_warp(); }
+uint64_t* warp_slots() { return current_scheduler->warp_slots(); }
+void trap(const char* reason) { current_scheduler->trap(reason); }
+
+BlockScheduler::BlockScheduler(const KernelCall& call)
+    : call_(call),
+      threads_(static_cast<int>(call.block.x * call.block.y * call.block.z)),
+      warps_((threads_ + 31) / 32),
+      dynamic_shared_(call.dynamic_shared_bytes + 128),
+      fibers_(threads_),
+      warp_barriers_(warps_),
+      warp_lanes_(warps_),
+      warp_exited_(warps_),
+      slots_(static_cast<std::size_t>(warps_) * 32 * slot_words_per_lane)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    // One guard page below each stack turns an overflow into a fault instead of a neighbour's corruption.
+    stack_bytes_ = fiber_stack_bytes + static_cast<std::size_t>(page);
+    stacks_length_ = stack_bytes_ * static_cast<std::size_t>(threads_);
+    void* memory = mmap(nullptr, stacks_length_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory == MAP_FAILED) throw std::bad_alloc();
+    stacks_ = static_cast<unsigned char*>(memory);
+    for (int t = 0; t < threads_; t++) mprotect(stacks_ + stack_bytes_ * t, static_cast<std::size_t>(page), PROT_NONE);
+    for (int w = 0; w < warps_; w++) warp_lanes_[w] = w < warps_ - 1 ? 32 : threads_ - 32 * w;
+    block_state_.block_dim = call.block;
+    block_state_.grid_dim = call.grid;
+    // CUDA aligns dynamic shared memory to at least 16 bytes; 128 covers every vector and swizzle.
+    auto base = reinterpret_cast<std::uintptr_t>(dynamic_shared_.data());
+    block_state_.dynamic_shared = dynamic_shared_.data() + ((128 - base % 128) % 128);
+}
+
+BlockScheduler::~BlockScheduler() { munmap(stacks_, stacks_length_); }
+
+std::string BlockScheduler::run(uint3 index)
+{
+    block_state_.block_idx = index;
+    block_barrier_ = {};
+    for (int w = 0; w < warps_; w++) warp_barriers_[w] = {}, warp_exited_[w] = 0;
+    error_.clear();
+    live_ = threads_;
+    long page = sysconf(_SC_PAGESIZE);
+    for (int t = 0; t < threads_; t++)
+    {
+        Fiber& fiber = fibers_[t];
+        unsigned x = t % call_.block.x, y = (t / call_.block.x) % call_.block.y, z = t / (call_.block.x * call_.block.y);
+        fiber.state = {{x, y, z}, t % 32, t / 32};
+        fiber.waiting = Wait::None;
+        fiber.done = false;
+        fiber.started = false;
+        getcontext(&fiber.context);
+        fiber.context.uc_stack.ss_sp = stacks_ + stack_bytes_ * t + page;
+        fiber.context.uc_stack.ss_size = fiber_stack_bytes;
+        fiber.context.uc_link = nullptr;  // fibers leave through leave_fiber, never by returning
+        makecontext(&fiber.context, &BlockScheduler::fiber_main, 0);
+    }
+
+    BlockScheduler* outer = current_scheduler;
+    current_scheduler = this;
+    current_block_state = &block_state_;
+    while (live_ > 0 && error_.empty())
+    {
+        progress_ = false;
+        for (Fiber& fiber : fibers_)
+        {
+            // A fiber still held by its barrier would only switch back at once: skip it.
+            if (fiber.done || (fiber.waiting != Wait::None && fiber.barrier->generation == fiber.generation)) continue;
+            current_ = &fiber;
+            current_thread_state = &fiber.state;
+            switch_to(fiber);
+            if (!error_.empty()) break;
+        }
+        if (error_.empty() && live_ > 0 && !progress_) error_ = deadlock_message();
+    }
+    current_scheduler = outer;
+    return error_;
+}
+
+void BlockScheduler::fiber_main()
+{
+    BlockScheduler& self = *current_scheduler;
+    self.call_.invoke(self.call_.kernel, self.call_.params);
+    self.finish_current();
+    self.leave_fiber();
+}
+
+__attribute__((noinline)) void BlockScheduler::switch_to(Fiber& fiber)
+{
+    if (!jump_switching)
+    {
+        swapcontext(&scheduler_, &fiber.context);
+        return;
+    }
+    if (_setjmp(scheduler_jump_) != 0) return;  // the fiber yielded or ended
+    if (fiber.started) _longjmp(fiber.jump, 1);
+    fiber.started = true;
+    setcontext(&fiber.context);
+}
+
+__attribute__((noinline)) void BlockScheduler::yield_to_scheduler()
+{
+    Fiber& fiber = *current_;
+    if (!jump_switching)
+    {
+        swapcontext(&fiber.context, &scheduler_);
+        return;
+    }
+    if (_setjmp(fiber.jump) == 0) _longjmp(scheduler_jump_, 1);
+}
+
+void BlockScheduler::leave_fiber()
+{
+    if (jump_switching) _longjmp(scheduler_jump_, 1);
+    setcontext(&scheduler_);
+    std::abort();  // setcontext returns only on failure
+}
+
+void BlockScheduler::finish_current()
+{
+    current_->done = true;
+    live_--;
+    warp_exited_[current_->state.warp]++;
+    progress_ = true;
+    // Threads that have exited no longer hold back a __syncthreads of the others (sm_70+ behaviour).
+    if (block_barrier_.arrived > 0 && block_barrier_.arrived == live_)
+    {
+        block_barrier_.arrived = 0;
+        block_barrier_.generation++;
+    }
+}
+
+void BlockScheduler::wait_for(Barrier& barrier, unsigned generation, Wait kind)
+{
+    Fiber& fiber = *current_;
+    fiber.waiting = kind;
+    fiber.barrier = &barrier;
+    fiber.generation = generation;
+    while (barrier.generation == generation) yield_to_scheduler();
+    fiber.waiting = Wait::None;
+}
+
+void BlockScheduler::sync_block()
+{
+    progress_ = true;
+    unsigned generation = block_barrier_.generation;
+    if (++block_barrier_.arrived == live_)
+    {
+        block_barrier_.arrived = 0;
+        block_barrier_.generation++;
+        return;
+    }
+    wait_for(block_barrier_, generation, Wait::Block);
+}
+
+void BlockScheduler::sync_warp()
+{
+    int warp = current_->state.warp;
+    if (warp_exited_[warp] > 0) trap("warp collective after some lanes of the warp exited");
+    progress_ = true;
+    Barrier& barrier = warp_barriers_[warp];
+    unsigned generation = barrier.generation;
+    if (++barrier.arrived == warp_lanes_[warp])
+    {
+        barrier.arrived = 0;
+        barrier.generation++;
+        return;
+    }
+    wait_for(barrier, generation, Wait::Warp);
+}
+
+uint64_t* BlockScheduler::warp_slots()
+{
+    return slots_.data() + static_cast<std::size_t>(current_->state.warp) * 32 * slot_words_per_lane;
+}
+
+void BlockScheduler::trap(const char* reason)
+{
+    if (error_.empty())
+    {
+        const uint3& t = current_->state.thread_idx;
+        error_ = std::string(reason) + " in thread (" + std::to_string(t.x) + "," + std::to_string(t.y) + "," + std::to_string(t.z) + ")";
+    }
+    current_->done = true;
+    leave_fiber();
+}
+
+std::string BlockScheduler::deadlock_message() const
+{
+    int at_block = 0, at_warp = 0;
+    for (const Fiber& fiber : fibers_)
+    {
+        if (fiber.done) continue;
+        if (fiber.waiting == Wait::Block) at_block++;
+        if (fiber.waiting == Wait::Warp) at_warp++;
+    }
+    return "deadlock: " + std::to_string(at_block) + " thread(s) wait at __syncthreads, " + std::to_string(at_warp) +
+           " at a warp collective, " + std::to_string(threads_ - live_) +
+           " exited (a barrier or collective inside divergent code, or lanes that returned early)";
+}
+
+}  // namespace c2f_emu
