@@ -122,17 +122,21 @@ struct PositionRange
     }
 };
 
-/// Copies `count` rows of D floats to a shared tile of `stride` float4s per row, zeros past D and for the
-/// rows `source_of` maps to nullptr (past the end, empty slots).
-template <typename SourceOf>
-C2F_DEVICE void stage_rows(float* tile, int stride, int count, int head_dim, SourceOf source_of)
+/// One warp copies a row of D floats into a shared row of `stride` float4s, zeros past D and for a null source
+/// (past the end, an empty slot); float4 loads where the source allows them (D a multiple of 4, 16-byte aligned).
+C2F_DEVICE void copy_row(float* row, const float* source, int stride, int head_dim)
 {
-    int width = 4 * stride;
-    for (int e = threadIdx.x; e < count * width; e += kThreads)
+    const int lane = threadIdx.x % 32;
+    if (source != nullptr && head_dim % 4 == 0 && reinterpret_cast<uintptr_t>(source) % 16 == 0)
     {
-        int r = e / width, dim = e % width;
-        const float* source = source_of(r);
-        tile[e] = source != nullptr && dim < head_dim ? source[dim] : 0.0f;
+        #pragma unroll 1
+        for (int i = lane; i < stride; i += 32)
+            reinterpret_cast<float4*>(row)[i] = i < head_dim / 4 ? reinterpret_cast<const float4*>(source)[i] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    }
+    else
+    {
+        #pragma unroll 1
+        for (int dim = lane; dim < 4 * stride; dim += 32) row[dim] = source != nullptr && dim < head_dim ? source[dim] : 0.0f;
     }
 }
 
@@ -145,29 +149,30 @@ C2F_DEVICE float component(float4 v, int i) { return i == 0 ? v.x : i == 1 ? v.y
 
 C2F_DEVICE const float4* as_float4(const float* tile) { return reinterpret_cast<const float4*>(tile); }
 
-/// The key block [first_key, first_key + kKeyBlock) of (b, kv head) into k_tile and v_tile (both `stride`
-/// float4s per row), zeros past the end and for empty slots.
+/// Keys [first_key, first_key + count) of (b, kv head) into k_tile and v_tile (rows of `stride` float4s), one
+/// warp per key; zeros past the end and for empty slots.
 C2F_DEVICE void stage_key_block(const Geometry& g, const float* k, const float* v, const int* key_positions,
     int b, int kv_head, int first_key, int count, float* k_tile, float* v_tile, int stride)
 {
-    auto slot = [&](const float* tensor) {
-        return [&, tensor](int j) -> const float* {
-            int key = first_key + j;
-            return g.key_position(key_positions, b, key) >= 0 ? tensor + g.key_offset(b, key, kv_head) : nullptr;
-        };
-    };
-    stage_rows(k_tile, stride, count, g.head_dim, slot(k));
-    stage_rows(v_tile, stride, count, g.head_dim, slot(v));
+    for (int j = threadIdx.x / 32; j < count; j += kWarps)
+    {
+        const int key = first_key + j;
+        const bool present = g.key_position(key_positions, b, key) >= 0;
+        const size_t offset = present ? g.key_offset(b, key, kv_head) : 0;
+        copy_row(k_tile + j * 4 * stride, present ? k + offset : nullptr, stride, g.head_dim);
+        copy_row(v_tile + j * 4 * stride, present ? v + offset : nullptr, stride, g.head_dim);
+    }
 }
 
-/// Rows [first_row, first_row + count) of a q-shaped tensor of (b, kv head) into a shared tile.
+/// Rows [first_row, first_row + count) of a q-shaped tensor of (b, kv head) into a shared tile, one warp per row.
 C2F_DEVICE void stage_query_rows(const Geometry& g, const float* tensor, int b, int kv_head, int first_row, int count,
     float* tile, int stride)
 {
-    stage_rows(tile, stride, count, g.head_dim, [&](int r) -> const float* {
-        int row = first_row + r;
-        return row < g.rows() ? tensor + g.query_offset(b, row, kv_head) : nullptr;
-    });
+    for (int r = threadIdx.x / 32; r < count; r += kWarps)
+    {
+        const int row = first_row + r;
+        copy_row(tile + r * 4 * stride, row < g.rows() ? tensor + g.query_offset(b, row, kv_head) : nullptr, stride, g.head_dim);
+    }
 }
 
 /// dO·O of a row (lanes over the dimensions; every lane gets the sum): softmax's backward needs dp − δ.
@@ -205,7 +210,7 @@ struct Forward
         const Geometry& g = a.g;
         const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
         const int b = blockIdx.y / g.kv_heads, kv_head = blockIdx.y % g.kv_heads;
-        const int first_row = blockIdx.x * kQueryTile;
+        const int first_row = (gridDim.x - 1 - blockIdx.x) * kQueryTile; // under a causal mask the last rows see the most keys: start them first
         const int qs = g.broadcast_stride(), ks = g.lane_stride();
         float* q_tile = shared;
         float* k_tile = q_tile + kQueryTile * 4 * qs;
@@ -341,7 +346,7 @@ struct QueryGrad
         const Geometry& g = a.g;
         const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
         const int b = blockIdx.y / g.kv_heads, kv_head = blockIdx.y % g.kv_heads;
-        const int first_row = blockIdx.x * kQueryTile;
+        const int first_row = (gridDim.x - 1 - blockIdx.x) * kQueryTile; // under a causal mask the last rows see the most keys: start them first
         const int qs = g.broadcast_stride(), ks = g.lane_stride();
         float* q_tile = shared;
         float* do_tile = q_tile + kQueryTile * 4 * qs;

@@ -151,13 +151,19 @@ public abstract class AttentionKernelTests(Func<IKernelDevice> device)
         Numerics.AssertClose(actual, expected, Fp32Tolerance, what);
     }
 
-    /// <summary>-inf exactly where the reference has it (a query that saw nothing), the rest within the tolerance.</summary>
+    /// <summary>
+    /// -inf exactly where the reference has it (a query that saw nothing), the rest within 1e-5 absolute: an error δ
+    /// in the log-sum-exp is a relative error δ of every probability recomputed from it, and a relative measure would
+    /// blow up on values near zero (a query that sees one key with a score near 0).
+    /// </summary>
     private static void AssertLogSumExp(float[] actual, double[] expected, string what)
     {
         var unseen = Enumerable.Range(0, expected.Length).Where(i => double.IsNegativeInfinity(expected[i])).ToArray();
         Assert.All(unseen, i => Assert.Equal(float.NegativeInfinity, actual[i]));
         var seen = Enumerable.Range(0, expected.Length).Except(unseen).ToArray();
-        AssertClose(seen.Select(i => actual[i]).ToArray(), seen.Select(i => expected[i]).ToArray(), what);
+        double maxAbs = Numerics.MaxAbsError(seen.Select(i => actual[i]).ToArray(), seen.Select(i => expected[i]).ToArray());
+        TestContext.Current.TestOutputHelper?.WriteLine($"{what}: max abs error {maxAbs:E2}");
+        Assert.True(maxAbs <= Fp32Tolerance, $"{what}: max abs error {maxAbs:E2} > {Fp32Tolerance:E1}");
     }
 
     /// <summary>Device copies of a test's arrays, freed together.</summary>
