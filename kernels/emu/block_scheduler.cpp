@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace c2f_emu {
@@ -38,6 +39,9 @@ void sync_block() { current_scheduler->sync_block(); }
 void sync_warp() { current_scheduler->sync_warp(); }
 uint64_t* warp_slots() { return current_scheduler->warp_slots(); }
 void trap(const char* reason) { current_scheduler->trap(reason); }
+void async_copy(void* shared, const void* global, int valid_bytes) { current_scheduler->async_copy(shared, global, valid_bytes); }
+void async_commit() { current_scheduler->async_commit(); }
+void async_wait(int pending) { current_scheduler->async_wait(pending); }
 
 BlockScheduler::BlockScheduler(const KernelCall& call)
     : call_(call),
@@ -84,6 +88,8 @@ std::string BlockScheduler::run(uint3 index)
         fiber.waiting = Wait::None;
         fiber.done = false;
         fiber.started = false;
+        fiber.copies.clear();
+        fiber.committed_groups = 0;
         getcontext(&fiber.context);
         fiber.context.uc_stack.ss_sp = stacks_ + stack_bytes_ * t + page;
         fiber.context.uc_stack.ss_size = fiber_stack_bytes;
@@ -207,6 +213,33 @@ void BlockScheduler::sync_warp()
 uint64_t* BlockScheduler::warp_slots()
 {
     return slots_.data() + static_cast<std::size_t>(current_->state.warp) * 32 * slot_words_per_lane;
+}
+
+void BlockScheduler::async_copy(void* shared, const void* global, int valid_bytes)
+{
+    if (valid_bytes < 0 || valid_bytes > 16) trap("cp.async with a source size outside 0..16 bytes");
+    current_->copies.push_back({shared, global, valid_bytes, -1});
+}
+
+void BlockScheduler::async_commit()
+{
+    Fiber& fiber = *current_;
+    for (auto it = fiber.copies.rbegin(); it != fiber.copies.rend() && it->group < 0; ++it) it->group = fiber.committed_groups;
+    fiber.committed_groups++;
+}
+
+void BlockScheduler::async_wait(int pending)
+{
+    Fiber& fiber = *current_;
+    int complete_below = fiber.committed_groups - pending;
+    while (!fiber.copies.empty() && fiber.copies.front().group >= 0 && fiber.copies.front().group < complete_below)
+    {
+        const AsyncCopy& copy = fiber.copies.front();
+        auto* destination = static_cast<unsigned char*>(copy.shared);
+        std::memset(destination, 0, 16);
+        if (copy.valid_bytes > 0) std::memcpy(destination, copy.global, static_cast<std::size_t>(copy.valid_bytes));
+        fiber.copies.pop_front();
+    }
 }
 
 void BlockScheduler::trap(const char* reason)

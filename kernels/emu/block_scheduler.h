@@ -3,6 +3,7 @@
 #include <csetjmp>
 #include <cstddef>
 #include <string>
+#include <deque>
 #include <vector>
 #include <ucontext.h>
 #include "c2f/emu/registry.h"
@@ -35,6 +36,9 @@ public:
     void sync_block();
     void sync_warp();
     uint64_t* warp_slots();
+    void async_copy(void* shared, const void* global, int valid_bytes);
+    void async_commit();
+    void async_wait(int pending);
     [[noreturn]] void trap(const char* reason);
 
 private:
@@ -46,11 +50,21 @@ private:
         unsigned generation = 0;
     };
 
+    struct AsyncCopy
+    {
+        void* shared;
+        const void* global;
+        int valid_bytes;
+        int group;  // -1 until committed
+    };
+
     struct Fiber
     {
         ucontext_t context;  // starts the fiber (and switches it, where setjmp switching is off)
         std::jmp_buf jump;   // where the fiber resumes after a yield
         bool started;
+        std::deque<AsyncCopy> copies;  // cp.async copies in flight, oldest first
+        int committed_groups;
         ThreadState state;
         Wait waiting;
         const Barrier* barrier;  // what a waiting fiber waits on, and for which generation to pass

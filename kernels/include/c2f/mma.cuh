@@ -92,19 +92,19 @@ C2F_DEVICE void ldmatrix_x4_trans(uint32_t (&r)[4], const void* row) { c2f_emu::
 C2F_DEVICE void ldmatrix_x2(uint32_t (&r)[2], const void* row) { c2f_emu::ldmatrix(r, 2, row, false); }
 C2F_DEVICE void ldmatrix_x2_trans(uint32_t (&r)[2], const void* row) { c2f_emu::ldmatrix(r, 2, row, true); }
 
-// Copies complete at once on the CPU, so the group bookkeeping has nothing to wait for.
-C2F_DEVICE void cp_async_16(void* shared, const void* global) { std::memcpy(shared, global, 16); }
+// Copies land only when a cp_async_wait lets their group complete, as late as the device may make them,
+// so a tile read before its wait (or overwritten while still in flight) shows up in the results.
+C2F_DEVICE void cp_async_16(void* shared, const void* global) { c2f_emu::async_copy(shared, global, 16); }
 
 C2F_DEVICE void cp_async_16_zfill(void* shared, const void* global, int valid_bytes)
 {
-    std::memset(shared, 0, 16);
-    if (valid_bytes > 0) std::memcpy(shared, global, static_cast<size_t>(valid_bytes));
+    c2f_emu::async_copy(shared, global, valid_bytes);
 }
 
-C2F_DEVICE void cp_async_commit() {}
+C2F_DEVICE void cp_async_commit() { c2f_emu::async_commit(); }
 
 template <int Pending>
-C2F_DEVICE void cp_async_wait() {}
+C2F_DEVICE void cp_async_wait() { c2f_emu::async_wait(Pending); }
 
 #endif
 

@@ -38,6 +38,13 @@ void sync_warp();
 /// 32 lanes × 16 words of exchange space for the running thread's warp, valid between two sync_warp calls.
 uint64_t* warp_slots();
 
+/// cp.async for the running thread: a 16-byte copy of which the first `valid_bytes` come from `global`
+/// and the rest are zeros, made when a later async_wait completes its group (commit closes a group).
+void async_copy(void* shared, const void* global, int valid_bytes);
+void async_commit();
+/// Completes every committed group of the running thread except the `pending` most recent ones.
+void async_wait(int pending);
+
 /// Ends the running thread and fails the launch with `reason` (the emulator's __trap).
 [[noreturn]] void trap(const char* reason);
 
