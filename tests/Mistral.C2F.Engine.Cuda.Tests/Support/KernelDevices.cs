@@ -27,11 +27,19 @@ public sealed class KernelDevices : IDisposable
         return (device, reason);
     });
 
+    private CudaBackend? _emulatedBackend, _cudaBackend;
+
     /// <summary>The CPU emulator of the kernels, or a skip saying why its library is missing.</summary>
     public IKernelDevice Emulator => _emulator.Value.Device ?? Skip("no CPU emulator", _emulator.Value.Reason);
 
     /// <summary>A CUDA GPU through the driver API, or a skip saying why there is none.</summary>
     public IKernelDevice Cuda => _cuda.Value.Device ?? Skip("no CUDA device", _cuda.Value.Reason);
+
+    /// <summary>The op contract on the emulated kernels (one backend for the assembly, sharing the emulator).</summary>
+    public CudaBackend EmulatedBackend => _emulatedBackend ??= new CudaBackend(Emulator, ownsDevice: false);
+
+    /// <summary>The op contract on the GPU, or a skip saying why there is none.</summary>
+    public CudaBackend CudaBackend => _cudaBackend ??= new CudaBackend(Cuda, ownsDevice: false);
 
     private static IKernelDevice Skip(string what, string reason)
     {
@@ -41,6 +49,8 @@ public sealed class KernelDevices : IDisposable
 
     public void Dispose()
     {
+        _emulatedBackend?.Dispose();
+        _cudaBackend?.Dispose();
         if (_emulator.IsValueCreated) _emulator.Value.Device?.Dispose();
         if (_cuda.IsValueCreated) _cuda.Value.Device?.Dispose();
     }

@@ -1,18 +1,19 @@
 using Mistral.C2F.Engine.Autograd;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Cpu;
+using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tests.Support;
 using Mistral.C2F.Engine.Training;
 
-namespace Mistral.C2F.Engine.Ilgpu.Tests.Gradients;
+namespace Mistral.C2F.Engine.Tests.Ops.Contract;
 
 /// <summary>
 /// One training step of the two-layer test model (GQA 4:2, sliding window, masked targets, batch 3) on the
-/// ILGPU backend against the float32 CPU backend: the loss, every parameter gradient, and the parameters
+/// backend under test (ILGPU, CUDA kernels) against the float32 CPU backend: the loss, every parameter gradient, and the parameters
 /// after one AdamW update. Both sides are float32 with different summation orders, so the tolerances are
 /// those of two float32 paths (measured errors are about 1e-7 for the loss and 1e-6 for gradients).
 /// </summary>
-public abstract class TrainingStepChecks(Func<IlgpuBackend> backend)
+public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
 {
     private const double LossTolerance = 1e-6, GradientTolerance = 1e-5, ParameterTolerance = 1e-6;
 
@@ -42,7 +43,7 @@ public abstract class TrainingStepChecks(Func<IlgpuBackend> backend)
 
     private static double[] Widen(float[] values) => values.Select(x => (double)x).ToArray();
 
-    private static StepResult Step(Backend backend, Model.MistralConfig config, CausalLmLoss.Batch batch, int seed, bool disposeBackend)
+    private static StepResult Step(Backend backend, MistralConfig config, CausalLmLoss.Batch batch, int seed, bool disposeBackend)
     {
         try
         {

@@ -1,10 +1,10 @@
-using Mistral.C2F.Engine.Tests.Ops.Contract;
+using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Tests.Support;
 
-namespace Mistral.C2F.Engine.Ilgpu.Tests.Ops;
+namespace Mistral.C2F.Engine.Tests.Ops.Contract;
 
-/// <summary>The backward op checks on an ILGPU accelerator, at sizes smaller than the CPU backend's tests (see <see cref="IlgpuForwardOpTests"/>).</summary>
-public abstract class IlgpuBackwardOpTests(Func<IlgpuBackend> backend)
+/// <summary>The backward op checks for backends of GPU-style kernels, at sizes smaller than the CPU backend's tests (see <see cref="DeviceForwardOpTests"/>).</summary>
+public abstract class DeviceBackwardOpTests(Func<Backend> backend)
 {
     private BackwardOpChecks? _checks;
 

@@ -1,14 +1,14 @@
-using Mistral.C2F.Engine.Tests.Ops.Contract;
+using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Tests.Support;
 
-namespace Mistral.C2F.Engine.Ilgpu.Tests.Ops;
+namespace Mistral.C2F.Engine.Tests.Ops.Contract;
 
 /// <summary>
-/// The forward op checks on an ILGPU accelerator, at ragged sizes (not multiples of the 64×64 GEMM tile, the
-/// 16-row attention tile or the warp). Sizes are smaller than the CPU backend's tests: ILGPU's CPU accelerator
-/// runs every group barrier through OS threads.
+/// The forward op checks for backends of GPU-style kernels (ILGPU, the hand-written CUDA kernels), at ragged sizes
+/// (not multiples of a GEMM or attention tile or of the warp). Sizes are smaller than the CPU backend's tests:
+/// on a CPU these kernels run through emulated barriers (ILGPU's CPU accelerator, the CUDA emulator).
 /// </summary>
-public abstract class IlgpuForwardOpTests(Func<IlgpuBackend> backend)
+public abstract class DeviceForwardOpTests(Func<Backend> backend)
 {
     private ForwardOpChecks? _checks;
 

@@ -1,0 +1,77 @@
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Cuda.Kernels;
+using Mistral.C2F.Engine.Tensors;
+
+namespace Mistral.C2F.Engine.Cuda;
+
+/// <summary>Each op of the contract, forward and backward, as one or two launches of its kernel family.</summary>
+public sealed partial class CudaBackend
+{
+    protected override void GatherRowsCore(Tensor source, Tensor indices, Tensor destination) =>
+        _rows.Gather(A(source), source.Shape.Rows, A(indices), A(destination), indices.ElementCount, source.Shape.Columns);
+
+    protected override void ScatterRowsCore(Tensor source, Tensor indices, Tensor destination) =>
+        _rows.Scatter(A(source), A(indices), indices.ElementCount, A(destination), destination.Shape.Rows, source.Shape.Columns);
+
+    protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms) =>
+        _rmsNorm.Forward(A(input), A(weight), A(output), Optional(inverseRms), input.Shape.Rows, input.Shape.Columns, epsilon);
+
+    protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate) =>
+        _gemm.MatMul(A(a), A(b), A(c), m, n, k, transposeA, transposeB, accumulate);
+
+    protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse) =>
+        _rope.Rotate(A(x), A(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse);
+
+    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+        int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp) =>
+        _attention.Forward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), Optional(logSumExp));
+
+    protected override void SwiGluCore(Tensor gate, Tensor up, Tensor output) =>
+        _elementwise.SwiGlu(A(gate), A(up), A(output), gate.ElementCount);
+
+    protected override void AddCore(Tensor a, Tensor b, Tensor output) => _elementwise.Add(A(a), A(b), A(output), a.ElementCount);
+
+    protected override void ZeroCore(Tensor t)
+    {
+        long bytes = t.ElementCount * t.DType.SizeInBytes();
+        if (bytes % sizeof(uint) != 0)
+            throw new NotSupportedException($"{nameof(Zero)}: a {t.DType} tensor of {t.ElementCount} elements is not whole 32-bit words");
+        if (bytes > 0) _device.Fill32(A(t), 0, bytes / sizeof(uint));
+    }
+
+    protected override void ScatterAddRowsCore(Tensor source, Tensor indices, Tensor destination) =>
+        _rows.ScatterAdd(A(source), A(indices), indices.ElementCount, A(destination), destination.Shape.Rows, source.Shape.Columns);
+
+    protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor? weightGrad) =>
+        _rmsNorm.Backward(A(input), A(weight), A(inverseRms), A(outputGrad), A(inputGrad), Optional(weightGrad), input.Shape.Rows, input.Shape.Columns);
+
+    protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+        int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad) =>
+        _attention.Backward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), A(logSumExp),
+            A(outputGrad), A(queryGrad), A(keyGrad), A(valueGrad));
+
+    protected override void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad) =>
+        _elementwise.SwiGluBackward(A(gate), A(up), A(outputGrad), A(gateGrad), A(upGrad), gate.ElementCount);
+
+    protected override void TokenLogProbsCore(Tensor logits, Tensor targets, Tensor logProbs, Tensor logSumExp, Tensor? entropy) =>
+        _logProbs.Forward(A(logits), A(targets), A(logProbs), A(logSumExp), Optional(entropy), logits.Shape.Rows, logits.Shape.Columns);
+
+    protected override void TokenLogProbsBackwardCore(Tensor logits, Tensor targets, Tensor logSumExp, Tensor logProbGrad,
+        Tensor? entropy, Tensor? entropyGrad, Tensor logitsGrad) =>
+        _logProbs.Backward(A(logits), A(targets), A(logSumExp), A(logProbGrad), Optional(entropy), Optional(entropyGrad), A(logitsGrad),
+            logits.Shape.Rows, logits.Shape.Columns);
+
+    protected override void AdamWCore(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step) =>
+        _adamW.Step(A(parameter), A(gradient), A(firstMoment), A(secondMoment), parameter.ElementCount, step);
+
+    protected override double SumOfSquaresCore(Tensor t)
+    {
+        double sum = _reduction.SumOfSquares(A(t), t.ElementCount);
+        _faults.ThrowIfAny();
+        return sum;
+    }
+
+    private static AttentionOperands Operands(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions,
+        int batch, int queryLength, int keyLength) =>
+        new(A(q), A(k), A(v), A(queryPositions), A(keyPositions), batch, queryLength, keyLength);
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""PyTorch timings of the shapes the CUDA kernel benchmarks use, as the peer column of `build.ps1 gpu-check`.
+
+Reads the benchmark plan written by `c2f bench --mode kernels --plan-out FILE` (a JSON list of
+{"name", "kind", "shape"}), times each PyTorch equivalent with CUDA events (median of repeats after
+warm-up) and writes {"name": milliseconds} as JSON. Kinds without a PyTorch equivalent are left out.
+Run only where torch with CUDA is installed; the check script skips the peer column otherwise.
+"""
+import json
+import statistics
+import sys
+
+import torch
+import torch.nn.functional as F
+
+
+def timed(run, repeats=20, warmup=5):
+    for _ in range(warmup):
+        run()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        run()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def bf16(*shape):
+    return torch.randn(*shape, device="cuda", dtype=torch.bfloat16)
+
+
+def rms_norm(s):
+    x, w = bf16(s["rows"], s["width"]), bf16(s["width"])
+    return lambda: F.rms_norm(x, (s["width"],), w, 1e-5)
+
+
+def rope(s):
+    half = s["head_dim"] // 2
+    x = bf16(s["tokens"], s["heads"], s["head_dim"])
+    angles = torch.outer(torch.arange(s["tokens"], device="cuda").float(),
+                         10000.0 ** (-torch.arange(half, device="cuda").float() / half))
+    cos, sin = torch.cat([angles.cos()] * 2, -1)[:, None, :], torch.cat([angles.sin()] * 2, -1)[:, None, :]
+
+    def run():
+        rotated = torch.cat([-x[..., half:], x[..., :half]], -1)
+        return x * cos + rotated * sin
+    return run
+
+
+def swiglu(s):
+    gate, up = bf16(s["rows"], s["width"]), bf16(s["rows"], s["width"])
+    return lambda: F.silu(gate) * up
+
+
+def cross_entropy(s):
+    logits = bf16(s["rows"], s["vocab"])
+    targets = torch.randint(0, s["vocab"], (s["rows"],), device="cuda")
+    return lambda: F.cross_entropy(logits.float(), targets)
+
+
+def adamw(s):
+    params = [torch.nn.Parameter(torch.randn(n, device="cuda")) for n in s["sizes"]]
+    for p in params:
+        p.grad = torch.randn_like(p)
+    optimizer = torch.optim.AdamW(params, lr=1e-4, fused=True)
+    return optimizer.step
+
+
+def matmul(s):
+    a, b = bf16(s["m"], s["k"]), bf16(s["n"], s["k"])
+    return lambda: a @ b.T
+
+
+def attention(s):
+    if s.get("window"):
+        return None  # SDPA has no sliding-window flash path; a mask would time a different kernel
+    q = bf16(s["batch"], s["query_heads"], s["length"], s["head_dim"])
+    k = bf16(s["batch"], s["kv_heads"], s["length"], s["head_dim"])
+    v = bf16(s["batch"], s["kv_heads"], s["length"], s["head_dim"])
+    groups = s["query_heads"] // s["kv_heads"]
+    k, v = k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1)
+    if s.get("backward"):
+        q, k, v = (t.requires_grad_() for t in (q, k, v))
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        grad = torch.randn_like(out)
+        return lambda: torch.autograd.grad(out, (q, k, v), grad, retain_graph=True)
+    return lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+
+PEERS = {"rms_norm": rms_norm, "rope": rope, "swiglu": swiglu, "cross_entropy": cross_entropy,
+         "adamw": adamw, "matmul": matmul, "attention": attention}
+
+
+def main(plan_path, out_path):
+    with open(plan_path) as f:
+        plan = json.load(f)
+    results = {}
+    with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.FLASH_ATTENTION):
+        for entry in plan:
+            make = PEERS.get(entry["kind"])
+            run = make(entry["shape"]) if make else None
+            if run is not None:
+                results[entry["name"]] = timed(run)
+                print(f"{entry['name']}: {results[entry['name']]:.4f} ms", file=sys.stderr)
+    with open(out_path, "w") as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
