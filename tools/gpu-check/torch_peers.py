@@ -4,6 +4,7 @@
 Reads the benchmark plan written by `c2f bench --mode kernels --plan-out FILE` (a JSON list of
 {"name", "kind", "shape"}), times each PyTorch equivalent with CUDA events (median of repeats after
 warm-up) and writes {"name": milliseconds} as JSON. Kinds without a PyTorch equivalent are left out.
+Optional shape keys: "dtype" (a torch dtype name, default bfloat16) and "backward" (time the gradient).
 Run only where torch with CUDA is installed; the check script skips the peer column otherwise.
 """
 import json
@@ -33,14 +34,28 @@ def bf16(*shape):
     return torch.randn(*shape, device="cuda", dtype=torch.bfloat16)
 
 
+def tensor(s, *shape):
+    return torch.randn(*shape, device="cuda", dtype=getattr(torch, s.get("dtype", "bfloat16")))
+
+
+def forward_or_backward(s, inputs, forward):
+    """Times forward(*inputs), or with "backward" the gradient of its output w.r.t. the inputs."""
+    if not s.get("backward"):
+        return lambda: forward(*inputs)
+    inputs = [t.requires_grad_() for t in inputs]
+    out = forward(*inputs)
+    grad = torch.randn_like(out)
+    return lambda: torch.autograd.grad(out, inputs, grad, retain_graph=True)
+
+
 def rms_norm(s):
-    x, w = bf16(s["rows"], s["width"]), bf16(s["width"])
-    return lambda: F.rms_norm(x, (s["width"],), w, 1e-5)
+    x, w = tensor(s, s["rows"], s["width"]), tensor(s, s["width"])
+    return forward_or_backward(s, [x, w], lambda x, w: F.rms_norm(x, (s["width"],), w, 1e-5))
 
 
 def rope(s):
     half = s["head_dim"] // 2
-    x = bf16(s["tokens"], s["heads"], s["head_dim"])
+    x = tensor(s, s["tokens"], s["heads"], s["head_dim"])
     angles = torch.outer(torch.arange(s["tokens"], device="cuda").float(),
                          10000.0 ** (-torch.arange(half, device="cuda").float() / half))
     cos, sin = torch.cat([angles.cos()] * 2, -1)[:, None, :], torch.cat([angles.sin()] * 2, -1)[:, None, :]
@@ -52,14 +67,14 @@ def rope(s):
 
 
 def swiglu(s):
-    gate, up = bf16(s["rows"], s["width"]), bf16(s["rows"], s["width"])
-    return lambda: F.silu(gate) * up
+    gate, up = tensor(s, s["rows"], s["width"]), tensor(s, s["rows"], s["width"])
+    return forward_or_backward(s, [gate, up], lambda gate, up: F.silu(gate) * up)
 
 
 def cross_entropy(s):
-    logits = bf16(s["rows"], s["vocab"])
+    logits = tensor(s, s["rows"], s["vocab"])
     targets = torch.randint(0, s["vocab"], (s["rows"],), device="cuda")
-    return lambda: F.cross_entropy(logits.float(), targets)
+    return forward_or_backward(s, [logits], lambda logits: F.cross_entropy(logits.float(), targets))
 
 
 def adamw(s):
@@ -71,13 +86,21 @@ def adamw(s):
 
 
 def matmul(s):
-    a, b = bf16(s["m"], s["k"]), bf16(s["n"], s["k"])
+    a, b = tensor(s, s["m"], s["k"]), tensor(s, s["n"], s["k"])
     return lambda: a @ b.T
+
+
+def copy(s):
+    source = torch.randn(s["bytes"] // 4, device="cuda")
+    destination = torch.empty_like(source)
+    return lambda: destination.copy_(source)
 
 
 def attention(s):
     if s.get("window"):
         return None  # SDPA has no sliding-window flash path; a mask would time a different kernel
+    if s.get("dtype", "bfloat16") != "bfloat16":
+        return None  # the flash path is bf16/fp16 only; a float32 peer would time the math fallback
     q = bf16(s["batch"], s["query_heads"], s["length"], s["head_dim"])
     k = bf16(s["batch"], s["kv_heads"], s["length"], s["head_dim"])
     v = bf16(s["batch"], s["kv_heads"], s["length"], s["head_dim"])
@@ -92,7 +115,7 @@ def attention(s):
 
 
 PEERS = {"rms_norm": rms_norm, "rope": rope, "swiglu": swiglu, "cross_entropy": cross_entropy,
-         "adamw": adamw, "matmul": matmul, "attention": attention}
+         "adamw": adamw, "matmul": matmul, "attention": attention, "copy": copy}
 
 
 def main(plan_path, out_path):
