@@ -7,7 +7,8 @@ namespace Mistral.C2F.Cli.Commands;
 
 /// <summary>
 /// <c>c2f bench</c>: tokens/s of training steps or forward passes of a preset on random weights and tokens, the model
-/// FLOP rate against this machine's GEMM rate measured in the same run, and where the time goes, op by op.
+/// FLOP rate against this machine's GEMM rate measured in the same run, and where the time goes, op by op; or, with
+/// <c>--mode kernels</c>, the hand-written CUDA kernels one by one (<see cref="KernelBenchMode"/>).
 /// </summary>
 internal static class BenchCommand
 {
@@ -17,21 +18,28 @@ internal static class BenchCommand
             .AcceptOnlyFromAmong([.. MistralPresets.Names]);
         var mode = new Option<string>("--mode")
         {
-            Description = "train (forward + backward + AdamW), forward, or decode (one token per sequence per step through the KV cache after a --seq prompt)",
+            Description = "train (forward + backward + AdamW), forward, decode (one token per sequence per step through the KV cache after a --seq prompt), " +
+                "or kernels (each hand-written CUDA kernel against the device's rooflines, PyTorch and ILGPU; --backend cuda or cuda-emu)",
             DefaultValueFactory = _ => "train",
-        }.AcceptOnlyFromAmong("train", "forward", "decode");
+        }.AcceptOnlyFromAmong("train", "forward", "decode", "kernels");
         var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 4 };
         var length = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 };
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps", DefaultValueFactory = _ => 2 };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
-        var command = new Command("bench", "Time training steps or forward passes of a preset and profile them op by op")
+        var kernelOptions = new KernelBenchMode.Options();
+        var command = new Command("bench", "Time training steps or forward passes of a preset and profile them op by op, or the CUDA kernels")
         {
-            preset, mode, batch, length, steps, warmup, threads, backendName,
+            preset, mode, batch, length, steps, warmup, threads, backendName, kernelOptions.PlanOut, kernelOptions.Peers, kernelOptions.Report,
         };
         command.SetAction(parse =>
         {
+            if (parse.GetRequiredValue(mode) == "kernels")
+            {
+                KernelBenchMode.Run(parse, backendName, kernelOptions);
+                return;
+            }
             var config = MistralPresets.Get(parse.GetRequiredValue(preset));
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             using var model = new MistralModel(config, backend, RandomInitializer.Create(config, backend, seed: 0));
