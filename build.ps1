@@ -3,7 +3,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'bench', 'demo', 'clean')]
+    [ValidateSet('build', 'kernels', 'test', 'bench', 'demo', 'clean')]
     [string] $Verb = 'build',
 
     # For `test`: a dotnet test filter, e.g. 'Backend=cpu'.
@@ -26,6 +26,8 @@ function Invoke-Step([string] $title, [scriptblock] $step) {
 
 switch ($Verb) {
     'build' { Invoke-Step 'build (Release)' { dotnet build $solution -c Release } }
+    # The CUDA kernels alone: PTX for sm_80/sm_90 (where nvcc exists) and the CPU emulator library (where g++ or clang++ does).
+    'kernels' { Invoke-Step 'kernels (PTX + emulator)' { dotnet build src/Mistral.C2F.Engine.Cuda -c Release } }
     'test' {
         $arguments = @('test', $solution, '-c', 'Release')
         if ($Filter) { $arguments += @('--filter', $Filter) }

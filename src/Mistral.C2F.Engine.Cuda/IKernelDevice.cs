@@ -2,8 +2,8 @@ namespace Mistral.C2F.Engine.Cuda;
 
 /// <summary>
 /// What the CUDA backend needs of a device: memory, copies, a 32-bit fill and kernel launches by name. The
-/// CUDA driver and the CPU emulator of the same kernels (<see cref="Emulation.EmulatedDevice"/>) implement
-/// it, so launch code is tested without a GPU.
+/// CUDA driver (<see cref="Driver.CudaDriverDevice"/>) and the CPU emulator of the same kernels
+/// (<see cref="Emulation.EmulatedDevice"/>) implement it, so launch code is tested without a GPU.
 /// A device, like a CUDA stream, serves one thread at a time.
 /// </summary>
 public interface IKernelDevice : IDisposable

@@ -8,7 +8,7 @@ namespace Mistral.C2F.Engine.Cuda.Emulation;
 /// </summary>
 public sealed unsafe class EmulatedDevice : IKernelDevice
 {
-    private readonly EmulatedMemory _memory = new();
+    private readonly DeviceAllocations _memory = new();
 
     private EmulatedDevice(int? workerThreads)
     {

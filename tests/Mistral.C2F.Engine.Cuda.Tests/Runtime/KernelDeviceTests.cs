@@ -90,6 +90,25 @@ public abstract class KernelDeviceTests(Func<IKernelDevice> device)
     }
 
     [Fact]
+    public void A_launch_may_ask_for_more_than_48_KiB_of_dynamic_shared_memory()
+    {
+        // The driver needs each kernel's limit raised first (cuFuncSetAttribute); the device does it on demand.
+        const int n = 100;
+        var x = Numerics.RandomFloats(_random, n);
+        using var xs = Device.Allocate(n * sizeof(float));
+        using var sum = Device.Allocate(sizeof(float));
+        Device.Upload<float>(x, xs.Address);
+        Device.Fill32(sum.Address, NaNPoison, 1);
+
+        Device.Launch("c2f_selftest_block_sum_f32", new LaunchShape(new Dim3(1), new Dim3(128), 96 * 1024),
+            KernelArg.Pointer(sum.Address), KernelArg.Pointer(xs.Address), n);
+
+        var actual = new float[1];
+        Device.Download(sum.Address, actual.AsSpan());
+        Numerics.AssertClose(actual, [x.Sum(v => (double)v)], 1e-5, "block sum");
+    }
+
+    [Fact]
     public void Four_and_eight_byte_arguments_arrive_intact_in_any_order()
     {
         using var output = Device.Allocate(5 * sizeof(ulong));

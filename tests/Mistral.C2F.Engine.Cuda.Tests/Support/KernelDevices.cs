@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Cuda.Driver;
 using Mistral.C2F.Engine.Cuda.Emulation;
 using Mistral.C2F.Engine.Cuda.Tests.Support;
 
@@ -21,7 +22,10 @@ public sealed class KernelDevices : IDisposable
     });
 
     private readonly Lazy<(IKernelDevice? Device, string Reason)> _cuda = new(() =>
-        (null, "the CUDA driver device is not implemented yet"));
+    {
+        var device = CudaDriverDevice.TryCreate(out var reason);
+        return (device, reason);
+    });
 
     private CudaBackend? _emulatedBackend, _cudaBackend;
 

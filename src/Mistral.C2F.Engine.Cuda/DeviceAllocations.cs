@@ -1,10 +1,11 @@
-namespace Mistral.C2F.Engine.Cuda.Emulation;
+namespace Mistral.C2F.Engine.Cuda;
 
 /// <summary>
-/// The emulator's live allocations. Device memory is host memory here, so a copy that runs past its buffer
-/// would silently corrupt the process; every host copy is checked against the allocation it starts in.
+/// A device's live allocations. A copy that runs past its buffer would silently overwrite a neighbour (on the
+/// emulator, whose device memory is host memory, any part of the process), so every host copy and fill is
+/// checked against the allocation it starts in; disposing a device frees what its buffers did not.
 /// </summary>
-internal sealed class EmulatedMemory
+internal sealed class DeviceAllocations
 {
     private readonly SortedList<ulong, long> _allocations = [];
 
@@ -28,6 +29,6 @@ internal sealed class EmulatedMemory
         }
         if (found >= 0 && address + (ulong)bytes <= keys[found] + (ulong)_allocations.Values[found]) return;
         throw new ArgumentOutOfRangeException(nameof(address),
-            $"{operation} of {bytes} bytes at 0x{address:X} is outside every live emulator allocation");
+            $"{operation} of {bytes} bytes at 0x{address:X} is outside every live allocation of the device");
     }
 }
