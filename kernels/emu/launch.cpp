@@ -113,7 +113,12 @@ extern "C" int c2f_emu_launch(const char* kernel, unsigned grid_x, unsigned grid
 
 extern "C" const char* c2f_emu_last_error(void) { return last_error.c_str(); }
 
-extern "C" void* c2f_emu_malloc(size_t bytes) { return std::aligned_alloc(256, (std::max<size_t>(bytes, 1) + 255) / 256 * 256); }
+// The exact size, not rounded up, so AddressSanitizer sees an overrun of even one element.
+extern "C" void* c2f_emu_malloc(size_t bytes)
+{
+    void* pointer = nullptr;
+    return posix_memalign(&pointer, 256, std::max<size_t>(bytes, 1)) == 0 ? pointer : nullptr;
+}
 
 extern "C" void c2f_emu_free(void* pointer) { std::free(pointer); }
 

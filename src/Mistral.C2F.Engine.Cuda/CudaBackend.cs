@@ -11,7 +11,7 @@ namespace Mistral.C2F.Engine.Cuda;
 /// and <see cref="Synchronize"/> wait, and report any index fault a kernel recorded. Like a CUDA stream, one
 /// backend is driven by one thread.
 /// </summary>
-public sealed partial class CudaBackend : Backend
+public sealed partial class CudaBackend : DeviceMemoryBackend
 {
     private readonly IKernelDevice _device;
     private readonly bool _ownsDevice;

@@ -12,7 +12,7 @@ namespace Mistral.C2F.Engine.Ilgpu;
 /// only synchronising calls are downloads and <see cref="Backend.SumOfSquares"/>. Kernels are compiled on
 /// first use and kept for the backend's lifetime. Like a CUDA stream, one backend is driven by one thread.
 /// </summary>
-public sealed partial class IlgpuBackend : Backend
+public sealed partial class IlgpuBackend : DeviceMemoryBackend
 {
     private readonly Context _context;
     private readonly Accelerator _accelerator;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Cpu;
 using Mistral.C2F.Engine.Backends.Reference;
+using Mistral.C2F.Engine.Cuda;
 using Mistral.C2F.Engine.Ilgpu;
 
 namespace Mistral.C2F.Cli;
@@ -11,10 +12,12 @@ internal static class CommonOptions
 {
     public static Option<string> Backend() => new Option<string>("--backend")
     {
-        Description = "Compute backend: cpu (float32 SIMD), ilgpu (ILGPU kernels on a CUDA GPU, else its CPU accelerator; slow there), " +
-            "cuda (ILGPU on a CUDA GPU, an error without one), reference (float64, slow; the oracle). Default: ilgpu with a CUDA GPU, else cpu",
-        DefaultValueFactory = _ => IlgpuBackend.CudaAvailable(out var _) ? "ilgpu" : "cpu",
-    }.AcceptOnlyFromAmong("cpu", "ilgpu", "cuda", "reference");
+        Description = "Compute backend: cpu (float32 SIMD), cuda (the hand-written CUDA kernels on a GPU; an error without one), " +
+            "ilgpu (ILGPU kernels on a CUDA GPU, else its CPU accelerator; slow there), cuda-emu (the CUDA kernels on their CPU " +
+            "emulator; very slow, for checking kernels without a GPU), reference (float64, slow; the oracle). " +
+            "Default: cuda with a GPU and PTX, else ilgpu with a CUDA GPU, else cpu",
+        DefaultValueFactory = _ => DefaultBackend(),
+    }.AcceptOnlyFromAmong("cpu", "cuda", "ilgpu", "cuda-emu", "reference");
 
     public static Option<int> Threads() => new("--threads")
     {
@@ -37,8 +40,17 @@ internal static class CommonOptions
         "cpu" => new CpuBackend(threads >= 1 ? threads : throw new ArgumentException($"--threads must be ≥ 1, got {threads}")),
         "reference" => new ReferenceBackend(),
         "ilgpu" => IlgpuBackend.Create(),
-        "cuda" => IlgpuBackend.CudaAvailable(out var reason) ? IlgpuBackend.Create(IlgpuDevice.Cuda)
-            : throw new NotSupportedException($"--backend cuda needs a CUDA GPU: {reason}"),
+        "cuda" => CudaBackendFactory.TryCreateOnGpu(out var reason) ?? throw new NotSupportedException($"--backend cuda: {reason}"),
+        "cuda-emu" => CudaBackendFactory.TryCreateEmulated(out var reason)
+            ?? throw new NotSupportedException($"--backend cuda-emu: {reason}"),
         _ => throw new ArgumentException($"unknown backend '{name}'"),
     };
+
+    /// <summary>The fastest backend this machine has; probing the GPU once costs a driver initialisation.</summary>
+    private static string DefaultBackend()
+    {
+        using (var gpu = CudaBackendFactory.TryCreateOnGpu(out _))
+            if (gpu is not null) return "cuda";
+        return IlgpuBackend.CudaAvailable(out _) ? "ilgpu" : "cpu";
+    }
 }

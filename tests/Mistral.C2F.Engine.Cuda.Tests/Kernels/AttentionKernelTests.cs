@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Reference;
 using Mistral.C2F.Engine.Cuda.Kernels;
@@ -13,12 +12,10 @@ namespace Mistral.C2F.Engine.Cuda.Tests.Kernels;
 /// gradients accumulated onto random values. Shapes are those of the op contract checks (ForwardOpChecks,
 /// BackwardOpChecks) plus the largest head-dim bucket, ragged everywhere: rows not multiples of the 16-row tile,
 /// keys not multiples of the 32-key block, head dims not multiples of the 32 lanes. Each comparison writes its
-/// measured relative and max-abs error to the test output.
+/// measured relative and max-abs error to the test output (KernelAssert).
 /// </summary>
 public abstract class AttentionKernelTests(Func<IKernelDevice> device)
 {
-    private const double Fp32Tolerance = 1e-5;
-    private const uint NaNPoison = 0x7FC00000;
     private readonly Random _random = new();
 
     private IKernelDevice Device => device();
@@ -62,17 +59,23 @@ public abstract class AttentionKernelTests(Func<IKernelDevice> device)
         int[] slots = [16, 17, 18, 19, -1, 13, 14, 15, -1, 12];
         var spec = new AttentionSpec(4, 2, 8, SlidingWindow: 6);
         AssertAttention(spec, 1, ([19, -1, 17], slots), "rotated cache", backward: false);
-        AssertAttention(spec, 1, ([18, 19, -1], slots), "rotated cache", backward: true);
+        AssertAttention(spec, 1, ([18, 19, -1], slots), "rotated cache, unaligned rows", backward: true, offset: 1);
         AssertAttention(spec, 1, ([19], slots), "decode over a rotated cache", backward: false, withLogSumExp: false);
     }
 
-    /// <summary>A shuffled ring of 64 positions and 6 empty slots over three key blocks: block skipping by position ranges.</summary>
-    [Fact]
-    public void A_shuffled_ring_spanning_several_key_blocks()
+    /// <summary>
+    /// A shuffled ring of 64 positions and 6 empty slots over three key blocks (block skipping by position ranges), with
+    /// rows aligned (float4 staging) and one float past alignment (scalar staging).
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void A_shuffled_ring_spanning_several_key_blocks(int offset)
     {
         var slots = Enumerable.Range(0, 70).Select(i => i < 64 ? 100 + i : -1).ToArray();
         _random.Shuffle(slots);
-        AssertAttention(new AttentionSpec(4, 2, 48, SlidingWindow: 50), 1, ([160, 161, 162, 163, -1, 120], slots), "shuffled ring", backward: true);
+        AssertAttention(new AttentionSpec(4, 2, 48, SlidingWindow: 50), 1, ([160, 161, 162, 163, -1, 120], slots), $"shuffled ring, offset {offset}",
+            backward: true, offset: offset);
     }
 
     [Fact]
@@ -91,8 +94,9 @@ public abstract class AttentionKernelTests(Func<IKernelDevice> device)
         return (queries.ToArray(), keys.ToArray());
     }
 
+    /// <param name="offset">Float tensors start this many elements past an aligned allocation: 1 takes the scalar staging path.</param>
     private void AssertAttention(AttentionSpec spec, int batch, (int[] Queries, int[] Keys) positions, string what, bool backward,
-        bool withLogSumExp = true)
+        bool withLogSumExp = true, int offset = 0)
     {
         int length = positions.Queries.Length / batch, keyLength = positions.Keys.Length / batch;
         int queryWidth = spec.QueryHeads * spec.HeadDim, kvWidth = spec.KvHeads * spec.HeadDim, statistics = batch * spec.QueryHeads * length;
@@ -100,11 +104,11 @@ public abstract class AttentionKernelTests(Func<IKernelDevice> device)
         var k = KeyRows(positions.Keys, kvWidth, 2f);
         var v = KeyRows(positions.Keys, kvWidth, 1f);
 
-        using var memory = new DeviceArrays(Device);
+        using var memory = new KernelBuffers(Device);
         var kernels = new AttentionKernels(Device);
-        var operands = new AttentionOperands(memory.Upload(q), memory.Upload(k), memory.Upload(v), memory.Upload(positions.Queries),
-            memory.Upload(positions.Keys), batch, length, keyLength);
-        ulong output = memory.Poisoned(q.Length), logSumExp = withLogSumExp ? memory.Poisoned(statistics) : 0;
+        var operands = new AttentionOperands(memory.Floats(q, offset), memory.Floats(k, offset), memory.Floats(v, offset),
+            memory.Ints(positions.Queries), memory.Ints(positions.Keys), batch, length, keyLength);
+        ulong output = memory.Poisoned(q.Length, offset), logSumExp = withLogSumExp ? memory.Poisoned(statistics) : 0;
         kernels.Forward(operands, spec, output, logSumExp);
 
         using var reference = new ReferenceBackend();
@@ -117,22 +121,22 @@ public abstract class AttentionKernelTests(Func<IKernelDevice> device)
         var refLogSumExp = reference.FromFloats(new float[statistics], batch, spec.QueryHeads, length);
         reference.Attention(refQ, refK, refV, refQueryPositions, refKeyPositions, spec, refOutput, refLogSumExp);
 
-        AssertClose(memory.Download(output, q.Length), reference.ToDoubles(refOutput), $"{what}: output");
-        if (withLogSumExp) AssertLogSumExp(memory.Download(logSumExp, statistics), reference.ToDoubles(refLogSumExp), $"{what}: log-sum-exp");
+        KernelAssert.Close(memory.ReadFloats(output, q.Length), reference.ToDoubles(refOutput), KernelAssert.F32Tolerance, $"{what}: output");
+        if (withLogSumExp) AssertLogSumExp(memory.ReadFloats(logSumExp, statistics), reference.ToDoubles(refLogSumExp), $"{what}: log-sum-exp");
         if (!backward) return;
 
         var outputGrad = Numerics.RandomFloats(_random, q.Length);
         var (dq, dk, dv) = (Numerics.RandomFloats(_random, q.Length), Numerics.RandomFloats(_random, k.Length), Numerics.RandomFloats(_random, k.Length));
-        ulong deviceDq = memory.Upload(dq), deviceDk = memory.Upload(dk), deviceDv = memory.Upload(dv);
-        kernels.Backward(operands, spec, output, logSumExp, memory.Upload(outputGrad), deviceDq, deviceDk, deviceDv);
+        ulong deviceDq = memory.Floats(dq, offset), deviceDk = memory.Floats(dk, offset), deviceDv = memory.Floats(dv, offset);
+        kernels.Backward(operands, spec, output, logSumExp, memory.Floats(outputGrad, offset), deviceDq, deviceDk, deviceDv);
 
         var (refDq, refDk, refDv) = (reference.FromFloats(dq, batch, length, queryWidth), reference.FromFloats(dk, batch, keyLength, kvWidth),
             reference.FromFloats(dv, batch, keyLength, kvWidth));
         reference.AttentionBackward(refQ, refK, refV, refQueryPositions, refKeyPositions, spec, refOutput, refLogSumExp,
             reference.FromFloats(outputGrad, batch, length, queryWidth), refDq, refDk, refDv);
-        AssertClose(memory.Download(deviceDq, dq.Length), reference.ToDoubles(refDq), $"{what}: dq");
-        AssertClose(memory.Download(deviceDk, dk.Length), reference.ToDoubles(refDk), $"{what}: dk");
-        AssertClose(memory.Download(deviceDv, dv.Length), reference.ToDoubles(refDv), $"{what}: dv");
+        KernelAssert.Close(memory.ReadFloats(deviceDq, dq.Length), reference.ToDoubles(refDq), KernelAssert.F32Tolerance, $"{what}: dq");
+        KernelAssert.Close(memory.ReadFloats(deviceDk, dk.Length), reference.ToDoubles(refDk), KernelAssert.F32Tolerance, $"{what}: dk");
+        KernelAssert.Close(memory.ReadFloats(deviceDv, dv.Length), reference.ToDoubles(refDv), KernelAssert.F32Tolerance, $"{what}: dv");
     }
 
     /// <summary>Random key or value rows, NaN in empty slots (position -1): a free cache slot holds anything.</summary>
@@ -142,13 +146,6 @@ public abstract class AttentionKernelTests(Func<IKernelDevice> device)
         for (int slot = 0; slot < keyPositions.Length; slot++)
             if (keyPositions[slot] < 0) rows.AsSpan(slot * width, width).Fill(float.NaN);
         return rows;
-    }
-
-    private static void AssertClose(float[] actual, double[] expected, string what)
-    {
-        TestContext.Current.TestOutputHelper?.WriteLine(
-            $"{what}: relative error {Numerics.RelativeError(actual, expected):E2}, max abs {Numerics.MaxAbsError(actual, expected):E2}");
-        Numerics.AssertClose(actual, expected, Fp32Tolerance, what);
     }
 
     /// <summary>
@@ -163,46 +160,7 @@ public abstract class AttentionKernelTests(Func<IKernelDevice> device)
         var seen = Enumerable.Range(0, expected.Length).Except(unseen).ToArray();
         double maxAbs = Numerics.MaxAbsError(seen.Select(i => actual[i]).ToArray(), seen.Select(i => expected[i]).ToArray());
         TestContext.Current.TestOutputHelper?.WriteLine($"{what}: max abs error {maxAbs:E2}");
-        Assert.True(maxAbs <= Fp32Tolerance, $"{what}: max abs error {maxAbs:E2} > {Fp32Tolerance:E1}");
-    }
-
-    /// <summary>Device copies of a test's arrays, freed together.</summary>
-    private sealed class DeviceArrays(IKernelDevice device) : IDisposable
-    {
-        private readonly List<DeviceBuffer> _buffers = [];
-
-        public ulong Upload<T>(T[] values) where T : unmanaged
-        {
-            var address = Allocate<T>(values.Length);
-            device.Upload<T>(values, address);
-            return address;
-        }
-
-        public ulong Poisoned(int count)
-        {
-            var address = Allocate<float>(count);
-            device.Fill32(address, NaNPoison, count);
-            return address;
-        }
-
-        public float[] Download(ulong address, int count)
-        {
-            var values = new float[count];
-            device.Download(address, values.AsSpan());
-            return values;
-        }
-
-        private ulong Allocate<T>(int count) where T : unmanaged
-        {
-            var buffer = device.Allocate(Math.Max(count, 1) * (long)Unsafe.SizeOf<T>());
-            _buffers.Add(buffer);
-            return buffer.Address;
-        }
-
-        public void Dispose()
-        {
-            foreach (var buffer in _buffers) buffer.Dispose();
-        }
+        Assert.True(maxAbs <= KernelAssert.F32Tolerance, $"{what}: max abs error {maxAbs:E2} > {KernelAssert.F32Tolerance:E1}");
     }
 }
 

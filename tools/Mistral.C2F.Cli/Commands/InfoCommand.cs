@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mistral.C2F.Engine.Cuda;
 using Mistral.C2F.Engine.Diagnostics;
 using Mistral.C2F.Engine.Ilgpu;
 using Spectre.Console;
@@ -19,11 +20,14 @@ internal static class InfoCommand
             table.AddRow("Threads", info.Threads.ToString());
             foreach (var (name, supported) in info.CpuFeatures) table.AddRow(name, supported ? "[green]yes[/]" : "[grey]no[/]");
             table.AddRow("Vector<float> width", $"{info.VectorBits} bits");
-            table.AddRow("Backends", "cpu (float32 SIMD), reference (float64), ilgpu, cuda (ILGPU on a CUDA GPU)");
+            table.AddRow("Backends", "cpu (float32 SIMD), reference (float64), cuda (hand-written kernels), ilgpu, cuda-emu (kernel emulator)");
             using (var ilgpu = IlgpuBackend.Create())
                 table.AddRow("ILGPU accelerator", Markup.Escape(ilgpu.Accelerator.ToString()));
             table.AddRow("CUDA for ILGPU", IlgpuBackend.CudaAvailable(out var reason) ? "[green]yes[/]" : $"[grey]no: {Markup.Escape(reason)}[/]");
-            table.AddRow("CUDA PTX kernels", "[grey]not built yet (the hand-written kernels are a later issue)[/]");
+            using (var gpu = CudaBackendFactory.TryCreateOnGpu(out var gpuReason))
+                table.AddRow("CUDA kernels (PTX)", gpu is null ? $"[grey]no: {Markup.Escape(gpuReason)}[/]" : $"[green]{Markup.Escape(gpu.DeviceName)}[/]");
+            using (var emulated = CudaBackendFactory.TryCreateEmulated(out var emulatorReason))
+                table.AddRow("CUDA kernel emulator", emulated is null ? $"[grey]no: {Markup.Escape(emulatorReason)}[/]" : "[green]yes[/] (cuda-emu)");
             table.AddRow("GPU", Markup.Escape(info.Gpu));
             AnsiConsole.Write(table);
         });
