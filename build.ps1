@@ -3,7 +3,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'kernels', 'test', 'bench', 'demo', 'clean')]
+    [ValidateSet('build', 'kernels', 'test', 'bench', 'demo', 'clean', 'gpu-check')]
     [string] $Verb = 'build',
 
     # For `test`: a dotnet test filter, e.g. 'Backend=cpu'.
@@ -24,6 +24,50 @@ function Invoke-Step([string] $title, [scriptblock] $step) {
     if ($LASTEXITCODE -ne 0) { throw "$title failed with exit code $LASTEXITCODE" }
 }
 
+# Everything that needs an NVIDIA GPU, in one go: the CUDA and ILGPU tests on the device, compute-sanitizer on a
+# few small kernel test classes, then the kernel benchmarks with PyTorch's times beside them when torch has CUDA.
+function Invoke-GpuCheck {
+    foreach ($tool in 'nvidia-smi', 'nvcc', 'compute-sanitizer') {
+        if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) {
+            throw "gpu-check needs an NVIDIA GPU with the CUDA toolkit: '$tool' is not on PATH"
+        }
+    }
+    Invoke-Step 'GPU (nvidia-smi; needs an NVIDIA GPU and its driver)' { nvidia-smi --query-gpu=name,compute_cap --format=csv }
+    $card = (nvidia-smi --query-gpu=name --format=csv,noheader | Select-Object -First 1).Trim()
+    if (-not $card) { throw 'gpu-check: nvidia-smi lists no GPU' }
+    $slug = ($card.ToLowerInvariant() -replace '[^a-z0-9]+', '-').Trim('-')
+
+    # nvcc on PATH: the project builds the PTX and embeds it.
+    Invoke-Step 'build (Release, PTX by nvcc)' { dotnet build $solution -c Release }
+    Invoke-Step 'CUDA kernel tests on the GPU' { dotnet test tests/Mistral.C2F.Engine.Cuda.Tests -c Release --no-build --filter Backend=cuda }
+    Invoke-Step 'ILGPU tests on the GPU' { dotnet test tests/Mistral.C2F.Engine.Ilgpu.Tests -c Release --no-build --filter Backend=cuda }
+
+    # The test assembly is an xunit v3 executable: -trait and -class select what runs under the sanitizer.
+    $tests = 'tests/Mistral.C2F.Engine.Cuda.Tests/bin/Release/net10.0/Mistral.C2F.Engine.Cuda.Tests'
+    $classes = 'CudaRmsNormKernelTests', 'CudaElementwiseKernelTests', 'CudaReductionKernelTests', 'CudaRopeKernelTests', 'CudaLogProbKernelTests'
+    $filter = @('-trait', 'Backend=cuda') + ($classes | ForEach-Object { '-class', "Mistral.C2F.Engine.Cuda.Tests.Kernels.$_" })
+    Invoke-Step 'compute-sanitizer memcheck' { compute-sanitizer --tool memcheck --error-exitcode 1 $tests @filter }
+
+    $work = 'runs/gpu-check'
+    New-Item -ItemType Directory -Force $work | Out-Null
+    $plan, $peers, $report = "$work/plan.json", "$work/peers.json", "docs/perf/gpu-check-$slug.md"
+    $bench = @('run', '-c', 'Release', '--no-build', '--project', $cli, '--', 'bench', '--mode', 'kernels', '--backend', 'cuda')
+    Invoke-Step 'kernel benchmarks (plan)' { dotnet @bench --plan-out $plan }
+    $torch = $false
+    if (Get-Command python3 -ErrorAction SilentlyContinue) {
+        python3 -c 'import torch; assert torch.cuda.is_available()' 2>$null
+        $torch = $LASTEXITCODE -eq 0
+    }
+    if ($torch) {
+        Invoke-Step 'PyTorch peers' { python3 tools/gpu-check/torch_peers.py $plan $peers }
+        Invoke-Step 'kernel benchmarks with PyTorch peers' { dotnet @bench --peers $peers --report $report }
+    } else {
+        Write-Host 'no PyTorch with CUDA (python3 -c "import torch; assert torch.cuda.is_available()" failed): the vs-PyTorch column stays empty' -ForegroundColor Yellow
+        Invoke-Step 'kernel benchmarks' { dotnet @bench --report $report }
+    }
+    Write-Host "==> report: $report" -ForegroundColor Cyan
+}
+
 switch ($Verb) {
     'build' { Invoke-Step 'build (Release)' { dotnet build $solution -c Release } }
     # The CUDA kernels alone: PTX for sm_80/sm_90 (where nvcc exists) and the CPU emulator library (where g++ or clang++ does).
@@ -37,6 +81,7 @@ switch ($Verb) {
         Invoke-Step 'benchmarks' { dotnet run -c Release --project benchmarks/Mistral.C2F.Benchmarks -- --filter $Benchmarks }
     }
     'demo' { Invoke-Step 'demo' { dotnet run -c Release --project $cli -- demo --out runs/demo } }
+    'gpu-check' { Invoke-GpuCheck }
     'clean' {
         Get-ChildItem -Recurse -Directory -Include bin, obj | Remove-Item -Recurse -Force
         Remove-Item -Recurse -Force BenchmarkDotNet.Artifacts, runs -ErrorAction SilentlyContinue
