@@ -14,6 +14,12 @@ public sealed unsafe partial class CpuBackend(int threads) : HostBackend
     public override DType FloatType => DType.F32;
     public int Threads => _parallel.Threads;
 
+    public override void Dispose()
+    {
+        _parallel.Dispose();
+        base.Dispose();
+    }
+
     protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms) =>
         CpuRmsNorm.Forward(F(input), F(weight), F(output), inverseRms is null ? null : F(inverseRms),
             input.Shape.Rows, input.Shape.Columns, epsilon, _parallel);
