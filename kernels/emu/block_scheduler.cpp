@@ -100,19 +100,37 @@ std::string BlockScheduler::run(uint3 index)
     BlockScheduler* outer = current_scheduler;
     current_scheduler = this;
     current_block_state = &block_state_;
+    // Warps run one at a time, each until all its threads wait at __syncthreads or have ended (as if the
+    // others were stalled), and passes alternate direction, starting the other way round in every other
+    // block: so between two barriers one warp may run far ahead of another, in either order, and a
+    // shared-memory race (a missing __syncthreads) shows in the results instead of hiding.
+    bool backwards = (index.x + index.y + index.z) % 2 == 1;
     while (live_ > 0 && error_.empty())
     {
         progress_ = false;
-        for (Fiber& fiber : fibers_)
+        for (int n = 0; n < warps_ && error_.empty(); n++)
         {
-            // A fiber still held by its barrier would only switch back at once: skip it.
-            if (fiber.done || (fiber.waiting != Wait::None && fiber.barrier->generation == fiber.generation)) continue;
-            current_ = &fiber;
-            current_thread_state = &fiber.state;
-            switch_to(fiber);
-            if (!error_.empty()) break;
+            int warp = backwards ? warps_ - 1 - n : n;
+            Fiber* lanes = fibers_.data() + 32 * warp;
+            bool ran = true;
+            while (ran && error_.empty())
+            {
+                ran = false;
+                for (int lane = 0; lane < warp_lanes_[warp]; lane++)
+                {
+                    Fiber& fiber = lanes[backwards ? warp_lanes_[warp] - 1 - lane : lane];
+                    // A fiber still held by its barrier would only switch back at once: skip it.
+                    if (fiber.done || (fiber.waiting != Wait::None && fiber.barrier->generation == fiber.generation)) continue;
+                    current_ = &fiber;
+                    current_thread_state = &fiber.state;
+                    switch_to(fiber);
+                    ran = true;
+                    if (!error_.empty()) break;
+                }
+            }
         }
         if (error_.empty() && live_ > 0 && !progress_) error_ = deadlock_message();
+        backwards = !backwards;
     }
     current_scheduler = outer;
     return error_;
