@@ -100,6 +100,7 @@ public sealed unsafe class GemmTests : IDisposable
     [InlineData(3, 1500, 129, true, false)]
     [InlineData(4, 1100, 257, true, true)]
     [InlineData(1, 2000, 200, false, false)]
+    [InlineData(1, 1003, 77, false, true)]  // rows of B four at a time, then the three left over; k not a vector multiple
     public void Few_row_products_match_reference(int m, int n, int k, bool transposeA, bool transposeB)
     {
         CheckAgainstReference(m, n, k, transposeA, transposeB, accumulate: false, [CpuGemm.BestKernel]);
