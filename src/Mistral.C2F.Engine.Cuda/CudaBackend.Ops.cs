@@ -16,8 +16,19 @@ public sealed partial class CudaBackend
     protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms) =>
         _rmsNorm.Forward(A(input), A(weight), A(output), Optional(inverseRms), input.Shape.Rows, input.Shape.Columns, epsilon);
 
-    protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate) =>
-        _gemm.MatMul(A(a), A(b), A(c), m, n, k, transposeA, transposeB, accumulate);
+    protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
+    {
+        // The tensor-core GEMM has the NT, NN and TN cases that the model and its backward use; TT stays float32.
+        if (MatMulPrecision == MatMulPrecision.Bf16TensorCores && !(transposeA && transposeB))
+        {
+            ulong left = _bf16Left.Get(a.ElementCount * sizeof(ushort)), right = _bf16Right.Get(b.ElementCount * sizeof(ushort));
+            _conversion.ToBf16(A(a), left, a.ElementCount);
+            _conversion.ToBf16(A(b), right, b.ElementCount);
+            _gemm.MatMulBf16(left, right, A(c), m, n, k, transposeA, transposeB, accumulate, DType.F32);
+        }
+        else
+            _gemm.MatMul(A(a), A(b), A(c), m, n, k, transposeA, transposeB, accumulate);
+    }
 
     protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse) =>
         _rope.Rotate(A(x), A(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse);

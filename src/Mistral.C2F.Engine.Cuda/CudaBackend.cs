@@ -25,12 +25,17 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private readonly ReductionKernels _reduction;
     private readonly GemmKernels _gemm;
     private readonly AttentionKernels _attention;
+    private readonly ConversionKernels _conversion;
+    private readonly KernelScratch _bf16Left, _bf16Right;
 
     /// <param name="device">The device the kernels run on.</param>
     /// <param name="ownsDevice">Whether disposing the backend disposes the device.</param>
-    public CudaBackend(IKernelDevice device, bool ownsDevice = true)
+    /// <param name="matMul">Float32 products (the contract's accuracy) or bf16 tensor cores (autocast).</param>
+    public CudaBackend(IKernelDevice device, bool ownsDevice = true, MatMulPrecision matMul = MatMulPrecision.Float32)
     {
-        (_device, _ownsDevice) = (device, ownsDevice);
+        (_device, _ownsDevice, MatMulPrecision) = (device, ownsDevice, matMul);
+        _conversion = new ConversionKernels(device);
+        (_bf16Left, _bf16Right) = (new KernelScratch(device), new KernelScratch(device));
         _faults = new KernelFaults(device);
         _elementwise = new ElementwiseKernels(device);
         _rmsNorm = new RmsNormKernels(device);
@@ -43,8 +48,11 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _attention = new AttentionKernels(device);
     }
 
-    /// <summary>"cuda" on a GPU, "cuda-emu" on the CPU emulator.</summary>
-    public override string Name => _device is EmulatedDevice ? "cuda-emu" : "cuda";
+    /// <summary>"cuda" on a GPU, "cuda-emu" on the CPU emulator; "-bf16" when products run on bf16 tensor cores.</summary>
+    public override string Name => (_device is EmulatedDevice ? "cuda-emu" : "cuda") + (MatMulPrecision == MatMulPrecision.Bf16TensorCores ? "-bf16" : "");
+
+    /// <summary>How this backend multiplies matrices.</summary>
+    public MatMulPrecision MatMulPrecision { get; }
 
     public override DType FloatType => DType.F32;
 
@@ -63,6 +71,8 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
 
     public override void Dispose()
     {
+        _bf16Left.Dispose();
+        _bf16Right.Dispose();
         _reduction.Dispose();
         _rmsNorm.Dispose();
         _faults.Dispose();
