@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Mistral.C2F.Engine.Backends;
 
 namespace Mistral.C2F.Engine.Ilgpu;
 
@@ -11,8 +12,6 @@ namespace Mistral.C2F.Engine.Ilgpu;
 /// </summary>
 internal sealed class DeviceFaults : IDisposable
 {
-    public const int None = 0, GatherRowIndex = 1, ScatterRowIndex = 2, ScatterAddRowIndex = 3, TargetToken = 4;
-
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _record;
 
     public DeviceFaults(Accelerator accelerator)
@@ -26,7 +25,7 @@ internal sealed class DeviceFaults : IDisposable
     /// <summary>Device side: keeps the first fault of any thread.</summary>
     public static void Report(ArrayView<int> record, int code, int value, long limit)
     {
-        if (Atomic.CompareExchange(ref record[0], None, code) != None) return;
+        if (Atomic.CompareExchange(ref record[0], DeviceFault.None, code) != DeviceFault.None) return;
         record[1] = value;
         record[2] = (int)limit;
     }
@@ -35,17 +34,9 @@ internal sealed class DeviceFaults : IDisposable
     {
         var record = new int[3];
         _record.View.AsContiguous().CopyToCPU(record.AsSpan());
-        if (record[0] == None) return;
+        if (DeviceFault.ToException(record, "ILGPU") is not { } fault) return;
         _record.MemSetToZero();
-        int value = record[1], limit = record[2];
-        throw new IndexOutOfRangeException(record[0] switch
-        {
-            GatherRowIndex => $"GatherRows: row index {value} outside 0..{limit - 1}",
-            ScatterRowIndex => $"ScatterRows: row index {value} outside 0..{limit - 1}",
-            ScatterAddRowIndex => $"ScatterAddRows: row index {value} outside 0..{limit - 1}",
-            TargetToken => $"target token {value} outside the vocabulary of {limit}",
-            _ => $"device fault {record[0]} (value {value}, limit {limit})",
-        } + " (reported by an earlier ILGPU kernel)");
+        throw fault;
     }
 
     public void Dispose() => _record.Dispose();

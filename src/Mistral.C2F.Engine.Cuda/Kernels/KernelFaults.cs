@@ -1,3 +1,5 @@
+using Mistral.C2F.Engine.Backends;
+
 namespace Mistral.C2F.Engine.Cuda.Kernels;
 
 /// <summary>
@@ -8,8 +10,6 @@ namespace Mistral.C2F.Engine.Cuda.Kernels;
 /// </summary>
 public sealed class KernelFaults : IDisposable
 {
-    private const int None = 0, GatherRowIndex = 1, ScatterRowIndex = 2, ScatterAddRowIndex = 3, TargetToken = 4;
-
     private readonly IKernelDevice _device;
     private readonly DeviceBuffer _record;
 
@@ -27,17 +27,9 @@ public sealed class KernelFaults : IDisposable
     {
         var record = new int[3];
         _device.Download<int>(_record.Address, record);
-        if (record[0] == None) return;
+        if (DeviceFault.ToException(record, "CUDA") is not { } fault) return;
         Clear();
-        int value = record[1], limit = record[2];
-        throw new IndexOutOfRangeException(record[0] switch
-        {
-            GatherRowIndex => $"GatherRows: row index {value} outside 0..{limit - 1}",
-            ScatterRowIndex => $"ScatterRows: row index {value} outside 0..{limit - 1}",
-            ScatterAddRowIndex => $"ScatterAddRows: row index {value} outside 0..{limit - 1}",
-            TargetToken => $"target token {value} outside the vocabulary of {limit}",
-            _ => $"device fault {record[0]} (value {value}, limit {limit})",
-        } + " (reported by an earlier CUDA kernel)");
+        throw fault;
     }
 
     private void Clear() => _device.Fill32(_record.Address, 0, 3);

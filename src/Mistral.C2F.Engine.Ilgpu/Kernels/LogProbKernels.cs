@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Mistral.C2F.Engine.Backends;
 
 namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 
@@ -64,7 +65,7 @@ internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
                 for (int w = 1; w < warps; w++) total = total.Merge(warpStates[slots + w]);
                 float logSum = DeviceMath.Log(total.Sum), lse = total.Max + logSum;
                 int target = targets[row];
-                if (target >= vocab) DeviceFaults.Report(faultRecord, DeviceFaults.TargetToken, target, vocab);
+                if (target >= vocab) DeviceFaults.Report(faultRecord, DeviceFault.TargetToken, target, vocab);
                 outputs.LogSumExp[row] = lse;
                 outputs.LogProbs[row] = target < 0 || target >= vocab ? 0 : logits[start + target] - lse;
                 if (outputs.HasEntropy != 0) outputs.Entropy[row] = logSum - total.Weighted / total.Sum;
@@ -82,7 +83,7 @@ internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
             int v = (int)(i - row * vocab), target = targets[row];
             if (target >= vocab)
             {
-                if (v == 0) DeviceFaults.Report(faultRecord, DeviceFaults.TargetToken, target, vocab);
+                if (v == 0) DeviceFaults.Report(faultRecord, DeviceFault.TargetToken, target, vocab);
                 continue;
             }
             float a = target < 0 ? 0 : rows.LogProbGrad[row];

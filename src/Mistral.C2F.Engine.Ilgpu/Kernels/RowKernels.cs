@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Mistral.C2F.Engine.Backends;
 
 namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 
@@ -44,7 +45,7 @@ internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults)
             int index = indices[row];
             if (index < -1 || index >= sourceRows)
             {
-                if (Group.IsFirstThread) DeviceFaults.Report(faultRecord, DeviceFaults.GatherRowIndex, index, sourceRows);
+                if (Group.IsFirstThread) DeviceFaults.Report(faultRecord, DeviceFault.GatherRowIndex, index, sourceRows);
                 continue;
             }
             for (int c = Group.IdxX; c < width; c += Group.DimX)
@@ -61,7 +62,7 @@ internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults)
             if (index == -1) continue;
             if (index < 0 || index >= destinationRows)
             {
-                if (Group.IsFirstThread) DeviceFaults.Report(faultRecord, DeviceFaults.ScatterRowIndex, index, destinationRows);
+                if (Group.IsFirstThread) DeviceFaults.Report(faultRecord, DeviceFault.ScatterRowIndex, index, destinationRows);
                 continue;
             }
             for (int c = Group.IdxX; c < width; c += Group.DimX)
@@ -85,7 +86,7 @@ internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults)
             if (index == -1) continue;
             if (index < 0 || index >= destinationRows)
             {
-                if (Group.IsFirstThread) DeviceFaults.Report(faultRecord, DeviceFaults.ScatterAddRowIndex, index, destinationRows);
+                if (Group.IsFirstThread) DeviceFaults.Report(faultRecord, DeviceFault.ScatterAddRowIndex, index, destinationRows);
                 continue;
             }
             bool seenEarlier = false;
