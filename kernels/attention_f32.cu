@@ -149,6 +149,33 @@ C2F_DEVICE float component(float4 v, int i) { return i == 0 ? v.x : i == 1 ? v.y
 
 C2F_DEVICE const float4* as_float4(const float* tile) { return reinterpret_cast<const float4*>(tile); }
 
+/// acc[r][c] += Σ_j weights[r][j] · rows[j][lane + 32c] over a key block: the P·V of the forward and the dS·K
+/// of dq. `weights` is the warp's kRowsPerWarp × 32 tile, `rows` the staged block (rows 4·stride floats apart).
+template <int C>
+C2F_DEVICE void accumulate_weighted_rows(float (&acc)[kRowsPerWarp][C], const float* weights, const float* rows, int stride, int lane)
+{
+    #pragma unroll 1
+    for (int j4 = 0; j4 < kKeyBlock / 4; j4++)
+    {
+        float4 w[kRowsPerWarp];
+        #pragma unroll
+        for (int r = 0; r < kRowsPerWarp; r++) w[r] = as_float4(weights)[r * 8 + j4];
+        #pragma unroll
+        for (int jj = 0; jj < 4; jj++)
+        {
+            const float* row = rows + (j4 * 4 + jj) * 4 * stride;
+            #pragma unroll
+            for (int c = 0; c < C; c++)
+            {
+                float x = row[min(lane + 32 * c, 4 * stride - 1)];
+                #pragma unroll
+                for (int r = 0; r < kRowsPerWarp; r++)
+                    acc[r][c] = fmaf(component(w[r], jj), x, acc[r][c]);
+            }
+        }
+    }
+}
+
 /// Keys [first_key, first_key + count) of (b, kv head) into k_tile and v_tile (rows of `stride` float4s), one
 /// warp per key; zeros past the end and for empty slots.
 C2F_DEVICE void stage_key_block(const Geometry& g, const float* k, const float* v, const int* key_positions,
@@ -270,26 +297,7 @@ struct Forward
             }
             __syncwarp();
 
-            #pragma unroll 1
-            for (int j4 = 0; j4 < kKeyBlock / 4; j4++)
-            {
-                float4 p[kRowsPerWarp];
-                #pragma unroll
-                for (int r = 0; r < kRowsPerWarp; r++) p[r] = as_float4(p_tile)[r * 8 + j4];
-                #pragma unroll
-                for (int jj = 0; jj < 4; jj++)
-                {
-                    const float* value = v_tile + (j4 * 4 + jj) * 4 * ks;
-                    #pragma unroll
-                    for (int c = 0; c < C; c++)
-                    {
-                        float x = value[min(lane + 32 * c, 4 * ks - 1)];
-                        #pragma unroll
-                        for (int r = 0; r < kRowsPerWarp; r++)
-                            acc[r][c] = fmaf(component(p[r], jj), x, acc[r][c]);
-                    }
-                }
-            }
+            accumulate_weighted_rows(acc, p_tile, v_tile, ks, lane);
             __syncwarp(); // p is read before the next block writes it
         }
 
@@ -408,26 +416,7 @@ struct QueryGrad
             }
             __syncwarp();
 
-            #pragma unroll 1
-            for (int j4 = 0; j4 < kKeyBlock / 4; j4++)
-            {
-                float4 ds[kRowsPerWarp];
-                #pragma unroll
-                for (int r = 0; r < kRowsPerWarp; r++) ds[r] = as_float4(ds_tile)[r * 8 + j4];
-                #pragma unroll
-                for (int jj = 0; jj < 4; jj++)
-                {
-                    const float* key_row = k_tile + (j4 * 4 + jj) * 4 * ks;
-                    #pragma unroll
-                    for (int c = 0; c < C; c++)
-                    {
-                        float x = key_row[min(lane + 32 * c, 4 * ks - 1)];
-                        #pragma unroll
-                        for (int r = 0; r < kRowsPerWarp; r++)
-                            acc[r][c] = fmaf(component(ds[r], jj), x, acc[r][c]);
-                    }
-                }
-            }
+            accumulate_weighted_rows(acc, ds_tile, k_tile, ks, lane);
             __syncwarp();
         }
 
