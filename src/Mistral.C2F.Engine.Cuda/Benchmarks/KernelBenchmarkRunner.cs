@@ -1,3 +1,5 @@
+using Mistral.C2F.Engine.Cuda.Driver;
+
 namespace Mistral.C2F.Engine.Cuda.Benchmarks;
 
 /// <summary>
@@ -12,11 +14,12 @@ public static class KernelBenchmarkRunner
         BackendComparison comparison, Action<string>? progress = null)
     {
         var timing = suite.Shapes.Timing;
+        using var events = (device as CudaDriverDevice)?.CreateTimer();
         double Time(KernelBenchmarkCase c)
         {
             progress?.Invoke(c.Name);
             using var launch = c.Prepare(device);
-            return KernelTimer.MedianSeconds(launch.Launch, device.Synchronize, timing);
+            return KernelTimer.MedianSeconds(launch.Launch, device.Synchronize, timing, events);
         }
 
         double? TimeOnComparison(KernelBenchmarkCase c)
