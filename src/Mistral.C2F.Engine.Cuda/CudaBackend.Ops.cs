@@ -18,24 +18,21 @@ public sealed partial class CudaBackend
 
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
-        // The tensor-core GEMM has the NT, NN and TN cases that the model and its backward use; TT stays float32.
-        if (MatMulPrecision == MatMulPrecision.Bf16TensorCores && !(transposeA && transposeB))
-        {
-            ulong left = _bf16Left.Get(a.ElementCount * sizeof(ushort)), right = _bf16Right.Get(b.ElementCount * sizeof(ushort));
-            _conversion.ToBf16(A(a), left, a.ElementCount);
-            _conversion.ToBf16(A(b), right, b.ElementCount);
-            _gemm.MatMulBf16(left, right, A(c), m, n, k, transposeA, transposeB, accumulate, DType.F32);
-        }
-        else
-            _gemm.MatMul(A(a), A(b), A(c), m, n, k, transposeA, transposeB, accumulate);
+        if (ProductOnTensorCores(transposeA, transposeB)) MatMulOnTensorCores(a, b, c, m, n, k, transposeA, transposeB, accumulate);
+        else _gemm.MatMul(A(a), A(b), A(c), m, n, k, transposeA, transposeB, accumulate);
     }
 
     protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse) =>
         _rope.Rotate(A(x), A(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse);
 
     protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
-        int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp) =>
-        _attention.Forward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), Optional(logSumExp));
+        int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp)
+    {
+        if (AttentionOnTensorCores(queryPositions, keyPositions, spec, batch, queryLength, keyLength))
+            AttentionOnTensorCores(q, k, v, spec, batch, queryLength, output, logSumExp);
+        else
+            _attention.Forward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), Optional(logSumExp));
+    }
 
     protected override void SwiGluCore(Tensor gate, Tensor up, Tensor output) =>
         _elementwise.SwiGlu(A(gate), A(up), A(output), gate.ElementCount);
@@ -57,9 +54,14 @@ public sealed partial class CudaBackend
         _rmsNorm.Backward(A(input), A(weight), A(inverseRms), A(outputGrad), A(inputGrad), Optional(weightGrad), input.Shape.Rows, input.Shape.Columns);
 
     protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
-        int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad) =>
-        _attention.Backward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), A(logSumExp),
-            A(outputGrad), A(queryGrad), A(keyGrad), A(valueGrad));
+        int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
+    {
+        if (AttentionOnTensorCores(queryPositions, keyPositions, spec, batch, queryLength, keyLength))
+            AttentionBackwardOnTensorCores(q, k, v, spec, batch, queryLength, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad);
+        else
+            _attention.Backward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), A(logSumExp),
+                A(outputGrad), A(queryGrad), A(keyGrad), A(valueGrad));
+    }
 
     protected override void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad) =>
         _elementwise.SwiGluBackward(A(gate), A(up), A(outputGrad), A(gateGrad), A(upGrad), gate.ElementCount);

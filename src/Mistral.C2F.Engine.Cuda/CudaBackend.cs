@@ -26,16 +26,22 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private readonly GemmKernels _gemm;
     private readonly AttentionKernels _attention;
     private readonly ConversionKernels _conversion;
-    private readonly KernelScratch _bf16Left, _bf16Right;
+    private readonly FlashAttentionKernels _flash;
+    private readonly PositionKernels _positions;
+    private readonly Bf16Staging _staging;
+    private readonly KernelScratch _attentionScratch;
 
     /// <param name="device">The device the kernels run on.</param>
     /// <param name="ownsDevice">Whether disposing the backend disposes the device.</param>
-    /// <param name="matMul">Float32 products (the contract's accuracy) or bf16 tensor cores (autocast).</param>
-    public CudaBackend(IKernelDevice device, bool ownsDevice = true, MatMulPrecision matMul = MatMulPrecision.Float32)
+    /// <param name="precision">Float32 everywhere (the contract's accuracy) or bf16 tensor cores for products and attention.</param>
+    public CudaBackend(IKernelDevice device, bool ownsDevice = true, CudaPrecision precision = CudaPrecision.Float32)
     {
-        (_device, _ownsDevice, MatMulPrecision) = (device, ownsDevice, matMul);
+        (_device, _ownsDevice, Precision) = (device, ownsDevice, precision);
         _conversion = new ConversionKernels(device);
-        (_bf16Left, _bf16Right) = (new KernelScratch(device), new KernelScratch(device));
+        _flash = new FlashAttentionKernels(device);
+        _positions = new PositionKernels(device);
+        _staging = new Bf16Staging(device, _conversion);
+        _attentionScratch = new KernelScratch(device);
         _faults = new KernelFaults(device);
         _elementwise = new ElementwiseKernels(device);
         _rmsNorm = new RmsNormKernels(device);
@@ -48,11 +54,11 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _attention = new AttentionKernels(device);
     }
 
-    /// <summary>"cuda" on a GPU, "cuda-emu" on the CPU emulator; "-bf16" when products run on bf16 tensor cores.</summary>
-    public override string Name => (_device is EmulatedDevice ? "cuda-emu" : "cuda") + (MatMulPrecision == MatMulPrecision.Bf16TensorCores ? "-bf16" : "");
+    /// <summary>"cuda" on a GPU, "cuda-emu" on the CPU emulator; "-bf16" with <see cref="CudaPrecision.Bf16TensorCores"/>.</summary>
+    public override string Name => (_device is EmulatedDevice ? "cuda-emu" : "cuda") + (Precision == CudaPrecision.Bf16TensorCores ? "-bf16" : "");
 
     /// <summary>How this backend multiplies matrices.</summary>
-    public MatMulPrecision MatMulPrecision { get; }
+    public CudaPrecision Precision { get; }
 
     public override DType FloatType => DType.F32;
 
@@ -71,8 +77,9 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
 
     public override void Dispose()
     {
-        _bf16Left.Dispose();
-        _bf16Right.Dispose();
+        _staging.Dispose();
+        _attentionScratch.Dispose();
+        _positions.Dispose();
         _reduction.Dispose();
         _rmsNorm.Dispose();
         _faults.Dispose();

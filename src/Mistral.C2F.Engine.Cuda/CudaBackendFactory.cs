@@ -7,8 +7,8 @@ namespace Mistral.C2F.Engine.Cuda;
 public static class CudaBackendFactory
 {
     /// <summary>The kernels on GPU <paramref name="ordinal"/>, or null with the reason (no driver, no GPU, built without nvcc).</summary>
-    public static CudaBackend? TryCreateOnGpu(out string reason, MatMulPrecision matMul = MatMulPrecision.Float32, int ordinal = 0) =>
-        CudaDriverDevice.TryCreate(out reason, ordinal) is { } device ? new CudaBackend(device, ownsDevice: true, matMul) : null;
+    public static CudaBackend? TryCreateOnGpu(out string reason, CudaPrecision precision = CudaPrecision.Float32, int ordinal = 0) =>
+        CudaDriverDevice.TryCreate(out reason, ordinal) is { } device ? new CudaBackend(device, ownsDevice: true, precision) : null;
 
     /// <summary>The kernels on the CPU emulator (slow: for tests and for checking a change without a GPU), or null with the reason.</summary>
     public static CudaBackend? TryCreateEmulated(out string reason) =>

@@ -13,7 +13,7 @@ internal static class CommonOptions
     public static Option<string> Backend() => new Option<string>("--backend")
     {
         Description = "Compute backend: cpu (float32 SIMD), cuda (the hand-written CUDA kernels on a GPU; an error without one), " +
-            "cuda-bf16 (the same with matrix products on bf16 tensor cores, float32 accumulation: mixed precision), " +
+            "cuda-bf16 (the same with matrix products and training-sequence attention on bf16 tensor cores, float32 accumulation: mixed precision), " +
             "ilgpu (ILGPU kernels on a CUDA GPU, else its CPU accelerator; slow there), cuda-emu (the CUDA kernels on their CPU " +
             "emulator; very slow, for checking kernels without a GPU), reference (float64, slow; the oracle). " +
             "Default: cuda with a GPU and PTX, else ilgpu with a CUDA GPU, else cpu",
@@ -42,7 +42,7 @@ internal static class CommonOptions
         "reference" => new ReferenceBackend(),
         "ilgpu" => IlgpuBackend.Create(),
         "cuda" => CudaBackendFactory.TryCreateOnGpu(out var reason) ?? throw new NotSupportedException($"--backend cuda: {reason}"),
-        "cuda-bf16" => CudaBackendFactory.TryCreateOnGpu(out var reason, MatMulPrecision.Bf16TensorCores)
+        "cuda-bf16" => CudaBackendFactory.TryCreateOnGpu(out var reason, CudaPrecision.Bf16TensorCores)
             ?? throw new NotSupportedException($"--backend cuda-bf16: {reason}"),
         "cuda-emu" => CudaBackendFactory.TryCreateEmulated(out var reason)
             ?? throw new NotSupportedException($"--backend cuda-emu: {reason}"),

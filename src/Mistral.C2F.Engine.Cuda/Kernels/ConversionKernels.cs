@@ -10,4 +10,12 @@ public sealed class ConversionKernels(IKernelDevice device)
         device.Launch("c2f_convert_f32_to_bf16", MemoryBoundLaunch.Flat(count, vectorWidth: 1),
             KernelArg.Pointer(source), KernelArg.Pointer(destination), MemoryBoundLaunch.Int(count, nameof(count)));
     }
+
+    /// <summary>destination[i] = source[i] widened from bf16 to float32 (exact), for <paramref name="count"/> elements.</summary>
+    public void ToF32(ulong source, ulong destination, long count)
+    {
+        if (count == 0) return;
+        device.Launch("c2f_convert_bf16_to_f32", MemoryBoundLaunch.Flat(count, vectorWidth: 1),
+            KernelArg.Pointer(source), KernelArg.Pointer(destination), MemoryBoundLaunch.Int(count, nameof(count)));
+    }
 }

@@ -1,0 +1,54 @@
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Cuda.Kernels;
+using Mistral.C2F.Engine.Tensors;
+
+namespace Mistral.C2F.Engine.Cuda;
+
+/// <summary>
+/// The paths of <see cref="CudaPrecision.Bf16TensorCores"/>: float32 operands rounded into bf16 staging, the
+/// tensor-core GEMM and flash attention, float32 results (gradients accumulate in float32 as the contract says).
+/// </summary>
+public sealed partial class CudaBackend
+{
+    // Staging slots: a product's two operands, or attention's five bf16 inputs.
+    private const int StagedLeft = 0, StagedRight = 1;
+    private const int StagedQ = 0, StagedK = 1, StagedV = 2, StagedOutput = 3, StagedOutputGrad = 4;
+
+    /// <summary>The tensor-core GEMM has the NT, NN and TN cases that the model and its backward use; TT stays float32.</summary>
+    private bool ProductOnTensorCores(bool transposeA, bool transposeB) =>
+        Precision == CudaPrecision.Bf16TensorCores && !(transposeA && transposeB);
+
+    private void MatMulOnTensorCores(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
+    {
+        ulong left = _staging.Rounded(StagedLeft, A(a), a.ElementCount), right = _staging.Rounded(StagedRight, A(b), b.ElementCount);
+        _gemm.MatMulBf16(left, right, A(c), m, n, k, transposeA, transposeB, accumulate, DType.F32);
+    }
+
+    /// <summary>
+    /// Flash attention assumes training sequences: queries and keys at the same positions (one tensor), every row
+    /// consecutive from a non-negative start, so position order is index order. Checking the last costs a wait.
+    /// </summary>
+    private bool AttentionOnTensorCores(Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, int batch, int queryLength, int keyLength) =>
+        Precision == CudaPrecision.Bf16TensorCores && FlashAttentionKernels.Supports(spec) && queryLength == keyLength
+        && ReferenceEquals(queryPositions.Storage, keyPositions.Storage) && queryPositions.ElementOffset == keyPositions.ElementOffset
+        && _positions.AreConsecutive(A(queryPositions), batch, queryLength);
+
+    private void AttentionOnTensorCores(Tensor q, Tensor k, Tensor v, AttentionSpec spec, int batch, int length, Tensor output, Tensor? logSumExp)
+    {
+        ulong output16 = _staging.Reserved(StagedOutput, output.ElementCount);
+        ulong lse = logSumExp is null ? _attentionScratch.Get((long)batch * spec.QueryHeads * length * sizeof(float)) : A(logSumExp);
+        _flash.Forward(_staging.Rounded(StagedQ, A(q), q.ElementCount), _staging.Rounded(StagedK, A(k), k.ElementCount),
+            _staging.Rounded(StagedV, A(v), v.ElementCount), output16, lse, batch, length, spec);
+        _conversion.ToF32(output16, A(output), output.ElementCount);
+    }
+
+    private void AttentionBackwardOnTensorCores(Tensor q, Tensor k, Tensor v, AttentionSpec spec, int batch, int length, Tensor output,
+        Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
+    {
+        ulong scratch = _attentionScratch.Get(FlashAttentionKernels.BackwardScratchBytes(batch, length, spec));
+        _flash.Backward(_staging.Rounded(StagedQ, A(q), q.ElementCount), _staging.Rounded(StagedK, A(k), k.ElementCount),
+            _staging.Rounded(StagedV, A(v), v.ElementCount), _staging.Rounded(StagedOutput, A(output), output.ElementCount), A(logSumExp),
+            _staging.Rounded(StagedOutputGrad, A(outputGrad), outputGrad.ElementCount), scratch,
+            A(queryGrad), A(keyGrad), A(valueGrad), batch, length, spec);
+    }
+}

@@ -1,0 +1,192 @@
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Cuda.Kernels;
+using Mistral.C2F.Engine.Cuda.Tests.Support;
+using Mistral.C2F.Engine.Tensors;
+using Mistral.C2F.Engine.Tests.Ops.Contract;
+using Mistral.C2F.Engine.Tests.Support;
+
+namespace Mistral.C2F.Engine.Cuda.Tests.Ops;
+
+/// <summary>
+/// The CUDA backend with bf16 tensor cores (<see cref="CudaPrecision.Bf16TensorCores"/>): the f32 → bf16
+/// conversion rounds as the host does, each product equals the float64 product of the bf16-rounded operands to
+/// float32 accuracy (1e-5; measured about 1e-7), the TT case stays float32, attention over training sequences is
+/// the flash kernel's (bit for bit) within bf16 accuracy of the float64 reference on rounded inputs while other
+/// attention stays float32, and a training step stays within bf16 accuracy of the float32 CPU backend.
+/// </summary>
+public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
+{
+    private const double RoundedOperandTolerance = 1e-5, Bf16Tolerance = 1e-2;
+    private readonly Random _random = new();
+
+    private CudaBackend Backend() => new(device(), ownsDevice: false, CudaPrecision.Bf16TensorCores);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1000)]
+    [InlineData(65_537)]
+    public void Conversion_rounds_to_nearest_even_like_the_host(int count)
+    {
+        var values = Numerics.RandomFloats(_random, count, 100f);
+        // Exact ties between two bf16 values go to the even one.
+        for (int i = 0; i < Math.Min(count, 4); i++) values[i] = BitConverter.Int32BitsToSingle(0x3F808000 + (i << 16));
+        var expected = new ushort[count];
+        BFloat16.FromSingle(values, expected);
+        var kernels = new ConversionKernels(device());
+        using var source = device().Allocate(count * sizeof(float));
+        using var destination = device().Allocate(count * sizeof(ushort) + 4);
+        device().Upload<float>(values, source.Address);
+        device().Fill32(destination.Address, 0xFFFFFFFF, (count * sizeof(ushort) + 4) / 4);
+        kernels.ToBf16(source.Address, destination.Address, count);
+        var actual = new ushort[count];
+        device().Download<ushort>(destination.Address, actual);
+        Assert.Equal(expected, actual);
+    }
+
+    [Theory]
+    [InlineData(16, 8, 16, false, true, false)]
+    [InlineData(37, 50, 72, false, true, true)]    // NT: the forward projections
+    [InlineData(37, 50, 72, false, false, false)]  // NN: input gradients
+    [InlineData(72, 40, 37, true, false, true)]    // TN: weight gradients, accumulated
+    [InlineData(5, 33, 17, false, true, false)]    // k off the 8-element vectors: the kernel's element path
+    public void Products_equal_the_float64_product_of_bf16_rounded_operands(int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
+    {
+        using var backend = Backend();
+        using var pair = new BackendPair(backend);
+        var aValues = RoundedToBf16(Numerics.RandomFloats(_random, m * k));
+        var bValues = RoundedToBf16(Numerics.RandomFloats(_random, k * n));
+        var a = pair.Input(aValues, transposeA ? [k, m] : [m, k]);
+        var b = pair.Input(bValues, transposeB ? [n, k] : [k, n]);
+        var c = accumulate ? pair.Input(Numerics.RandomFloats(_random, m * n), m, n) : pair.Output(m, n);
+        backend.MatMul(a.Tested, b.Tested, c.Tested, transposeA, transposeB, accumulate);
+        pair.Reference.MatMul(a.Reference, b.Reference, c.Reference, transposeA, transposeB, accumulate);
+        pair.AssertClose(c, RoundedOperandTolerance, $"bf16 tensor-core product {m}×{n}×{k} tA={transposeA} tB={transposeB} acc={accumulate}");
+    }
+
+    [Fact]
+    public void The_TT_case_stays_float32()
+    {
+        using var backend = Backend();
+        using var pair = new BackendPair(backend);
+        const int m = 9, n = 11, k = 13;
+        var a = pair.Input(Numerics.RandomFloats(_random, m * k), k, m);
+        var b = pair.Input(Numerics.RandomFloats(_random, k * n), n, k);
+        var c = pair.Output(m, n);
+        backend.MatMul(a.Tested, b.Tested, c.Tested, transposeA: true, transposeB: true);
+        pair.Reference.MatMul(a.Reference, b.Reference, c.Reference, transposeA: true, transposeB: true);
+        pair.AssertClose(c, 1e-5, "TT product in float32");
+    }
+
+    [Theory]
+    [InlineData(2, 37, 4, 2, 64, null)]
+    [InlineData(1, 45, 2, 1, 128, 16)]
+    public void Attention_over_training_sequences_is_flash_attention(int batch, int length, int queryHeads, int kvHeads, int headDim, int? window)
+    {
+        var spec = new AttentionSpec(queryHeads, kvHeads, headDim, window);
+        using var backend = Backend();
+        using var pair = new BackendPair(backend);
+        var (qValues, kValues, vValues) = (RandomBf16(batch * length * queryHeads * headDim), RandomBf16(batch * length * kvHeads * headDim),
+            RandomBf16(batch * length * kvHeads * headDim));
+        var q = pair.Input(qValues, batch, length, queryHeads * headDim);
+        var k = pair.Input(kValues, batch, length, kvHeads * headDim);
+        var v = pair.Input(vValues, batch, length, kvHeads * headDim);
+        // Consecutive rows that start past zero (a chunk later in its sequence): still the training layout.
+        var positions = pair.Ints(Enumerable.Range(0, batch * length).Select(i => i % length + 3 * (i / length)).ToArray(), batch, length);
+        var output = pair.Output(batch, length, queryHeads * headDim);
+        var logSumExp = pair.Output(batch, queryHeads, length);
+        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested);
+        pair.Reference.Attention(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference, logSumExp.Reference);
+        pair.AssertClose(output, Bf16Tolerance, $"flash output {spec}");
+        pair.AssertClose(logSumExp, RoundedOperandTolerance, $"flash log-sum-exp {spec}");
+        Assert.Equal(FlashOutput(qValues, kValues, vValues, batch, length, spec), backend.ToFloats(output.Tested));
+
+        var outputGrad = pair.Input(Numerics.RandomFloats(_random, batch * length * queryHeads * headDim), batch, length, queryHeads * headDim);
+        var (dq, dk, dv) = (pair.Input(Numerics.RandomFloats(_random, qValues.Length), batch, length, queryHeads * headDim),
+            pair.Input(Numerics.RandomFloats(_random, kValues.Length), batch, length, kvHeads * headDim),
+            pair.Input(Numerics.RandomFloats(_random, vValues.Length), batch, length, kvHeads * headDim));
+        var (dqBefore, dkBefore, dvBefore) = (backend.ToDoubles(dq.Tested), backend.ToDoubles(dk.Tested), backend.ToDoubles(dv.Tested));
+        pair.Reference.Zero(dq.Reference); pair.Reference.Zero(dk.Reference); pair.Reference.Zero(dv.Reference);
+        backend.AttentionBackward(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested,
+            outputGrad.Tested, dq.Tested, dk.Tested, dv.Tested);
+        pair.Reference.AttentionBackward(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference,
+            logSumExp.Reference, outputGrad.Reference, dq.Reference, dk.Reference, dv.Reference);
+        foreach (var (name, gradient, before) in new[] { ("dq", dq, dqBefore), ("dk", dk, dkBefore), ("dv", dv, dvBefore) })
+        {
+            var accumulated = backend.ToFloats(gradient.Tested).Select((x, i) => (float)(x - before[i])).ToArray();
+            Numerics.AssertClose(accumulated, pair.Reference.ToDoubles(gradient.Reference), Bf16Tolerance, $"flash {name} {spec}");
+        }
+    }
+
+    [Fact]
+    public void Attention_over_padded_rows_stays_float32()
+    {
+        var spec = new AttentionSpec(2, 1, 64, null);
+        const int batch = 2, length = 9;
+        using var backend = Backend();
+        using var pair = new BackendPair(backend);
+        var q = pair.Input(Numerics.RandomFloats(_random, batch * length * 2 * 64), batch, length, 2 * 64);
+        var k = pair.Input(Numerics.RandomFloats(_random, batch * length * 64), batch, length, 64);
+        var v = pair.Input(Numerics.RandomFloats(_random, batch * length * 64), batch, length, 64);
+        // Left padding in the second row (-1 slots): not the training layout, so the float32 kernel answers.
+        var positions = pair.Ints([0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, 0, 1, 2, 3, 4, 5, 6], batch, length);
+        var output = pair.Output(batch, length, 2 * 64);
+        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested);
+        pair.Reference.Attention(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference);
+        pair.AssertClose(output, 1e-5, "float32 attention over padded rows");
+    }
+
+    /// <summary>What the flash kernel alone gives for these bf16-exact inputs, widened to float32.</summary>
+    private float[] FlashOutput(float[] q, float[] k, float[] v, int batch, int length, AttentionSpec spec)
+    {
+        var dev = device();
+        var buffers = new[] { q, k, v }.Select(values =>
+        {
+            var bits = new ushort[values.Length];
+            BFloat16.FromSingle(values, bits);
+            var buffer = dev.Allocate(bits.Length * sizeof(ushort));
+            dev.Upload<ushort>(bits, buffer.Address);
+            return buffer;
+        }).ToArray();
+        using var output = dev.Allocate(q.Length * sizeof(ushort));
+        using var logSumExp = dev.Allocate((long)batch * spec.QueryHeads * length * sizeof(float));
+        new FlashAttentionKernels(dev).Forward(buffers[0].Address, buffers[1].Address, buffers[2].Address, output.Address, logSumExp.Address,
+            batch, length, spec);
+        var bits = new ushort[q.Length];
+        dev.Download<ushort>(output.Address, bits);
+        foreach (var buffer in buffers) buffer.Dispose();
+        var widened = new float[bits.Length];
+        BFloat16.ToSingle(bits, widened);
+        return widened;
+    }
+
+    private float[] RandomBf16(int count) => RoundedToBf16(Numerics.RandomFloats(_random, count));
+
+    private static float[] RoundedToBf16(float[] values)
+    {
+        var bits = new ushort[values.Length];
+        BFloat16.FromSingle(values, bits);
+        var rounded = new float[values.Length];
+        BFloat16.ToSingle(bits, rounded);
+        return rounded;
+    }
+}
+
+/// <summary>On the CPU emulator.</summary>
+[Trait("Backend", "cuda-emu")]
+public sealed class EmulatedBf16TensorCoreTests(KernelDevices devices) : Bf16TensorCoreTests(() => devices.Emulator);
+
+/// <summary>On a GPU.</summary>
+[Trait("Backend", "cuda")]
+public sealed class CudaBf16TensorCoreTests(KernelDevices devices) : Bf16TensorCoreTests(() => devices.Cuda);
+
+/// <summary>
+/// A training step with bf16 tensor-core products against the float32 CPU backend, at bf16 tolerances (bf16 operands
+/// carry a 2⁻⁹ relative rounding): the loss within 1e-3 (measured 6e-5 to 9e-5), gradients within 3e-2 (about 1.6e-2
+/// for the embedding's), the parameters after one AdamW step within 2e-3 (about 2e-4).
+/// </summary>
+[Trait("Backend", "cuda-emu")]
+public sealed class EmulatedBf16TrainingStepTests(KernelDevices devices)
+    : DeviceTrainingStepChecks(() => new CudaBackend(devices.Emulator, ownsDevice: false, CudaPrecision.Bf16TensorCores))
+{
+    protected override (double Loss, double Gradient, double Parameter) Tolerances => (1e-3, 3e-2, 2e-3);
+}
