@@ -50,7 +50,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _logProbs = new LogProbKernels(device, _faults);
         _adamW = new AdamWKernels(device);
         _reduction = new ReductionKernels(device);
-        _gemm = new GemmKernels(device);
+        _gemm = new GemmKernels(device, device.Multiprocessors);
         _attention = new AttentionKernels(device);
     }
 

@@ -11,6 +11,9 @@ public interface IKernelDevice : IDisposable
     /// <summary>The device in words, e.g. "NVIDIA H100 80GB HBM3 (sm_90)" or "CPU emulator".</summary>
     string Name { get; }
 
+    /// <summary>Blocks that run side by side: streaming multiprocessors (132 on an H100 SXM), or the emulator's workers. Grids are sized by it.</summary>
+    int Multiprocessors { get; }
+
     /// <summary>Uninitialised device memory of <paramref name="bytes"/> bytes (256-byte aligned).</summary>
     DeviceBuffer Allocate(long bytes);
 

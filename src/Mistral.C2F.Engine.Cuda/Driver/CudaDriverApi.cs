@@ -14,6 +14,7 @@ internal static unsafe partial class CudaDriverApi
     /// <summary>The driver library as the platform's driver install names it (no toolkit needed).</summary>
     public static string LibraryFileName => OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1";
 
+    public const int MultiprocessorCount = 16;
     public const int ComputeCapabilityMajor = 75;
     public const int ComputeCapabilityMinor = 76;
     public const int MaxSharedMemoryPerBlockOptin = 97;

@@ -38,6 +38,8 @@ public sealed unsafe class CudaDriverDevice : IKernelDevice
         ComputeCapability = computeCapability;
         _architecture = architecture;
         _kernelModules = PtxLibrary.Embedded.KernelModules(architecture);
+        Check(cuDeviceGetAttribute(out var multiprocessors, MultiprocessorCount, device), "cuDeviceGetAttribute");
+        Multiprocessors = multiprocessors;
         Check(cuDevicePrimaryCtxRetain(out _context, device), "cuDevicePrimaryCtxRetain");
         MakeCurrent();
         Check(cuStreamCreate(out _stream, 0), "cuStreamCreate");
@@ -90,6 +92,8 @@ public sealed unsafe class CudaDriverDevice : IKernelDevice
 
     /// <summary>major·10 + minor, e.g. 90 for an H100.</summary>
     public int ComputeCapability { get; }
+
+    public int Multiprocessors { get; }
 
     public DeviceBuffer Allocate(long bytes)
     {

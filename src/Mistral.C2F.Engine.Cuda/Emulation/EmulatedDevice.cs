@@ -13,6 +13,7 @@ public sealed unsafe class EmulatedDevice : IKernelDevice
     private EmulatedDevice(int? workerThreads)
     {
         if (workerThreads is { } count) EmulatorApi.SetWorkerThreads(count);
+        Multiprocessors = workerThreads is > 0 ? workerThreads.Value : Environment.ProcessorCount;
     }
 
     /// <summary>
@@ -23,6 +24,9 @@ public sealed unsafe class EmulatedDevice : IKernelDevice
         EmulatorApi.TryLoad(out reason) ? new EmulatedDevice(workerThreads) : null;
 
     public string Name => "CPU emulator";
+
+    /// <summary>The worker threads that run blocks side by side.</summary>
+    public int Multiprocessors { get; }
 
     /// <summary>The extern "C" names of the kernels compiled into the library.</summary>
     public IReadOnlyList<string> KernelNames =>

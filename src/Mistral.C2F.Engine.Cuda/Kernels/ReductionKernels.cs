@@ -8,8 +8,8 @@ public sealed class ReductionKernels(IKernelDevice device) : IDisposable
 {
     private const int Threads = 256;
 
-    /// <summary>1024 blocks of 256 threads: a full H100 several times over; the partials are 8 KiB.</summary>
-    private const int MaxBlocks = 1024;
+    /// <summary>Eight blocks of 256 threads per multiprocessor fill it (1056 on an H100; the partials stay a few KiB).</summary>
+    private readonly int _maxBlocks = 8 * Math.Max(1, device.Multiprocessors);
 
     private readonly KernelScratch _partials = new(device);
 
@@ -17,7 +17,7 @@ public sealed class ReductionKernels(IKernelDevice device) : IDisposable
     public double SumOfSquares(ulong x, long count)
     {
         if (count == 0) return 0;
-        int blocks = (int)Math.Clamp((count / 4 + Threads - 1) / Threads, 1, MaxBlocks);
+        int blocks = (int)Math.Clamp((count / 4 + Threads - 1) / Threads, 1, _maxBlocks);
         ulong partials = _partials.Get((blocks + 1) * (long)sizeof(double)), total = partials + (ulong)blocks * sizeof(double);
         device.Launch("c2f_reduce_sum_squares_partials_f32", new LaunchShape(new Dim3((uint)blocks), new Dim3(Threads)),
             KernelArg.Pointer(x), MemoryBoundLaunch.Int(count, nameof(count)), KernelArg.Pointer(partials));
