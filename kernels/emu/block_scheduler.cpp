@@ -2,8 +2,6 @@
 #undef _FORTIFY_SOURCE
 #include "block_scheduler.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -16,8 +14,6 @@ thread_local BlockState* current_block_state = nullptr;
 namespace {
 thread_local BlockScheduler* current_scheduler = nullptr;
 
-// Kernels keep fragments and tiles in local arrays; 256 KiB leaves room for those and for sanitizer frames.
-constexpr std::size_t fiber_stack_bytes = 256 * 1024;
 constexpr int slot_words_per_lane = 16;
 
 // Fibers switch with _setjmp/_longjmp (no signal-mask system call, unlike swapcontext) and start with
@@ -54,14 +50,7 @@ BlockScheduler::BlockScheduler(const KernelCall& call)
       warp_exited_(warps_),
       slots_(static_cast<std::size_t>(warps_) * 32 * slot_words_per_lane)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    // One guard page below each stack turns an overflow into a fault instead of a neighbour's corruption.
-    stack_bytes_ = fiber_stack_bytes + static_cast<std::size_t>(page);
-    stacks_length_ = stack_bytes_ * static_cast<std::size_t>(threads_);
-    void* memory = mmap(nullptr, stacks_length_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (memory == MAP_FAILED) throw std::bad_alloc();
-    stacks_ = static_cast<unsigned char*>(memory);
-    for (int t = 0; t < threads_; t++) mprotect(stacks_ + stack_bytes_ * t, static_cast<std::size_t>(page), PROT_NONE);
+    stacks_ = &FiberStacks::acquire(threads_);
     for (int w = 0; w < warps_; w++) warp_lanes_[w] = w < warps_ - 1 ? 32 : threads_ - 32 * w;
     block_state_.block_dim = call.block;
     block_state_.grid_dim = call.grid;
@@ -70,8 +59,6 @@ BlockScheduler::BlockScheduler(const KernelCall& call)
     block_state_.dynamic_shared = dynamic_shared_.data() + ((128 - base % 128) % 128);
 }
 
-BlockScheduler::~BlockScheduler() { munmap(stacks_, stacks_length_); }
-
 std::string BlockScheduler::run(uint3 index)
 {
     block_state_.block_idx = index;
@@ -79,7 +66,6 @@ std::string BlockScheduler::run(uint3 index)
     for (int w = 0; w < warps_; w++) warp_barriers_[w] = {}, warp_exited_[w] = 0;
     error_.clear();
     live_ = threads_;
-    long page = sysconf(_SC_PAGESIZE);
     for (int t = 0; t < threads_; t++)
     {
         Fiber& fiber = fibers_[t];
@@ -91,8 +77,8 @@ std::string BlockScheduler::run(uint3 index)
         fiber.copies.clear();
         fiber.committed_groups = 0;
         getcontext(&fiber.context);
-        fiber.context.uc_stack.ss_sp = stacks_ + stack_bytes_ * t + page;
-        fiber.context.uc_stack.ss_size = fiber_stack_bytes;
+        fiber.context.uc_stack.ss_sp = stacks_->base(t);
+        fiber.context.uc_stack.ss_size = FiberStacks::stack_bytes;
         fiber.context.uc_link = nullptr;  // fibers leave through leave_fiber, never by returning
         makecontext(&fiber.context, &BlockScheduler::fiber_main, 0);
     }

@@ -7,6 +7,7 @@
 #include <vector>
 #include <ucontext.h>
 #include "c2f/emu/registry.h"
+#include "fiber_stacks.h"
 #include "c2f/emu/runtime.h"
 
 namespace c2f_emu {
@@ -25,7 +26,6 @@ class BlockScheduler
 {
 public:
     explicit BlockScheduler(const KernelCall& call);
-    ~BlockScheduler();
     BlockScheduler(const BlockScheduler&) = delete;
     BlockScheduler& operator=(const BlockScheduler&) = delete;
 
@@ -83,9 +83,7 @@ private:
     const KernelCall& call_;
     int threads_;
     int warps_;
-    std::size_t stack_bytes_;
-    unsigned char* stacks_ = nullptr;
-    std::size_t stacks_length_ = 0;
+    FiberStacks* stacks_;
     std::vector<unsigned char> dynamic_shared_;
     std::vector<Fiber> fibers_;
     std::vector<Barrier> warp_barriers_;

@@ -6,8 +6,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 #include "block_scheduler.h"
+#include "worker_pool.h"
 #include "c2f/emu/c2f_emu.h"
 
 namespace c2f_emu {
@@ -57,7 +57,7 @@ std::string run_grid(const KernelCall& call)
     std::atomic<bool> failed{false};
     std::mutex error_lock;
     std::string error;
-    auto work = [&] {
+    std::function<void()> work = [&] {
         BlockScheduler scheduler(call);
         for (unsigned long long b = next++; b < blocks && !failed; b = next++)
         {
@@ -70,10 +70,7 @@ std::string run_grid(const KernelCall& call)
                 error = "block (" + std::to_string(index.x) + "," + std::to_string(index.y) + "," + std::to_string(index.z) + "): " + reason;
         }
     };
-    std::vector<std::thread> helpers;
-    for (unsigned w = 1; w < workers; w++) helpers.emplace_back(work);
-    work();
-    for (auto& helper : helpers) helper.join();
+    WorkerPool::run(workers - 1, work);
     return error;
 }
 
