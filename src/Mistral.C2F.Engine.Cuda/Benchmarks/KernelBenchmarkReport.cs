@@ -4,7 +4,7 @@ namespace Mistral.C2F.Engine.Cuda.Benchmarks;
 
 /// <summary>A run of the suite: the device, the rooflines measured in it, every result, and what the comparison was.</summary>
 public sealed record KernelBenchmarkReport(string Device, KernelBenchmarkScale Scale, DateTimeOffset Date, double CopyGigabytesPerSecond,
-    double Bf16Teraflops, IReadOnlyList<KernelBenchmarkResult> Results, BackendComparison Comparison, bool HasPeers)
+    double Bf16Teraflops, IReadOnlyList<KernelBenchmarkResult> Results, BackendComparison Comparison, bool HasPeers, bool TimedWithEvents)
 {
     public static readonly string[] Columns = ["kernel", "shape", "time", "rate", "% of roofline", "vs PyTorch", "ILGPU time", "ILGPU/ours"];
 
@@ -32,7 +32,9 @@ public sealed record KernelBenchmarkReport(string Device, KernelBenchmarkScale S
         yield return Comparison.Unavailable is { } reason
             ? $"ILGPU: not timed ({reason})."
             : $"ILGPU: the same float32 op through {Comparison.Name}; ILGPU/ours above 1: ours is faster.";
-        yield return "Times: median over repeats of back-to-back launches between synchronisations, host clock (exact for kernels ≥ ~10 µs).";
+        yield return TimedWithEvents
+            ? "Times: median over repeats of back-to-back launches, device events around them (as PyTorch's peers are timed); ILGPU by the host clock."
+            : "Times: median over repeats of back-to-back launches between synchronisations, host clock (exact for kernels ≥ ~10 µs).";
     }
 
     private static string Milliseconds(double seconds) => (seconds * 1e3).ToString(seconds < 1e-2 ? "F4" : "F2", CultureInfo.InvariantCulture) + " ms";

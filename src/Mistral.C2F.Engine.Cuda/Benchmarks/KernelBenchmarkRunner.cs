@@ -43,6 +43,6 @@ public static class KernelBenchmarkRunner
 
         var results = new List<KernelBenchmarkResult> { Result(copy, copySeconds), Result(gemm, gemmSeconds) };
         foreach (var c in suite.Kernels) results.Add(Result(c, Time(c)));
-        return new KernelBenchmarkReport(device.Name, suite.Scale, DateTimeOffset.Now, copyRate, gemmRate, results, comparison, peers is not null);
+        return new KernelBenchmarkReport(device.Name, suite.Scale, DateTimeOffset.Now, copyRate, gemmRate, results, comparison, peers is not null, events is not null);
     }
 }
