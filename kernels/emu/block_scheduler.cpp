@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 namespace c2f_emu {
 
@@ -43,6 +42,7 @@ BlockScheduler::BlockScheduler(const KernelCall& call)
     : call_(call),
       threads_(static_cast<int>(call.block.x * call.block.y * call.block.z)),
       warps_((threads_ + 31) / 32),
+      stacks_(&FiberStacks::acquire(threads_)),
       dynamic_shared_(call.dynamic_shared_bytes + 128),
       fibers_(threads_),
       warp_barriers_(warps_),
@@ -50,7 +50,6 @@ BlockScheduler::BlockScheduler(const KernelCall& call)
       warp_exited_(warps_),
       slots_(static_cast<std::size_t>(warps_) * 32 * slot_words_per_lane)
 {
-    stacks_ = &FiberStacks::acquire(threads_);
     for (int w = 0; w < warps_; w++) warp_lanes_[w] = w < warps_ - 1 ? 32 : threads_ - 32 * w;
     block_state_.block_dim = call.block;
     block_state_.grid_dim = call.grid;

@@ -1,14 +1,13 @@
 // Runs one thread block: one fiber per CUDA thread on the calling worker thread, switched at barriers.
 #pragma once
 #include <csetjmp>
-#include <cstddef>
-#include <string>
 #include <deque>
+#include <string>
 #include <vector>
 #include <ucontext.h>
 #include "c2f/emu/registry.h"
-#include "fiber_stacks.h"
 #include "c2f/emu/runtime.h"
+#include "fiber_stacks.h"
 
 namespace c2f_emu {
 
