@@ -94,13 +94,14 @@ public sealed unsafe class GemmTests : IDisposable
         CheckAgainstReference(m, n, k, transposeA: false, transposeB: true, accumulate: false, Kernels);
     }
 
-    /// <summary>A few rows of op(A), as in decoding, skip packing; wide enough to be split over threads.</summary>
+    /// <summary>A few rows of op(A), as in decoding, skip packing (up to 4, or 8 with B n×k); wide enough to be split over threads.</summary>
     [Theory]
     [InlineData(2, 1100, 131, false, true)]
     [InlineData(3, 1500, 129, true, false)]
     [InlineData(4, 1100, 257, true, true)]
     [InlineData(1, 2000, 200, false, false)]
     [InlineData(1, 1003, 77, false, true)]  // rows of B four at a time, then the three left over; k not a vector multiple
+    [InlineData(8, 1001, 130, true, true)]  // the most rows that take dots (batched decoding), A stored k×m
     public void Few_row_products_match_reference(int m, int n, int k, bool transposeA, bool transposeB)
     {
         CheckAgainstReference(m, n, k, transposeA, transposeB, accumulate: false, [CpuGemm.BestKernel]);

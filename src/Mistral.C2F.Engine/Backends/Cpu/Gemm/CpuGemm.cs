@@ -31,7 +31,7 @@ internal static unsafe class CpuGemm
                 for (long i = 0; i < m; i++) new Span<float>(c + i * n, n).Clear();
             return;
         }
-        if (m <= SmallGemm.MaxRows)
+        if (SmallGemm.Handles(m, transposeB))
         {
             SmallGemm.Multiply(a, b, c, m, n, k, transposeA, transposeB, accumulate, parallel);
             return;
