@@ -1,6 +1,8 @@
 using Mistral.C2F.Cli;
 using Mistral.C2F.Engine.Backends.Cpu;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Cuda;
+using Mistral.C2F.Engine.Cuda.Emulation;
 using Mistral.C2F.Engine.Tests.Support;
 
 namespace Mistral.C2F.Engine.Tests.Cli;
@@ -65,6 +67,38 @@ public sealed class C2fConsoleTests : IDisposable
         Assert.Equal(parameterNames, cpu.Tensors.Select(t => t.Name).Where(n => n.StartsWith("grad/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         foreach (var name in cpu.Tensors.Select(t => t.Name))
             Numerics.AssertClose(cpu.ReadFloats(name), reference.ReadFloats(name).Select(x => (double)x).ToArray(), 1e-4, name);
+    }
+
+    /// <summary>
+    /// The hand-written CUDA kernels through the console: <c>dump --backend cuda-emu</c> (the kernels on their CPU
+    /// emulator) agrees with the CPU backend on logits, loss and every gradient; <c>--backend cuda</c> runs on a GPU
+    /// or fails in one line that says why there is none.
+    /// </summary>
+    [Fact]
+    [Trait("Backend", "cuda-emu")]
+    public void Dump_on_the_cuda_kernels_agrees_with_the_cpu_and_a_missing_gpu_is_explained()
+    {
+        using (var emulator = EmulatedDevice.TryCreate(out var emulatorMissing))
+            if (emulator is null) Assert.Skip($"no CPU emulator of the CUDA kernels: {emulatorMissing}");
+        File.WriteAllText(_directory.File("tokens.json"), "{\"tokens\": [[1, 17, 300, 2, 9, 44], [1, 5, 5, 5, 767, 3]]}");
+        string Dump(string backend)
+        {
+            var path = _directory.File($"{backend}.safetensors");
+            var (code, error) = Run("dump", "--model", _model, "--tokens", _directory.File("tokens.json"), "--out", path, "--backend", backend);
+            Assert.True(code == 0, $"dump --backend {backend}: {error}");
+            return path;
+        }
+        using var cpu = SafeTensorsFile.Open(Dump("cpu"));
+        using var emulated = SafeTensorsFile.Open(Dump("cuda-emu"));
+        foreach (var name in cpu.Tensors.Select(t => t.Name))
+            Numerics.AssertClose(emulated.ReadFloats(name), cpu.ReadFloats(name).Select(x => (double)x).ToArray(), 1e-4, $"cuda-emu {name}");
+
+        using var gpu = CudaBackendFactory.TryCreateOnGpu(out var gpuMissing);
+        if (gpu is not null) return;  // a GPU machine runs the same dump in the `cuda` tests
+        var (exitCode, message) = Run("dump", "--model", _model, "--tokens", _directory.File("tokens.json"), "--out", _directory.File("gpu.safetensors"),
+            "--backend", "cuda");
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(gpuMissing, message);
     }
 
     [Theory]
