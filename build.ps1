@@ -25,7 +25,8 @@ function Invoke-Step([string] $title, [scriptblock] $step) {
 }
 
 # Everything that needs an NVIDIA GPU, in one go: the CUDA and ILGPU tests on the device, compute-sanitizer on a
-# few small kernel test classes, then the kernel benchmarks with PyTorch's times beside them when torch has CUDA.
+# few small kernel test classes, the kernel benchmarks with PyTorch's times beside them when torch has CUDA, and
+# whole training steps on each GPU backend.
 function Invoke-GpuCheck {
     foreach ($tool in 'nvidia-smi', 'nvcc', 'compute-sanitizer') {
         if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) {
@@ -64,6 +65,14 @@ function Invoke-GpuCheck {
     } else {
         Write-Host 'no PyTorch with CUDA (python3 -c "import torch; assert torch.cuda.is_available()" failed): the vs-PyTorch column stays empty' -ForegroundColor Yellow
         Invoke-Step 'kernel benchmarks' { dotnet @bench --report $report }
+    }
+    # Whole training steps on the GPU (float32 kernels, mixed precision, ILGPU), appended to the report.
+    foreach ($backend in 'cuda', 'cuda-bf16', 'ilgpu') {
+        Invoke-Step "training step, small preset, $backend" {
+            $output = dotnet run -c Release --no-build --project $cli -- bench --mode train --preset small --batch 8 --seq 1024 --backend $backend 2>&1 | Out-String
+            Write-Host $output
+            Add-Content $report "`n### Training step, small preset, batch 8 × 1024, --backend $backend`n`n``````text`n$($output.TrimEnd())`n```````n"
+        }
     }
     Write-Host "==> report: $report" -ForegroundColor Cyan
 }

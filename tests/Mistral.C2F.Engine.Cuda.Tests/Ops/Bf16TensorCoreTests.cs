@@ -190,3 +190,11 @@ public sealed class EmulatedBf16TrainingStepTests(KernelDevices devices)
 {
     protected override (double Loss, double Gradient, double Parameter) Tolerances => (1e-3, 6e-2, 2e-3);
 }
+
+/// <inheritdoc cref="EmulatedBf16TrainingStepTests"/>
+[Trait("Backend", "cuda")]
+public sealed class CudaBf16TrainingStepTests(KernelDevices devices)
+    : DeviceTrainingStepChecks(() => new CudaBackend(devices.Cuda, ownsDevice: false, CudaPrecision.Bf16TensorCores))
+{
+    protected override (double Loss, double Gradient, double Parameter) Tolerances => (1e-3, 6e-2, 2e-3);
+}
