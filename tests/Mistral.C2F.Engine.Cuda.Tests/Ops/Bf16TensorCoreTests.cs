@@ -184,17 +184,16 @@ public sealed class CudaBf16TensorCoreTests(KernelDevices devices) : Bf16TensorC
 /// carry a 2⁻⁹ relative rounding): the loss within 1e-3 (measured 6e-5 to 9e-5), gradients within 6e-2 (measured up to
 /// 3.2e-2, a norm weight's; the embedding's about 1.6e-2), the parameters after one AdamW step within 2e-3 (about 2e-4).
 /// </summary>
-[Trait("Backend", "cuda-emu")]
-public sealed class EmulatedBf16TrainingStepTests(KernelDevices devices)
-    : DeviceTrainingStepChecks(() => new CudaBackend(devices.Emulator, ownsDevice: false, CudaPrecision.Bf16TensorCores))
+public abstract class Bf16TrainingStepChecks(Func<IKernelDevice> device)
+    : DeviceTrainingStepChecks(() => new CudaBackend(device(), ownsDevice: false, CudaPrecision.Bf16TensorCores))
 {
     protected override (double Loss, double Gradient, double Parameter) Tolerances => (1e-3, 6e-2, 2e-3);
 }
 
-/// <inheritdoc cref="EmulatedBf16TrainingStepTests"/>
+/// <summary>On the CPU emulator.</summary>
+[Trait("Backend", "cuda-emu")]
+public sealed class EmulatedBf16TrainingStepTests(KernelDevices devices) : Bf16TrainingStepChecks(() => devices.Emulator);
+
+/// <summary>On a GPU.</summary>
 [Trait("Backend", "cuda")]
-public sealed class CudaBf16TrainingStepTests(KernelDevices devices)
-    : DeviceTrainingStepChecks(() => new CudaBackend(devices.Cuda, ownsDevice: false, CudaPrecision.Bf16TensorCores))
-{
-    protected override (double Loss, double Gradient, double Parameter) Tolerances => (1e-3, 6e-2, 2e-3);
-}
+public sealed class CudaBf16TrainingStepTests(KernelDevices devices) : Bf16TrainingStepChecks(() => devices.Cuda);
