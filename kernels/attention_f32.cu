@@ -202,6 +202,43 @@ C2F_DEVICE void stage_query_rows(const Geometry& g, const float* tensor, int b, 
     }
 }
 
+/// The block's tile of the forward and of dq: kQueryTile rows (queries × the heads of one kv head's group) of batch
+/// b, the last tiles first (under a causal mask they see the most keys), and this thread's warp, lane and rows.
+struct QueryTile
+{
+    int warp, lane, b, kv_head, first_row;
+    PositionRange positions;     // of the whole tile: which key blocks it may see
+    int position[kRowsPerWarp];  // of this warp's rows
+
+    C2F_DEVICE QueryTile(const Geometry& g, const int* query_positions)
+        : warp(threadIdx.x / 32), lane(threadIdx.x % 32), b(blockIdx.y / g.kv_heads), kv_head(blockIdx.y % g.kv_heads),
+          first_row((gridDim.x - 1 - blockIdx.x) * kQueryTile),
+          positions(PositionRange::of_lanes(lane < kQueryTile ? g.row_position(query_positions, b, first_row + lane) : -1))
+    {
+        #pragma unroll
+        for (int r = 0; r < kRowsPerWarp; r++) position[r] = g.row_position(query_positions, b, row(r));
+    }
+
+    C2F_DEVICE int row(int r) const { return first_row + warp * kRowsPerWarp + r; }
+
+    /// Stages the key block at first_key into k_tile and v_tile unless no query of the tile can see it (a skip
+    /// uniform over the block), and marks which of this warp's rows see the lane's key; false when the warp's rows
+    /// see none of the block.
+    C2F_DEVICE bool visit(const Geometry& g, const float* k, const float* v, const int* key_positions, int first_key,
+        float* k_tile, float* v_tile, int ks, bool (&visible)[kRowsPerWarp]) const
+    {
+        const int key_position = g.key_position(key_positions, b, first_key + lane);
+        if (!positions.may_see(PositionRange::of_lanes(key_position), g.window)) return false;
+        __syncthreads(); // the previous block's tiles are read
+        stage_key_block(g, k, v, key_positions, b, kv_head, first_key, kKeyBlock, k_tile, v_tile, ks);
+        __syncthreads();
+        bool any = false;
+        #pragma unroll
+        for (int r = 0; r < kRowsPerWarp; r++) any |= visible[r] = is_visible(position[r], key_position, g.window);
+        return __any_sync(0xffffffffu, any);
+    }
+};
+
 /// dO·O of a row (lanes over the dimensions; every lane gets the sum): softmax's backward needs dp − δ.
 C2F_DEVICE float row_delta(const Geometry& g, const float* output, const float* output_grad, size_t offset)
 {
@@ -235,23 +272,19 @@ struct Forward
     C2F_DEVICE void run()
     {
         const Geometry& g = a.g;
-        const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-        const int b = blockIdx.y / g.kv_heads, kv_head = blockIdx.y % g.kv_heads;
-        const int first_row = (gridDim.x - 1 - blockIdx.x) * kQueryTile; // under a causal mask the last rows see the most keys: start them first
+        const QueryTile t(g, a.query_positions);
+        const int warp = t.warp, lane = t.lane;
         const int qs = g.broadcast_stride(), ks = g.lane_stride();
         float* q_tile = shared;
         float* k_tile = q_tile + kQueryTile * 4 * qs;
         float* v_tile = k_tile + kKeyBlock * 4 * ks;
         float* p_tile = v_tile + kKeyBlock * 4 * ks + warp * kRowsPerWarp * 32;
 
-        stage_query_rows(g, a.q, b, kv_head, first_row, kQueryTile, q_tile, qs);
-        const PositionRange tile = PositionRange::of_lanes(lane < kQueryTile ? g.row_position(a.query_positions, b, first_row + lane) : -1);
-        int position[kRowsPerWarp];
+        stage_query_rows(g, a.q, t.b, t.kv_head, t.first_row, kQueryTile, q_tile, qs);
         float row_max[kRowsPerWarp], partial_sum[kRowsPerWarp], acc[kRowsPerWarp][C];
         #pragma unroll
         for (int r = 0; r < kRowsPerWarp; r++)
         {
-            position[r] = g.row_position(a.query_positions, b, first_row + warp * kRowsPerWarp + r);
             row_max[r] = -INFINITY;
             partial_sum[r] = 0.0f;
             #pragma unroll
@@ -261,16 +294,8 @@ struct Forward
 
         for (int first_key = 0; first_key < g.key_length; first_key += kKeyBlock)
         {
-            const int key_position = g.key_position(a.key_positions, b, first_key + lane);
-            if (!tile.may_see(PositionRange::of_lanes(key_position), g.window)) continue;
-            __syncthreads(); // the previous block's tiles are read
-            stage_key_block(g, a.k, a.v, a.key_positions, b, kv_head, first_key, kKeyBlock, k_tile, v_tile, ks);
-            __syncthreads();
-
-            bool visible[kRowsPerWarp], any = false;
-            #pragma unroll
-            for (int r = 0; r < kRowsPerWarp; r++) any |= visible[r] = is_visible(position[r], key_position, g.window);
-            if (!__any_sync(0xffffffffu, any)) continue;
+            bool visible[kRowsPerWarp];
+            if (!t.visit(g, a.k, a.v, a.key_positions, first_key, k_tile, v_tile, ks, visible)) continue;
 
             float score[kRowsPerWarp] = {};
             const float4* key = as_float4(k_tile) + lane * ks;
@@ -304,10 +329,10 @@ struct Forward
         #pragma unroll
         for (int r = 0; r < kRowsPerWarp; r++)
         {
-            const int row = first_row + warp * kRowsPerWarp + r;
+            const int row = t.row(r);
             const float sum = warp_sum(partial_sum[r]);
             if (row >= g.rows()) continue;
-            float* out = a.output + g.query_offset(b, row, kv_head);
+            float* out = a.output + g.query_offset(t.b, row, t.kv_head);
             #pragma unroll
             for (int c = 0; c < C; c++)
             {
@@ -315,7 +340,7 @@ struct Forward
                 if (dim < g.head_dim) out[dim] = sum > 0.0f ? acc[r][c] / sum : 0.0f;
             }
             if (a.log_sum_exp != nullptr && lane == 0)
-                a.log_sum_exp[g.stats_index(b, row, kv_head)] = sum > 0.0f ? (row_max[r] + log2f(sum)) * kLn2 : -INFINITY;
+                a.log_sum_exp[g.stats_index(t.b, row, t.kv_head)] = sum > 0.0f ? (row_max[r] + log2f(sum)) * kLn2 : -INFINITY;
         }
     }
 };
@@ -352,9 +377,8 @@ struct QueryGrad
     C2F_DEVICE void run()
     {
         const Geometry& g = a.g;
-        const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-        const int b = blockIdx.y / g.kv_heads, kv_head = blockIdx.y % g.kv_heads;
-        const int first_row = (gridDim.x - 1 - blockIdx.x) * kQueryTile; // under a causal mask the last rows see the most keys: start them first
+        const QueryTile t(g, a.query_positions);
+        const int warp = t.warp, lane = t.lane;
         const int qs = g.broadcast_stride(), ks = g.lane_stride();
         float* q_tile = shared;
         float* do_tile = q_tile + kQueryTile * 4 * qs;
@@ -362,18 +386,15 @@ struct QueryGrad
         float* v_tile = k_tile + kKeyBlock * 4 * ks;
         float* ds_tile = v_tile + kKeyBlock * 4 * ks + warp * kRowsPerWarp * 32;
 
-        stage_query_rows(g, a.q, b, kv_head, first_row, kQueryTile, q_tile, qs);
-        stage_query_rows(g, a.output_grad, b, kv_head, first_row, kQueryTile, do_tile, qs);
-        const PositionRange tile = PositionRange::of_lanes(lane < kQueryTile ? g.row_position(a.query_positions, b, first_row + lane) : -1);
-        int position[kRowsPerWarp];
+        stage_query_rows(g, a.q, t.b, t.kv_head, t.first_row, kQueryTile, q_tile, qs);
+        stage_query_rows(g, a.output_grad, t.b, t.kv_head, t.first_row, kQueryTile, do_tile, qs);
         float lse[kRowsPerWarp], delta[kRowsPerWarp], acc[kRowsPerWarp][C];
         #pragma unroll
         for (int r = 0; r < kRowsPerWarp; r++)
         {
-            const int row = first_row + warp * kRowsPerWarp + r;
-            position[r] = g.row_position(a.query_positions, b, row);
-            lse[r] = lse_log2(a, b, row, kv_head);
-            delta[r] = row < g.rows() ? row_delta(g, a.output, a.output_grad, g.query_offset(b, row, kv_head)) : 0.0f;
+            const int row = t.row(r);
+            lse[r] = lse_log2(a, t.b, row, t.kv_head);
+            delta[r] = row < g.rows() ? row_delta(g, a.output, a.output_grad, g.query_offset(t.b, row, t.kv_head)) : 0.0f;
             #pragma unroll
             for (int c = 0; c < C; c++) acc[r][c] = 0.0f;
         }
@@ -381,16 +402,8 @@ struct QueryGrad
 
         for (int first_key = 0; first_key < g.key_length; first_key += kKeyBlock)
         {
-            const int key_position = g.key_position(a.key_positions, b, first_key + lane);
-            if (!tile.may_see(PositionRange::of_lanes(key_position), g.window)) continue;
-            __syncthreads();
-            stage_key_block(g, a.k, a.v, a.key_positions, b, kv_head, first_key, kKeyBlock, k_tile, v_tile, ks);
-            __syncthreads();
-
-            bool visible[kRowsPerWarp], any = false;
-            #pragma unroll
-            for (int r = 0; r < kRowsPerWarp; r++) any |= visible[r] = is_visible(position[r], key_position, g.window);
-            if (!__any_sync(0xffffffffu, any)) continue;
+            bool visible[kRowsPerWarp];
+            if (!t.visit(g, a.k, a.v, a.key_positions, first_key, k_tile, v_tile, ks, visible)) continue;
 
             float score[kRowsPerWarp] = {}, dp[kRowsPerWarp] = {};
             const float4* key = as_float4(k_tile) + lane * ks;
@@ -423,9 +436,9 @@ struct QueryGrad
         #pragma unroll
         for (int r = 0; r < kRowsPerWarp; r++)
         {
-            const int row = first_row + warp * kRowsPerWarp + r;
+            const int row = t.row(r);
             if (row >= g.rows()) continue;
-            float* dq = a.query_grad + g.query_offset(b, row, kv_head);
+            float* dq = a.query_grad + g.query_offset(t.b, row, t.kv_head);
             #pragma unroll
             for (int c = 0; c < C; c++)
             {
