@@ -1,9 +1,9 @@
-using Mistral.C2F.Rlhf.Data;
 using System.Diagnostics;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
+using Mistral.C2F.Rlhf.Data;
 using Mistral.C2F.Rlhf.Sft.Data;
 using Mistral.C2F.Rlhf.Training;
 
