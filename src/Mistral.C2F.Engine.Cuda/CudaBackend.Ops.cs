@@ -77,9 +77,13 @@ public sealed partial class CudaBackend
     protected override void AdamWCore(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step) =>
         _adamW.Step(A(parameter), A(gradient), A(firstMoment), A(secondMoment), parameter.ElementCount, step);
 
-    protected override double SumOfSquaresCore(Tensor t)
+    protected override void AdamWCore(IReadOnlyList<AdamWParameter> parameters, AdamWStep step) => _multiTensorAdamW.Step(parameters, step);
+
+    protected override double SumOfSquaresCore(Tensor t) => SumOfSquaresCore([t]);
+
+    protected override double SumOfSquaresCore(IReadOnlyList<Tensor> tensors)
     {
-        double sum = _reduction.SumOfSquares(A(t), t.ElementCount);
+        double sum = _reduction.SumOfSquares(tensors.Select(t => (A(t), t.ElementCount)).ToList());
         _faults.ThrowIfAny();
         return sum;
     }

@@ -22,6 +22,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private readonly RowKernels _rows;
     private readonly LogProbKernels _logProbs;
     private readonly AdamWKernels _adamW;
+    private readonly MultiTensorAdamW _multiTensorAdamW;
     private readonly ReductionKernels _reduction;
     private readonly GemmKernels _gemm;
     private readonly AttentionKernels _attention;
@@ -49,6 +50,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _rows = new RowKernels(device, _faults);
         _logProbs = new LogProbKernels(device, _faults);
         _adamW = new AdamWKernels(device);
+        _multiTensorAdamW = new MultiTensorAdamW(device, _adamW);
         _reduction = new ReductionKernels(device);
         _gemm = new GemmKernels(device, device.Multiprocessors);
         _attention = new AttentionKernels(device);
@@ -81,6 +83,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _attentionScratch.Dispose();
         _positions.Dispose();
         _reduction.Dispose();
+        _multiTensorAdamW.Dispose();
         _rmsNorm.Dispose();
         _faults.Dispose();
         if (_ownsDevice) _device.Dispose();

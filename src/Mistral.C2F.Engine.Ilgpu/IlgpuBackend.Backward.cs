@@ -37,9 +37,11 @@ public sealed partial class IlgpuBackend
     protected override void AdamWCore(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step) =>
         AdamWKernels.Apply(F(parameter), F(gradient), F(firstMoment), F(secondMoment), step);
 
-    protected override double SumOfSquaresCore(Tensor t)
+    protected override double SumOfSquaresCore(Tensor t) => SumOfSquaresCore([t]);
+
+    protected override double SumOfSquaresCore(IReadOnlyList<Tensor> tensors)
     {
-        double sum = SumOfSquaresKernels.Sum(F(t));
+        double sum = SumOfSquaresKernels.Sum(tensors.Select(F).ToList());
         _faults.ThrowIfAny();
         return sum;
     }

@@ -5,8 +5,9 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 
 /// <summary>
 /// Σ x² in float64, reduced on the device in two deterministic passes (no atomics): each group reduces a
-/// grid-stride share (per-thread float64 sums, warp shuffles, then the warps' sums through shared memory)
-/// to one partial; a single group then adds the partials in order. One float64 is read back.
+/// grid-stride share of one tensor (per-thread float64 sums, warp shuffles, then the warps' sums through shared
+/// memory) to one partial, the partials of all tensors side by side; a single group then adds them in order.
+/// One float64 is read back, however many tensors.
 /// </summary>
 internal sealed class SumOfSquaresKernels(KernelLaunch launch, DeviceScratch scratch)
 {
@@ -17,14 +18,16 @@ internal sealed class SumOfSquaresKernels(KernelLaunch launch, DeviceScratch scr
     private readonly Action<KernelConfig, ArrayView<double>, ArrayView<double>> _total =
         launch.Accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>>(TotalKernel);
 
-    public double Sum(ArrayView<float> values)
+    public double Sum(IReadOnlyList<ArrayView<float>> tensors)
     {
-        if (values.Length == 0) return 0;
-        int groups = launch.Groups(values.Length, GroupSize, GroupSize);
-        var partials = scratch.Get<double>(groups + 1);
-        var total = partials.SubView(groups, 1);
-        _partials(new KernelConfig(groups, GroupSize), values, partials.SubView(0, groups));
-        _total(new KernelConfig(1, GroupSize), partials.SubView(0, groups), total);
+        var groups = tensors.Select(t => t.Length == 0 ? 0 : launch.Groups(t.Length, GroupSize, GroupSize)).ToArray();
+        int partialCount = groups.Sum();
+        if (partialCount == 0) return 0;
+        var partials = scratch.Get<double>(partialCount + 1);
+        var total = partials.SubView(partialCount, 1);
+        for (int i = 0, next = 0; i < tensors.Count; next += groups[i], i++)
+            if (groups[i] > 0) _partials(new KernelConfig(groups[i], GroupSize), tensors[i], partials.SubView(next, groups[i]));
+        _total(new KernelConfig(1, GroupSize), partials.SubView(0, partialCount), total);
         var result = new double[1];
         total.CopyToCPU(result.AsSpan());
         return result[0];

@@ -277,12 +277,37 @@ public abstract class Backend : IDisposable
         AdamWCore(parameter, gradient, firstMoment, secondMoment, step);
     }
 
+    /// <summary>
+    /// AdamW on many parameters at once, weight decay only where <see cref="AdamWParameter.Decays"/>: the optimizer's
+    /// step. A backend with a multi-tensor kernel updates them all in one launch.
+    /// </summary>
+    public void AdamW(IReadOnlyList<AdamWParameter> parameters, AdamWStep step)
+    {
+        foreach (var p in parameters)
+            foreach (var t in new[] { p.Parameter, p.Gradient, p.FirstMoment, p.SecondMoment })
+            {
+                RequireFloat(t, nameof(AdamW));
+                RequireSameShape(p.Parameter, t, nameof(AdamW));
+            }
+        step.Validate();
+        using var _ = Time("AdamW");
+        AdamWCore(parameters, step);
+    }
+
     /// <summary>Σ x², accumulated in float64: the building block of the global gradient norm.</summary>
     public double SumOfSquares(Tensor t)
     {
         RequireFloat(t, nameof(SumOfSquares));
         using var _ = Time("SumOfSquares");
         return SumOfSquaresCore(t);
+    }
+
+    /// <summary>Σ x² over all the tensors, in float64: the global gradient norm's sum, with one wait on a device.</summary>
+    public double SumOfSquares(IReadOnlyList<Tensor> tensors)
+    {
+        foreach (var t in tensors) RequireFloat(t, nameof(SumOfSquares));
+        using var _ = Time("SumOfSquares");
+        return SumOfSquaresCore(tensors);
     }
 
     protected abstract void GatherRowsCore(Tensor source, Tensor indices, Tensor destination);
@@ -305,6 +330,16 @@ public abstract class Backend : IDisposable
         Tensor? entropy, Tensor? entropyGrad, Tensor logitsGrad);
     protected abstract void AdamWCore(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step);
     protected abstract double SumOfSquaresCore(Tensor t);
+
+    /// <summary>Without a multi-tensor kernel: one update per parameter.</summary>
+    protected virtual void AdamWCore(IReadOnlyList<AdamWParameter> parameters, AdamWStep step)
+    {
+        foreach (var p in parameters)
+            AdamWCore(p.Parameter, p.Gradient, p.FirstMoment, p.SecondMoment, p.Decays ? step : step with { WeightDecay = 0 });
+    }
+
+    /// <summary>Without a multi-tensor reduction: one sum per tensor.</summary>
+    protected virtual double SumOfSquaresCore(IReadOnlyList<Tensor> tensors) => tensors.Sum(SumOfSquaresCore);
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 

@@ -4,20 +4,22 @@ using Mistral.C2F.Engine.Tensors;
 namespace Mistral.C2F.Engine.Training;
 
 /// <summary>
-/// AdamW over named parameters with float32 (the backend's float type) moments: one fused kernel per
-/// tensor; the gradient scale folds in clipping. Moments are named <c>exp_avg/&lt;name&gt;</c> and
-/// <c>exp_avg_sq/&lt;name&gt;</c>, as PyTorch's state dict calls them, for checkpointing.
+/// AdamW over named parameters with float32 (the backend's float type) moments: one fused multi-tensor op per
+/// step (one launch where the backend has the kernel); the gradient scale folds in clipping. Moments are named
+/// <c>exp_avg/&lt;name&gt;</c> and <c>exp_avg_sq/&lt;name&gt;</c>, as PyTorch's state dict calls them, for checkpointing.
 /// </summary>
 public sealed class AdamWOptimizer : IDisposable
 {
     private readonly Backend _backend;
-    private readonly IReadOnlyDictionary<string, Tensor> _parameters, _gradients;
     private readonly Dictionary<string, (Tensor First, Tensor Second)> _moments;
+    private readonly AdamWParameter[] _updates;
 
     public AdamWOptimizer(Backend backend, IReadOnlyDictionary<string, Tensor> parameters, IReadOnlyDictionary<string, Tensor> gradients, AdamWOptions options)
     {
-        (_backend, _parameters, _gradients, Options) = (backend, parameters, gradients, options);
+        (_backend, Options) = (backend, options);
         _moments = parameters.ToDictionary(p => p.Key, p => (Zeros(p.Value.Shape), Zeros(p.Value.Shape)));
+        _updates = parameters.Select(p => new AdamWParameter(p.Value, gradients[p.Key], _moments[p.Key].First, _moments[p.Key].Second,
+            options.Decays(p.Key))).ToArray();
     }
 
     public AdamWOptions Options { get; }
@@ -28,13 +30,8 @@ public sealed class AdamWOptimizer : IDisposable
     public void Update(double learningRate, double gradientScale)
     {
         Step++;
-        foreach (var (name, parameter) in _parameters)
-        {
-            var (first, second) = _moments[name];
-            var step = new AdamWStep((float)learningRate, Options.Beta1, Options.Beta2, Options.Epsilon,
-                Options.Decays(name) ? Options.WeightDecay : 0f, Step, (float)gradientScale);
-            _backend.AdamW(parameter, _gradients[name], first, second, step);
-        }
+        _backend.AdamW(_updates, new AdamWStep((float)learningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay,
+            Step, (float)gradientScale));
     }
 
     /// <summary>The optimizer state as named tensors (for a checkpoint).</summary>

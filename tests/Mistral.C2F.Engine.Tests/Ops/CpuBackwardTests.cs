@@ -30,6 +30,10 @@ public sealed class CpuBackwardTests : IDisposable
     [InlineData(200_003)] // several parallel chunks, the last one partial
     public void SumOfSquares_matches_reference(int count) => _checks.SumOfSquares_matches_reference(count);
 
+    [Fact]
+    public void SumOfSquares_over_many_tensors_matches_reference() =>
+        _checks.SumOfSquares_over_many_tensors_matches_reference([1, 200_003, 5, 1001, 64]);
+
     [Theory]
     [InlineData(6, 9, 5)]
     [InlineData(40, 7, 67)]
@@ -87,6 +91,10 @@ public sealed class CpuBackwardTests : IDisposable
     [InlineData(1000)]
     [InlineData(100_003)] // parallel ranges whose ends are not whole vectors
     public void AdamW_matches_reference_over_several_steps(int count) => _checks.AdamW_matches_reference_over_several_steps(count);
+
+    [Fact]
+    public void AdamW_over_many_parameters_matches_reference_and_follows_a_changed_list() =>
+        _checks.AdamW_over_many_parameters_matches_reference_and_follows_a_changed_list([1, 4097, 33, 10_000, 7]);
 
     /// <inheritdoc cref="BackwardOpChecks.AttentionBackward_matches_reference"/>
     [Theory]

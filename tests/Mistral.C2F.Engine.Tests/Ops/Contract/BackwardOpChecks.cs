@@ -46,6 +46,46 @@ public sealed class BackwardOpChecks(BackendPair pair, Random random)
         Assert.True(Math.Abs(tested - expected) <= Fp32Tolerance * expected, $"sum of squares {tested} vs {expected}");
     }
 
+    /// <param name="counts">The tensors' element counts: ragged, some spanning several blocks of a device reduction.</param>
+    public void SumOfSquares_over_many_tensors_matches_reference(int[] counts)
+    {
+        var tensors = counts.Select(c => Random(3f, c)).ToList();
+        double tested = pair.Tested.SumOfSquares(tensors.Select(t => t.Tested).ToList());
+        double expected = tensors.Sum(t => pair.Reference.SumOfSquares(t.Reference));
+        Assert.True(Math.Abs(tested - expected) <= Fp32Tolerance * expected, $"sum of squares of {counts.Length} tensors {tested} vs {expected}");
+    }
+
+    /// <summary>
+    /// The optimizer's form of AdamW: one update over a list of parameters, weight decay only where flagged, against the
+    /// reference's one-tensor update with the decay spelled out. The third step updates only every other parameter, so a
+    /// backend that keeps a device table of the list must notice the list changed.
+    /// </summary>
+    /// <param name="counts">The parameters' element counts: ragged, some spanning several chunks of a multi-tensor kernel.</param>
+    public void AdamW_over_many_parameters_matches_reference_and_follows_a_changed_list(int[] counts)
+    {
+        var parameters = counts.Select(c => Random(1f, c)).ToList();
+        var firsts = counts.Select(c => pair.Input(new float[c], c)).ToList();
+        var seconds = counts.Select(c => pair.Input(new float[c], c)).ToList();
+        bool Decays(int i) => i % 3 != 1;
+        for (int step = 1; step <= 4; step++)
+        {
+            var gradients = counts.Select(c => Random(1f, c)).ToList();
+            var updated = Enumerable.Range(0, counts.Length).Where(i => step != 3 || i % 2 == 0).ToList();
+            var adam = new AdamWStep(1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, step, GradientScale: 0.5f);
+            pair.Tested.AdamW(updated.Select(i => new AdamWParameter(parameters[i].Tested, gradients[i].Tested, firsts[i].Tested,
+                seconds[i].Tested, Decays(i))).ToList(), adam);
+            foreach (int i in updated)
+                pair.Reference.AdamW(parameters[i].Reference, gradients[i].Reference, firsts[i].Reference, seconds[i].Reference,
+                    Decays(i) ? adam : adam with { WeightDecay = 0 });
+        }
+        for (int i = 0; i < counts.Length; i++)
+        {
+            pair.AssertClose(parameters[i], Fp32Tolerance, $"adamw parameter {i} ({counts[i]} elements)");
+            pair.AssertClose(firsts[i], Fp32Tolerance, $"adamw first moment {i}");
+            pair.AssertClose(seconds[i], Fp32Tolerance, $"adamw second moment {i}");
+        }
+    }
+
     public void ScatterAddRows_accumulates_repeated_indices_and_skips_minus_one(int rows, int tableRows, int width)
     {
         // Many rows share a few destinations (tokens sharing an id); every fifth row is masked.

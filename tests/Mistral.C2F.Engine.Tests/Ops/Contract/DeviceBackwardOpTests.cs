@@ -21,6 +21,10 @@ public abstract class DeviceBackwardOpTests(Func<Backend> backend)
     [InlineData(200_003)] // many groups, the grid-stride tail partial
     public void SumOfSquares_matches_reference(int count) => Checks.SumOfSquares_matches_reference(count);
 
+    [Fact]
+    public void SumOfSquares_over_many_tensors_matches_reference() =>
+        Checks.SumOfSquares_over_many_tensors_matches_reference([1, 200_003, 5, 1001, 64]);
+
     [Theory]
     [InlineData(6, 9, 5)]
     [InlineData(40, 7, 67)]
@@ -54,6 +58,10 @@ public abstract class DeviceBackwardOpTests(Func<Backend> backend)
     [InlineData(1000)]
     [InlineData(100_003)]
     public void AdamW_matches_reference_over_several_steps(int count) => Checks.AdamW_matches_reference_over_several_steps(count);
+
+    [Fact]
+    public void AdamW_over_many_parameters_matches_reference_and_follows_a_changed_list() =>
+        Checks.AdamW_over_many_parameters_matches_reference_and_follows_a_changed_list([1, 4097, 33, 10_000, 7]);
 
     /// <inheritdoc cref="BackwardOpChecks.AttentionBackward_matches_reference"/>
     [Theory]
