@@ -14,7 +14,7 @@ using c2f::bf16;
 namespace {
 
 // y = x·r·w with r = (mean x² + ε)^-½. With a residual, the sum x + residual is stored into `sum`
-// (the residual stream, in place: sum may be x) and normalised instead.
+// (the residual stream; sum may be x, updating it in place) and normalised instead.
 template <typename T>
 C2F_DEVICE void rmsnorm_forward(const T* x, const T* __restrict__ residual, T* sum, const T* __restrict__ weight,
                                 T* __restrict__ y, float* __restrict__ inverse_rms, int rows, int width, float epsilon)
@@ -127,18 +127,18 @@ c2f_rmsnorm_forward_bf16(const bf16* x, const bf16* weight, bf16* y, float* inve
 C2F_REGISTER_KERNEL(c2f_rmsnorm_forward_bf16);
 
 extern "C" __global__ void __launch_bounds__(256)
-c2f_rmsnorm_residual_forward_f32(float* x, const float* residual, const float* weight, float* y, float* inverse_rms,
-                                 int rows, int width, float epsilon)
+c2f_rmsnorm_residual_forward_f32(const float* x, const float* residual, float* sum, const float* weight, float* y,
+                                 float* inverse_rms, int rows, int width, float epsilon)
 {
-    rmsnorm_forward(x, residual, x, weight, y, inverse_rms, rows, width, epsilon);
+    rmsnorm_forward(x, residual, sum, weight, y, inverse_rms, rows, width, epsilon);
 }
 C2F_REGISTER_KERNEL(c2f_rmsnorm_residual_forward_f32);
 
 extern "C" __global__ void __launch_bounds__(256)
-c2f_rmsnorm_residual_forward_bf16(bf16* x, const bf16* residual, const bf16* weight, bf16* y, float* inverse_rms,
-                                  int rows, int width, float epsilon)
+c2f_rmsnorm_residual_forward_bf16(const bf16* x, const bf16* residual, bf16* sum, const bf16* weight, bf16* y,
+                                  float* inverse_rms, int rows, int width, float epsilon)
 {
-    rmsnorm_forward(x, residual, x, weight, y, inverse_rms, rows, width, epsilon);
+    rmsnorm_forward(x, residual, sum, weight, y, inverse_rms, rows, width, epsilon);
 }
 C2F_REGISTER_KERNEL(c2f_rmsnorm_residual_forward_bf16);
 

@@ -16,6 +16,9 @@ public sealed partial class CudaBackend
     protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms) =>
         _rmsNorm.Forward(A(input), A(weight), A(output), Optional(inverseRms), input.Shape.Rows, input.Shape.Columns, epsilon);
 
+    protected override void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms) =>
+        _rmsNorm.ResidualForward(A(a), A(b), A(sum), A(weight), A(output), Optional(inverseRms), a.Shape.Rows, a.Shape.Columns, epsilon);
+
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
         if (ProductOnTensorCores(transposeA, transposeB)) MatMulOnTensorCores(a, b, c, m, n, k, transposeA, transposeB, accumulate);

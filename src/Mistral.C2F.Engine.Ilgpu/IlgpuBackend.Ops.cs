@@ -17,6 +17,9 @@ public sealed partial class IlgpuBackend
     protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms) =>
         RmsNormKernels.Forward(F(input), F(weight), F(output), Optional(inverseRms), input.Shape.Rows, input.Shape.Columns, epsilon);
 
+    protected override void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms) =>
+        RmsNormKernels.ResidualForward(F(a), F(b), F(sum), F(weight), F(output), Optional(inverseRms), a.Shape.Rows, a.Shape.Columns, epsilon);
+
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate) =>
         Gemm.Multiply(F(a), F(b), F(c), m, n, k, transposeA, transposeB, accumulate);
 

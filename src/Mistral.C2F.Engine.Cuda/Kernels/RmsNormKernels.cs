@@ -31,16 +31,17 @@ public sealed class RmsNormKernels(IKernelDevice device) : IDisposable
     }
 
     /// <summary>
-    /// The residual add fused with the norm after it: x ← x + residual (stored in place, the residual stream),
-    /// then y = rmsnorm(x) as <see cref="Forward"/>; with bf16 storage y normalises the stored (rounded) x.
+    /// The residual add fused with the norm after it: sum = x + residual (the residual stream; <paramref name="sum"/>
+    /// may be <paramref name="input"/>, updating it in place), then y = rmsnorm(sum) as <see cref="Forward"/>; with
+    /// bf16 storage y normalises the stored (rounded) sum.
     /// </summary>
-    public void ResidualForward(ulong stream, ulong residual, ulong weight, ulong output, ulong inverseRms, long rows, int width,
+    public void ResidualForward(ulong input, ulong residual, ulong sum, ulong weight, ulong output, ulong inverseRms, long rows, int width,
         float epsilon, KernelStorage storage = KernelStorage.F32)
     {
         if (rows == 0) return;
         device.Launch($"c2f_rmsnorm_residual_forward_{storage.Suffix()}", RowShape(rows, width, storage),
-            KernelArg.Pointer(stream), KernelArg.Pointer(residual), KernelArg.Pointer(weight), KernelArg.Pointer(output),
-            KernelArg.Pointer(inverseRms), MemoryBoundLaunch.Int(rows, nameof(rows)), width, epsilon);
+            KernelArg.Pointer(input), KernelArg.Pointer(residual), KernelArg.Pointer(sum), KernelArg.Pointer(weight),
+            KernelArg.Pointer(output), KernelArg.Pointer(inverseRms), MemoryBoundLaunch.Int(rows, nameof(rows)), width, epsilon);
     }
 
     /// <summary>

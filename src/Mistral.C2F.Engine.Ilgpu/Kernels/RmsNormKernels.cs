@@ -14,8 +14,8 @@ internal sealed class RmsNormKernels(KernelLaunch launch, DeviceScratch scratch)
     private const int RowsPerChunk = 64;
     private const int ColumnGroup = 128;
 
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape> _forward =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape>(ForwardKernel);
+    private readonly Action<KernelConfig, ResidualViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape> _forward =
+        launch.Accelerator.LoadStreamKernel<ResidualViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape>(ForwardKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape> _inputGrad =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape>(InputGradKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape> _weightGradPartials =
@@ -23,13 +23,25 @@ internal sealed class RmsNormKernels(KernelLaunch launch, DeviceScratch scratch)
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, RowShape> _weightGradSum =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, RowShape>(WeightGradSumKernel);
 
-    internal readonly record struct RowShape(long Rows, int Width, float Epsilon, int HasInverseRms);
+    internal readonly record struct RowShape(long Rows, int Width, float Epsilon, int HasInverseRms, int HasResidual = 0);
+
+    /// <summary>The input, and for the fused residual add the residual and the sum written (both the input when there is none).</summary>
+    internal readonly record struct ResidualViews(ArrayView<float> Input, ArrayView<float> Residual, ArrayView<float> Sum);
 
     public void Forward(ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output, ArrayView<float>? inverseRms, long rows, int width, float epsilon)
     {
         if (rows == 0) return;
         var shape = new RowShape(rows, width, epsilon, inverseRms is null ? 0 : 1);
-        _forward(launch.WarpPerRow(rows), input, weight, output, inverseRms ?? output, shape);
+        _forward(launch.WarpPerRow(rows), new ResidualViews(input, input, input), weight, output, inverseRms ?? output, shape);
+    }
+
+    /// <summary>sum = input + residual (sum may be input), then output = rmsnorm(sum), in one pass per row.</summary>
+    public void ResidualForward(ArrayView<float> input, ArrayView<float> residual, ArrayView<float> sum, ArrayView<float> weight,
+        ArrayView<float> output, ArrayView<float>? inverseRms, long rows, int width, float epsilon)
+    {
+        if (rows == 0) return;
+        var shape = new RowShape(rows, width, epsilon, inverseRms is null ? 0 : 1, HasResidual: 1);
+        _forward(launch.WarpPerRow(rows), new ResidualViews(input, residual, sum), weight, output, inverseRms ?? output, shape);
     }
 
     public void Backward(ArrayView<float> input, ArrayView<float> weight, ArrayView<float> inverseRms, ArrayView<float> outputGrad,
@@ -46,16 +58,27 @@ internal sealed class RmsNormKernels(KernelLaunch launch, DeviceScratch scratch)
         _weightGradSum(launch.GridStride(width), partials, dw, shape);
     }
 
-    private static void ForwardKernel(ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output, ArrayView<float> inverseRms, RowShape shape)
+    // With a residual, each lane stores its elements of the sum and later re-reads only those: no barrier needed.
+    private static void ForwardKernel(ResidualViews views, ArrayView<float> weight, ArrayView<float> output, ArrayView<float> inverseRms, RowShape shape)
     {
         int w = shape.Width;
+        var normalised = shape.HasResidual != 0 ? views.Sum : views.Input;
         for (long row = DeviceMath.GlobalWarp; row < shape.Rows; row += DeviceMath.GlobalWarps)
         {
             long start = row * w;
             float sumOfSquares = 0;
-            for (int c = Warp.LaneIdx; c < w; c += Warp.WarpSize) sumOfSquares += input[start + c] * input[start + c];
+            for (int c = Warp.LaneIdx; c < w; c += Warp.WarpSize)
+            {
+                float x = views.Input[start + c];
+                if (shape.HasResidual != 0)
+                {
+                    x += views.Residual[start + c];
+                    views.Sum[start + c] = x;
+                }
+                sumOfSquares += x * x;
+            }
             float inv = 1 / MathF.Sqrt(DeviceMath.WarpSum(sumOfSquares) / w + shape.Epsilon);
-            for (int c = Warp.LaneIdx; c < w; c += Warp.WarpSize) output[start + c] = input[start + c] * inv * weight[c];
+            for (int c = Warp.LaneIdx; c < w; c += Warp.WarpSize) output[start + c] = normalised[start + c] * inv * weight[c];
             if (shape.HasInverseRms != 0 && Warp.IsFirstLane) inverseRms[row] = inv;
         }
     }

@@ -37,9 +37,29 @@ public sealed class TapedOps(Backend backend, Workspace activations, Tape? tape)
         var output = NewActivation(name, layer, (int)input.Value.Shape.Rows, input.Value.Shape.Columns);
         var inverseRms = tape is null ? null : NewActivation(name + ".inverse_rms", layer, (int)input.Value.Shape.Rows, 1);
         backend.RmsNorm(input.Value, weight.Value, epsilon, output.Value, inverseRms?.Value);
-        Record(() => backend.RmsNormBackward(input.Value, weight.Value, inverseRms!.Value, tape!.Gradient(output)!, tape.Gradient(input)!,
-            tape.Gradient(weight)));
+        Record(() => RmsNormBackward(input, weight, inverseRms!, output));
         return output;
+    }
+
+    /// <summary>
+    /// The residual add and the RMSNorm of its sum as one op. <paramref name="sumName"/> names the sum, <paramref name="name"/>
+    /// the normalised output. Backward: the norm's input gradient joins the sum's own, which then flows to a and b.
+    /// </summary>
+    public (Variable Sum, Variable Output) AddRmsNorm(Variable a, Variable b, Variable weight, float epsilon, string sumName, string name, int layer)
+    {
+        int rows = (int)a.Value.Shape.Rows, width = a.Value.Shape.Columns;
+        var sum = NewActivation(sumName, layer, rows, width);
+        var output = NewActivation(name, layer, rows, width);
+        var inverseRms = tape is null ? null : NewActivation(name + ".inverse_rms", layer, rows, 1);
+        backend.AddRmsNorm(a.Value, b.Value, weight.Value, epsilon, sum.Value, output.Value, inverseRms?.Value);
+        Record(() =>
+        {
+            RmsNormBackward(sum, weight, inverseRms!, output);
+            var sumGrad = tape!.Gradient(sum)!;
+            foreach (var input in new[] { a, b })
+                if (tape.Gradient(input) is { } inputGrad) backend.Add(inputGrad, sumGrad, inputGrad);
+        });
+        return (sum, output);
     }
 
     /// <summary>y = x·Wᵀ with W [out, in] as Hugging Face stores it. Backward: dx += dy·W, dW += dyᵀ·x.</summary>
@@ -87,19 +107,6 @@ public sealed class TapedOps(Backend backend, Workspace activations, Tape? tape)
         return output;
     }
 
-    public Variable Add(Variable a, Variable b, string name, int layer)
-    {
-        var output = NewActivation(name, layer, (int)a.Value.Shape.Rows, a.Value.Shape.Columns);
-        backend.Add(a.Value, b.Value, output.Value);
-        Record(() =>
-        {
-            var outputGrad = tape!.Gradient(output)!;
-            foreach (var input in new[] { a, b })
-                if (tape.Gradient(input) is { } inputGrad) backend.Add(inputGrad, outputGrad, inputGrad);
-        });
-        return output;
-    }
-
     /// <summary>Log-probabilities of the targets per row (0 where the target is -1), and optionally the entropy.</summary>
     public (Variable LogProbs, Variable? Entropy) TokenLogProbs(Variable logits, Tensor targets, bool withEntropy, string name = "logprobs")
     {
@@ -114,6 +121,9 @@ public sealed class TapedOps(Backend backend, Workspace activations, Tape? tape)
     }
 
     private void Record(Action backward) => tape?.Record(backward);
+
+    private void RmsNormBackward(Variable input, Variable weight, Variable inverseRms, Variable output) =>
+        backend.RmsNormBackward(input.Value, weight.Value, inverseRms.Value, tape!.Gradient(output)!, tape.Gradient(input)!, tape.Gradient(weight));
 
     private Tensor RequireGradient(Variable variable) =>
         tape!.Gradient(variable) ?? throw new InvalidOperationException($"{variable} must take a gradient: training attends only to its own keys");

@@ -89,13 +89,23 @@ public abstract class Backend : IDisposable
     /// <summary>y = x / rms(x) * weight per row; optionally saves 1/rms per row for the backward.</summary>
     public void RmsNorm(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms = null)
     {
-        RequireFloat(input, nameof(RmsNorm)); RequireFloat(weight, nameof(RmsNorm)); RequireFloat(output, nameof(RmsNorm));
-        RequireSameShape(input, output, nameof(RmsNorm));
-        RequireSame(weight.ElementCount, input.Shape.Columns, "weight length", nameof(RmsNorm));
-        if (inverseRms is not null) RequireSame(inverseRms.ElementCount, input.Shape.Rows, "inverse-rms length", nameof(RmsNorm));
-        if (!(epsilon >= 0)) throw new ArgumentException($"{nameof(RmsNorm)}: epsilon must be non-negative, got {epsilon}");
+        CheckRmsNorm(input, weight, epsilon, output, inverseRms, nameof(RmsNorm));
         using var _ = Time("RmsNorm");
         RmsNormCore(input, weight, epsilon, output, inverseRms);
+    }
+
+    /// <summary>
+    /// The residual add fused with the RMSNorm after it, one pass over the rows: sum = a + b (the residual stream;
+    /// <paramref name="sum"/> may be <paramref name="a"/>), then output = <see cref="RmsNorm"/>(sum).
+    /// </summary>
+    public void AddRmsNorm(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms = null)
+    {
+        RequireFloat(a, nameof(AddRmsNorm)); RequireFloat(b, nameof(AddRmsNorm)); RequireFloat(sum, nameof(AddRmsNorm));
+        RequireSameShape(a, b, nameof(AddRmsNorm));
+        RequireSameShape(a, sum, nameof(AddRmsNorm));
+        CheckRmsNorm(sum, weight, epsilon, output, inverseRms, nameof(AddRmsNorm));
+        using var _ = Time("AddRmsNorm");
+        AddRmsNormCore(a, b, weight, epsilon, sum, output, inverseRms);
     }
 
     /// <summary>C = op(A)·op(B) (or C += … when <paramref name="accumulate"/>), op = transpose when asked.</summary>
@@ -313,6 +323,7 @@ public abstract class Backend : IDisposable
     protected abstract void GatherRowsCore(Tensor source, Tensor indices, Tensor destination);
     protected abstract void ScatterRowsCore(Tensor source, Tensor indices, Tensor destination);
     protected abstract void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms);
+    protected abstract void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms);
     protected abstract void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate);
     protected abstract void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse);
     protected abstract void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
@@ -362,6 +373,19 @@ public abstract class Backend : IDisposable
     {
         if (!ReferenceEquals(t.Backend, this))
             throw new ArgumentException($"{op}: tensor {t.Shape} belongs to backend '{t.Backend.Name}', not '{Name}'");
+    }
+
+    private void CheckRmsNorm(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms, string op)
+    {
+        RequireFloat(input, op); RequireFloat(weight, op); RequireFloat(output, op);
+        RequireSameShape(input, output, op);
+        RequireSame(weight.ElementCount, input.Shape.Columns, "weight length", op);
+        if (inverseRms is not null)
+        {
+            RequireFloat(inverseRms, op);
+            RequireSame(inverseRms.ElementCount, input.Shape.Rows, "inverse-rms length", op);
+        }
+        if (!(epsilon >= 0)) throw new ArgumentException($"{op}: epsilon must be non-negative, got {epsilon}");
     }
 
     private (int Batch, int QueryLength, int KeyLength) CheckAttention(Tensor q, Tensor k, Tensor v, Tensor queryPositions,

@@ -93,11 +93,18 @@ public sealed class MistralModel : IDisposable
         var flatPositions = positions.Reshape(n);
         Variable P(string name) => _variables[name];
 
+        // Each residual add is fused with the norm that reads its sum: the attention's with the MLP's norm, the MLP's
+        // with the next layer's input norm (the final norm after the last layer).
+        (Variable Weight, string Name) NormBefore(int layer) => layer < Config.NumHiddenLayers
+            ? (P(MistralParameterNames.Layer(layer, MistralParameterNames.InputNorm)), "attention_norm")
+            : (P(MistralParameterNames.FinalNorm), "final_norm");
+
         var x = ops.GatherRows(P(MistralParameterNames.Embedding), tokens.Reshape(n), "embedded");
+        var firstNorm = NormBefore(0);
+        var normed = ops.RmsNorm(x, firstNorm.Weight, eps, firstNorm.Name, 0);
         for (int layer = 0; layer < Config.NumHiddenLayers; layer++)
         {
             string L(string suffix) => MistralParameterNames.Layer(layer, suffix);
-            var normed = ops.RmsNorm(x, P(L(MistralParameterNames.InputNorm)), eps, "attention_norm", layer);
             var q = ops.Linear(normed, P(L(MistralParameterNames.QueryProjection)), "q", layer);
             var k = ops.Linear(normed, P(L(MistralParameterNames.KeyProjection)), "k", layer);
             var v = ops.Linear(normed, P(L(MistralParameterNames.ValueProjection)), "v", layer);
@@ -105,15 +112,17 @@ public sealed class MistralModel : IDisposable
             ops.Rope(k, flatPositions, Config.HeadDim, Config.RopeTheta);
             var (keys, values, keyPositions) = context is null ? (k, v, positions) : Cached(context, layer, k, v);
             var attention = ops.Attention(q, keys, values, positions, keyPositions, Attention, "attention", layer);
-            x = ops.Add(x, ops.Linear(attention, P(L(MistralParameterNames.OutputProjection)), "attention_out", layer), "residual_attention", layer);
+            var attentionOut = ops.Linear(attention, P(L(MistralParameterNames.OutputProjection)), "attention_out", layer);
+            (x, normed) = ops.AddRmsNorm(x, attentionOut, P(L(MistralParameterNames.PostAttentionNorm)), eps, "residual_attention", "mlp_norm", layer);
 
-            normed = ops.RmsNorm(x, P(L(MistralParameterNames.PostAttentionNorm)), eps, "mlp_norm", layer);
             var gate = ops.Linear(normed, P(L(MistralParameterNames.GateProjection)), "gate", layer);
             var up = ops.Linear(normed, P(L(MistralParameterNames.UpProjection)), "up", layer);
             var activation = ops.SwiGlu(gate, up, "swiglu", layer);
-            x = ops.Add(x, ops.Linear(activation, P(L(MistralParameterNames.DownProjection)), "mlp_out", layer), "residual_mlp", layer);
+            var mlpOut = ops.Linear(activation, P(L(MistralParameterNames.DownProjection)), "mlp_out", layer);
+            var nextNorm = NormBefore(layer + 1);
+            (x, normed) = ops.AddRmsNorm(x, mlpOut, nextNorm.Weight, eps, "residual_mlp", nextNorm.Name, layer + 1);
         }
-        var final = ops.RmsNorm(x, P(MistralParameterNames.FinalNorm), eps, "final_norm", Config.NumHiddenLayers);
+        var final = normed;
         if (logitRows is not null) final = ops.GatherRows(final, logitRows, "selected");
         var head = Config.IsSequenceClassifier ? P(MistralParameterNames.ScoreHead)
             : Config.TieWordEmbeddings ? P(MistralParameterNames.Embedding) : P(MistralParameterNames.LmHead);

@@ -49,12 +49,12 @@ public abstract class RmsNormKernelTests(Func<IKernelDevice> device)
     }
 
     [Theory]
-    [InlineData(1, 67, 0, false)]
-    [InlineData(7, 1025, 1, false)]
-    [InlineData(33, 4099, 0, false)]
-    [InlineData(7, 67, 1, true)]
-    [InlineData(33, 4096, 0, true)]
-    public void ResidualForward_adds_in_place_then_normalises(int rows, int width, int offset, bool bf16)
+    [InlineData(1, 67, 0, false, true)]
+    [InlineData(7, 1025, 1, false, false)]
+    [InlineData(33, 4099, 0, false, true)]
+    [InlineData(7, 67, 1, true, false)]
+    [InlineData(33, 4096, 0, true, true)]
+    public void ResidualForward_stores_the_sum_then_normalises_it(int rows, int width, int offset, bool bf16, bool inPlace)
     {
         int n = rows * width;
         float[] x = Numerics.RandomFloats(_random, n), residual = Numerics.RandomFloats(_random, n), w = Numerics.RandomFloats(_random, width);
@@ -62,8 +62,8 @@ public abstract class RmsNormKernelTests(Func<IKernelDevice> device)
         var storage = bf16 ? KernelStorage.Bf16 : KernelStorage.F32;
         using var buffers = new KernelBuffers(device());
         Func<float[], ulong> upload = v => bf16 ? buffers.Bf16Values(v, offset) : buffers.Floats(v, offset);
-        ulong stream = upload(x), y = buffers.Poisoned(n, offset, bf16);
-        new RmsNormKernels(device()).ResidualForward(stream, upload(residual), upload(w), y, 0, rows, width, Epsilon, storage);
+        ulong input = upload(x), stream = inPlace ? input : buffers.Poisoned(n, offset, bf16), y = buffers.Poisoned(n, offset, bf16);
+        new RmsNormKernels(device()).ResidualForward(input, upload(residual), stream, upload(w), y, 0, rows, width, Epsilon, storage);
 
         var sum = new float[n];
         for (int i = 0; i < n; i++) sum[i] = x[i] + residual[i];
@@ -72,6 +72,7 @@ public abstract class RmsNormKernelTests(Func<IKernelDevice> device)
         Func<ulong, float[]> read = address => bf16 ? buffers.ReadBf16(address, n) : buffers.ReadFloats(address, n);
         KernelAssert.Close(read(stream), Array.ConvertAll(sum, v => (double)v), tolerance, "x + residual");
         KernelAssert.Close(read(y), Reference(sum, w, rows, width).Y, tolerance, "rmsnorm(x + residual)");
+        if (!inPlace) Assert.Equal(x, read(input));
     }
 
     [Theory]

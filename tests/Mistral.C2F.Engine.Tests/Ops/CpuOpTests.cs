@@ -43,6 +43,13 @@ public sealed class CpuOpTests : IDisposable
     public void RmsNorm_matches_reference(int rows, int width) => _checks.RmsNorm_matches_reference(rows, width);
 
     [Theory]
+    [InlineData(1, 8, false)]
+    [InlineData(5, 67, true)]
+    [InlineData(33, 512, false)]
+    [InlineData(3, 4099, true)]
+    public void AddRmsNorm_matches_reference(int rows, int width, bool inPlace) => _checks.AddRmsNorm_matches_reference(rows, width, inPlace);
+
+    [Theory]
     [InlineData(1, 1, 4, 10000.0, false)]
     [InlineData(7, 3, 18, 10000.0, false)]
     [InlineData(37, 4, 64, 1e6, false)]

@@ -21,8 +21,12 @@ public sealed unsafe partial class CpuBackend(int threads) : HostBackend
     }
 
     protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms) =>
-        CpuRmsNorm.Forward(F(input), F(weight), F(output), inverseRms is null ? null : F(inverseRms),
+        CpuRmsNorm.Forward(F(input), null, null, F(weight), F(output), inverseRms is null ? null : F(inverseRms),
             input.Shape.Rows, input.Shape.Columns, epsilon, _parallel);
+
+    protected override void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms) =>
+        CpuRmsNorm.Forward(F(a), F(b), F(sum), F(weight), F(output), inverseRms is null ? null : F(inverseRms),
+            a.Shape.Rows, a.Shape.Columns, epsilon, _parallel);
 
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate) =>
         CpuGemm.Multiply(F(a), F(b), F(c), m, n, k, transposeA, transposeB, accumulate, _parallel);

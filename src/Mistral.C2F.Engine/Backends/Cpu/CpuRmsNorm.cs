@@ -5,14 +5,25 @@ namespace Mistral.C2F.Engine.Backends.Cpu;
 /// <summary>RMSNorm over rows: y = x · w / sqrt(mean(x²) + eps), accumulated in float64 per row, and its backward.</summary>
 internal static class CpuRmsNorm
 {
-    public static unsafe void Forward(float* x, float* weight, float* y, float* inverseRms, long rows, int width, float epsilon, CpuParallel parallel)
+    /// <summary>
+    /// y = rmsnorm(x); with a residual, the sum x + residual is first stored into <paramref name="sum"/> (may be x) and
+    /// normalised instead, while its row is still in cache.
+    /// </summary>
+    public static unsafe void Forward(float* x, float* residual, float* sum, float* weight, float* y, float* inverseRms, long rows, int width,
+        float epsilon, CpuParallel parallel)
     {
         parallel.ForRanges(rows, (start, end) =>
         {
             var w = new ReadOnlySpan<float>(weight, width);
             for (long row = start; row < end; row++)
             {
-                var xr = new ReadOnlySpan<float>(x + row * width, width);
+                ReadOnlySpan<float> xr = new(x + row * width, width);
+                if (residual != null)
+                {
+                    var sr = new Span<float>(sum + row * width, width);
+                    TensorPrimitives.Add(xr, new ReadOnlySpan<float>(residual + row * width, width), sr);
+                    xr = sr;
+                }
                 var yr = new Span<float>(y + row * width, width);
                 float inv = (float)(1.0 / Math.Sqrt(CpuSums.SumOfSquares(xr) / width + epsilon));
                 TensorPrimitives.Multiply(xr, inv, yr);

@@ -28,6 +28,12 @@ public sealed partial class ReferenceBackend : HostBackend
         }
     }
 
+    protected override void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms)
+    {
+        AddCore(a, b, sum);
+        RmsNormCore(sum, weight, epsilon, output, inverseRms);
+    }
+
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
         var A = a.HostSpan<double>();

@@ -42,6 +42,13 @@ public abstract class DeviceForwardOpTests(Func<Backend> backend)
     public void RmsNorm_matches_reference(int rows, int width) => Checks.RmsNorm_matches_reference(rows, width);
 
     [Theory]
+    [InlineData(1, 8, false)]
+    [InlineData(5, 67, true)]
+    [InlineData(33, 130, false)]
+    [InlineData(3, 1025, true)]
+    public void AddRmsNorm_matches_reference(int rows, int width, bool inPlace) => Checks.AddRmsNorm_matches_reference(rows, width, inPlace);
+
+    [Theory]
     [InlineData(1, 1, 4, 10000.0, false)]
     [InlineData(7, 3, 18, 10000.0, true)]
     [InlineData(37, 4, 64, 1e6, false)]

@@ -54,6 +54,24 @@ public sealed class ForwardOpChecks(BackendPair pair, Random random)
         pair.AssertClose(inv, Fp32Tolerance, "rmsnorm inverse rms");
     }
 
+    /// <summary>The fused op against its definition on the reference (Add, then RmsNorm); in place, the sum overwrites a.</summary>
+    public void AddRmsNorm_matches_reference(int rows, int width, bool inPlace)
+    {
+        var a = pair.Input(Numerics.RandomFloats(random, rows * width, 2f), rows, width);
+        var b = pair.Input(Numerics.RandomFloats(random, rows * width, 2f), rows, width);
+        var w = pair.Input(Numerics.RandomFloats(random, width), width);
+        var sum = inPlace ? a : pair.Output(rows, width);
+        var (y, inv) = (pair.Output(rows, width), pair.Output(rows));
+        var aBefore = pair.Tested.ToFloats(a.Tested);
+        pair.Tested.AddRmsNorm(a.Tested, b.Tested, w.Tested, 1e-5f, sum.Tested, y.Tested, inv.Tested);
+        pair.Reference.Add(a.Reference, b.Reference, sum.Reference);
+        pair.Reference.RmsNorm(sum.Reference, w.Reference, 1e-5f, y.Reference, inv.Reference);
+        pair.AssertClose(sum, Fp32Tolerance, "add-rmsnorm sum");
+        pair.AssertClose(y, Fp32Tolerance, "add-rmsnorm output");
+        pair.AssertClose(inv, Fp32Tolerance, "add-rmsnorm inverse rms");
+        if (!inPlace) Assert.Equal(aBefore, pair.Tested.ToFloats(a.Tested));
+    }
+
     public void Rope_matches_reference(int tokens, int heads, int headDim, double theta, bool inverse)
     {
         var x = pair.Input(Numerics.RandomFloats(random, tokens * heads * headDim), tokens, heads * headDim);
