@@ -50,6 +50,9 @@ def forward_or_backward(s, inputs, forward):
 
 def rms_norm(s):
     x, w = tensor(s, s["rows"], s["width"]), tensor(s, s["width"])
+    if s.get("residual"):  # the residual add, then the norm of the sum (two kernels in eager PyTorch)
+        r = tensor(s, s["rows"], s["width"])
+        return forward_or_backward(s, [x, r, w], lambda x, r, w: F.rms_norm(x + r, (s["width"],), w, 1e-5))
     return forward_or_backward(s, [x, w], lambda x, w: F.rms_norm(x, (s["width"],), w, 1e-5))
 
 
