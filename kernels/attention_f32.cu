@@ -24,7 +24,8 @@ namespace c2f_attention {
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / 32;
 // Two blocks per SM as the floor lets ptxas keep every accumulator in registers (no spills) at D = 256.
-constexpr int kMinBlocks = 2;
+// (The emulator's __launch_bounds__ drops its arguments, hence maybe_unused.)
+[[maybe_unused]] constexpr int kMinBlocks = 2;
 constexpr float kLog2E = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 constexpr int kNoPosition = 0x7fffffff;
