@@ -3,6 +3,9 @@
 // positions implicit (query i and key j of one sequence sit at positions i and j), always causal, with an
 // optional sliding window W: query i sees key j iff i − W < j ≤ i (ENGINEERING.md §2; window ≤ 0 means
 // none). Query head h reads kv head h / (Hq / Hkv); the group shares K and V without copies.
+// Sequences may be right-padded: with `lengths`, slots at or past lengths[b] of sequence b are empty (no
+// position); such a query sees no key (zero output, log-sum-exp −inf, no gradient) and such a key is seen by
+// none, as the op contract says of empty slots. Bounds use the length; only strides use S.
 //
 // Forward: one block per (query tile, head, batch), each warp owning 16 query rows with its Q slice in
 // registers as mma A fragments; K and V tiles stream through shared memory with cp.async double
@@ -235,9 +238,18 @@ C2F_DEVICE void forward_key_tile(const uint32_t (&query)[D / 16][4], const bf16*
     warp_gemm_registers_nn<D, KeyTile, Stride>(output, scores, values);
 }
 
+/// The empty query rows [first, last) of one head: zero output and log-sum-exp −inf.
+template <int D>
+C2F_DEVICE void write_empty_rows(bf16* output, float* logSumExp, long queryRow, int first, int last)
+{
+    for (int i = threadIdx.x; i < (last - first) * (D / 2); i += blockDim.x)
+        *reinterpret_cast<uint32_t*>(output + (first + i / (D / 2)) * queryRow + 2 * (i % (D / 2))) = 0u;
+    for (int row = first + threadIdx.x; row < last; row += blockDim.x) logSumExp[row] = -INFINITY;
+}
+
 template <int D, int KeyTile, int Warps>
 C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __restrict__ k, const bf16* __restrict__ v,
-                        bf16* __restrict__ o, float* __restrict__ logSumExp,
+                        bf16* __restrict__ o, float* __restrict__ logSumExp, const int* __restrict__ lengths,
                         int S, int queryHeads, int kvHeads, int window, float scale)
 {
     using Shape = ForwardShape<D, KeyTile, Warps>;
@@ -248,24 +260,32 @@ C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __
     const bf16* queries = q + (long)batch * S * queryRow + head * D;
     const bf16* keys = k + (long)batch * S * kvRow + kvHead * D;
     const bf16* values = v + (long)batch * S * kvRow + kvHead * D;
+    bf16* outputs = o + (long)batch * S * queryRow + head * D;
+    float* rowLogSumExp = logSumExp + ((long)batch * queryHeads + head) * S;
     if (window <= 0 || window > S) window = S;  // none, or wider than the sequence: the same, and no overflow
+    const int L = lengths ? max(0, min(lengths[batch], S)) : S;  // the sequence's filled slots
+    if (query0 >= L)
+    {
+        write_empty_rows<D>(outputs, rowLogSumExp, queryRow, query0, min(query0 + QueryTile, S));
+        return;
+    }
 
     auto keyStage = [&](int stage) { return shared + 2 * stage * Shape::KvTileElements; };  // K, then V
     auto loadKeyTile = [&](int tile, int stage) {
         int key0 = tile * KeyTile;
-        load_tile_async<KeyTile, D, Shape::Threads>(keyStage(stage), keys + key0 * kvRow, kvRow, S - key0);
-        load_tile_async<KeyTile, D, Shape::Threads>(keyStage(stage) + Shape::KvTileElements, values + key0 * kvRow, kvRow, S - key0);
+        load_tile_async<KeyTile, D, Shape::Threads>(keyStage(stage), keys + key0 * kvRow, kvRow, L - key0);
+        load_tile_async<KeyTile, D, Shape::Threads>(keyStage(stage) + Shape::KvTileElements, values + key0 * kvRow, kvRow, L - key0);
     };
 
     // Key tiles that any row of the block sees; each warp narrows them to its own 16 rows.
     const int firstTile = max(0, query0 - window + 1) / KeyTile;
-    const int lastTile = (min(query0 + QueryTile, S) - 1) / KeyTile;
+    const int lastTile = (min(query0 + QueryTile, L) - 1) / KeyTile;
     const int row0 = query0 + 16 * warp_id();
-    const bool rowsValid = row0 < S;
+    const bool rowsValid = row0 < L;
     const int warpFirstTile = max(0, row0 - window + 1) / KeyTile;
-    const int warpLastTile = min(row0 + 15, S - 1) / KeyTile;
+    const int warpLastTile = min(row0 + 15, L - 1) / KeyTile;
 
-    load_tile_async<QueryTile, D, Shape::Threads>(keyStage(2), queries + query0 * queryRow, queryRow, S - query0);
+    load_tile_async<QueryTile, D, Shape::Threads>(keyStage(2), queries + query0 * queryRow, queryRow, L - query0);
     loadKeyTile(firstTile, 0);
     c2f::cp_async_commit();
     c2f::cp_async_wait<0>();
@@ -299,16 +319,16 @@ C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __
 #pragma unroll
     for (int half = 0; half < 2; half++)
     {
-        float sum = quad_sum(rowSum[half]);
         int row = row0 + lane / 4 + 8 * half;
+        float sum = quad_sum(rowSum[half]);  // every lane shuffles
+        if (row >= L) sum = 0.0f;  // an empty slot's row, computed against zero-filled keys: it sees nothing
         if (row >= S) continue;
         float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;
-        bf16* out = o + ((long)batch * S + row) * queryRow + head * D + 2 * (lane % 4);
+        bf16* out = outputs + row * queryRow + 2 * (lane % 4);
 #pragma unroll
         for (int d = 0; d < D / 8; d++)
             *reinterpret_cast<uint32_t*>(out + 8 * d) = c2f::pack_bf16x2(output[d][2 * half] * inverse, output[d][2 * half + 1] * inverse);
-        if (lane % 4 == 0)
-            logSumExp[((long)batch * queryHeads + head) * S + row] = sum > 0.0f ? (rowMax[half] + log2f(sum)) * kLn2 : -INFINITY;
+        if (lane % 4 == 0) rowLogSumExp[row] = sum > 0.0f ? (rowMax[half] + log2f(sum)) * kLn2 : -INFINITY;
     }
 }
 
@@ -397,11 +417,11 @@ C2F_DEVICE void backward_query_tile(const bf16* keys, const bf16* values, const 
                 c2f::pack_bf16x2(ds[n][2 * half], ds[n][2 * half + 1]);
 }
 
-/// dQ[query tile] += dS·K over the block's keys, in 16-row chunks spread over the warps; float32 atomics
-/// because every key tile adds into the same rows.
+/// dQ[query tile] += dS·K over the block's keys, in 16-row chunks spread over the warps, rows below `length`;
+/// float32 atomics because every key tile adds into the same rows.
 template <int D, int Warps, int QueryTile>
 C2F_DEVICE void add_query_grad(const bf16* dsTransposed, const bf16* keys, float* queryGrad, long queryRow,
-                               int query0, int S)
+                               int query0, int length)
 {
     using Shape = BackwardShape<D, Warps, QueryTile>;
     constexpr int Columns = Shape::DqColumns, ChunksPerRow = D / Columns;
@@ -428,7 +448,7 @@ C2F_DEVICE void add_query_grad(const bf16* dsTransposed, const bf16* keys, float
         for (int half = 0; half < 2; half++)
         {
             int row = query0 + localRow0 + lane / 4 + 8 * half;
-            if (row >= S) continue;
+            if (row >= length) continue;
             float* out = queryGrad + row * queryRow + column0 + 2 * (lane % 4);
 #pragma unroll
             for (int n = 0; n < Columns / 8; n++)
@@ -440,16 +460,16 @@ C2F_DEVICE void add_query_grad(const bf16* dsTransposed, const bf16* keys, float
     }
 }
 
-/// dst[key rows] += the 16-row accumulator of this warp (the block owns these keys alone: no atomics).
+/// dst[key rows below `length`] += the 16-row accumulator of this warp (the block owns these keys alone: no atomics).
 template <int D>
-C2F_DEVICE void add_key_rows(float* destination, long rowStride, int key0, int S, const float (&grad)[D / 8][4])
+C2F_DEVICE void add_key_rows(float* destination, long rowStride, int key0, int length, const float (&grad)[D / 8][4])
 {
     const int lane = lane_id();
 #pragma unroll
     for (int half = 0; half < 2; half++)
     {
         int key = key0 + lane / 4 + 8 * half;
-        if (key >= S) continue;
+        if (key >= length) continue;
         float* row = destination + key * rowStride + 2 * (lane % 4);
 #pragma unroll
         for (int d = 0; d < D / 8; d++)
@@ -463,8 +483,8 @@ C2F_DEVICE void add_key_rows(float* destination, long rowStride, int key0, int S
 template <int D, int Warps, int QueryTile>
 C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* __restrict__ k, const bf16* __restrict__ v,
                          const bf16* __restrict__ outputGrad, const float* __restrict__ logSumExp, const float* __restrict__ delta,
-                         float* __restrict__ queryGrad, float* __restrict__ keyGrad, float* __restrict__ valueGrad,
-                         int S, int queryHeads, int kvHeads, int window, float scale)
+                         const int* __restrict__ lengths, float* __restrict__ queryGrad, float* __restrict__ keyGrad,
+                         float* __restrict__ valueGrad, int S, int queryHeads, int kvHeads, int window, float scale)
 {
     using Shape = BackwardShape<D, Warps, QueryTile>;
     constexpr int KeyTile = Shape::KeyTile, Threads = Shape::Threads;
@@ -472,6 +492,8 @@ C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* _
     const int group = queryHeads / kvHeads;
     const long queryRow = (long)queryHeads * D, kvRow = (long)kvHeads * D;
     if (window <= 0 || window > S) window = S;  // none, or wider than the sequence: the same, and no overflow
+    const int L = lengths ? max(0, min(lengths[batch], S)) : S;  // the sequence's filled slots
+    if (blockKey0 >= L) return;  // empty keys: no query sees them, so no gradient
 
     bf16* keys = shared;
     bf16* values = shared + Shape::KvTileElements;
@@ -481,27 +503,27 @@ C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* _
 
     // Query tiles that see any key of the block: from the block's first key to the last key's window end.
     const int firstTile = blockKey0 / QueryTile;
-    const int tilesPerHead = (min(S, blockKey0 + KeyTile - 1 + window) - 1) / QueryTile - firstTile + 1;
+    const int tilesPerHead = (min(L, blockKey0 + KeyTile - 1 + window) - 1) / QueryTile - firstTile + 1;
     const int steps = group * tilesPerHead;
     auto loadQueryTile = [&](int step, int stage) {
         int head = kvHead * group + step / tilesPerHead, query0 = (firstTile + step % tilesPerHead) * QueryTile;
         long first = ((long)batch * S + query0) * queryRow + head * D;
-        load_tile_async<QueryTile, D, Threads>(queryStage(stage), q + first, queryRow, S - query0);
-        load_tile_async<QueryTile, D, Threads>(queryStage(stage) + Shape::QueryTileElements, outputGrad + first, queryRow, S - query0);
-        // Rows past the end get LSE +inf, so P = 0 there, and delta 0.
+        load_tile_async<QueryTile, D, Threads>(queryStage(stage), q + first, queryRow, L - query0);
+        load_tile_async<QueryTile, D, Threads>(queryStage(stage) + Shape::QueryTileElements, outputGrad + first, queryRow, L - query0);
+        // Rows past the length (empty slots or the end) get LSE +inf, so P = 0 there, and delta 0.
         const float* lse = logSumExp + ((long)batch * queryHeads + head) * S;
         const float* rowDelta = delta + ((long)batch * queryHeads + head) * S;
         for (int i = threadIdx.x; i < QueryTile; i += Threads)
         {
-            bool valid = query0 + i < S;
+            bool valid = query0 + i < L;
             rowStats[2 * stage * QueryTile + i] = valid ? lse[query0 + i] * kLog2e : INFINITY;
             rowStats[(2 * stage + 1) * QueryTile + i] = valid ? rowDelta[query0 + i] : 0.0f;
         }
     };
 
     const long kvFirst = ((long)batch * S + blockKey0) * kvRow + kvHead * D;
-    load_tile_async<KeyTile, D, Threads>(keys, k + kvFirst, kvRow, S - blockKey0);
-    load_tile_async<KeyTile, D, Threads>(values, v + kvFirst, kvRow, S - blockKey0);
+    load_tile_async<KeyTile, D, Threads>(keys, k + kvFirst, kvRow, L - blockKey0);
+    load_tile_async<KeyTile, D, Threads>(values, v + kvFirst, kvRow, L - blockKey0);
     loadQueryTile(0, 0);
     c2f::cp_async_commit();
 
@@ -519,7 +541,7 @@ C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* _
 
         int head = kvHead * group + step / tilesPerHead, query0 = (firstTile + step % tilesPerHead) * QueryTile;
         // The warp's 16 keys meet this query tile only between the causal edge and the window's end.
-        bool active = key0 < S && query0 + QueryTile - 1 >= key0 && query0 <= key0 + 15 + window - 1;
+        bool active = key0 < L && query0 + QueryTile - 1 >= key0 && query0 <= key0 + 15 + window - 1;
         if (active)
         {
             bool masked = query0 < key0 + 15 || query0 + QueryTile - 1 - window >= key0;
@@ -535,11 +557,11 @@ C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* _
         // Every warp's dSᵀ is written, and every warp is done with this Q/dO stage, so the next step's prefetch
         // may refill it; the next step's first barrier keeps its dSᵀ writes behind these reads.
         __syncthreads();
-        add_query_grad<D, Warps, QueryTile>(dsTransposed, keys, queryGrad + (long)batch * S * queryRow + head * D, queryRow, query0, S);
+        add_query_grad<D, Warps, QueryTile>(dsTransposed, keys, queryGrad + (long)batch * S * queryRow + head * D, queryRow, query0, L);
     }
 
-    add_key_rows<D>(keyGrad + (long)batch * S * kvRow + kvHead * D, kvRow, key0, S, keyAccumulator);
-    add_key_rows<D>(valueGrad + (long)batch * S * kvRow + kvHead * D, kvRow, key0, S, valueAccumulator);
+    add_key_rows<D>(keyGrad + (long)batch * S * kvRow + kvHead * D, kvRow, key0, L, keyAccumulator);
+    add_key_rows<D>(valueGrad + (long)batch * S * kvRow + kvHead * D, kvRow, key0, L, valueAccumulator);
 }
 
 // The shapes of the entry points: 128-row query tiles of 8 warps and 64-key tiles forward, 128-key
@@ -551,12 +573,12 @@ constexpr int ForwardWarps = 8, ForwardKeyTile = 64, BackwardWarps = 8, Backward
 #define C2F_FLASH_ATTENTION_ENTRY_POINTS(D)                                                                                    \
     extern "C" __global__ void __launch_bounds__(32 * flash_attention::ForwardWarps)                                          \
     c2f_flash_attention_forward_d##D##_bf16(const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v,          \
-                                            __nv_bfloat16* o, float* logSumExp, int S, int queryHeads, int kvHeads,           \
-                                            int window, float scale)                                                          \
+                                            __nv_bfloat16* o, float* logSumExp, const int* lengths, int S, int queryHeads,    \
+                                            int kvHeads, int window, float scale)                                             \
     {                                                                                                                         \
         C2F_DYNAMIC_SHARED(__nv_bfloat16, shared);                                                                            \
         flash_attention::forward<D, flash_attention::ForwardKeyTile, flash_attention::ForwardWarps>(                          \
-            shared, q, k, v, o, logSumExp, S, queryHeads, kvHeads, window, scale);                                            \
+            shared, q, k, v, o, logSumExp, lengths, S, queryHeads, kvHeads, window, scale);                                   \
     }                                                                                                                         \
     C2F_REGISTER_KERNEL(c2f_flash_attention_forward_d##D##_bf16);                                                             \
                                                                                                                               \
@@ -571,13 +593,13 @@ constexpr int ForwardWarps = 8, ForwardKeyTile = 64, BackwardWarps = 8, Backward
     extern "C" __global__ void __launch_bounds__(32 * flash_attention::BackwardWarps)                                         \
     c2f_flash_attention_backward_d##D##_bf16(const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v,         \
                                              const __nv_bfloat16* outputGrad, const float* logSumExp, const float* delta,     \
-                                             float* queryGrad, float* keyGrad, float* valueGrad,                              \
+                                             const int* lengths, float* queryGrad, float* keyGrad, float* valueGrad,          \
                                              int S, int queryHeads, int kvHeads, int window, float scale)                     \
     {                                                                                                                         \
         C2F_DYNAMIC_SHARED(__nv_bfloat16, shared);                                                                            \
         flash_attention::backward<D, flash_attention::BackwardWarps, flash_attention::BackwardQueryTile>(                     \
-            shared, q, k, v, outputGrad, logSumExp, delta, queryGrad, keyGrad, valueGrad, S, queryHeads, kvHeads, window,     \
-            scale);                                                                                                           \
+            shared, q, k, v, outputGrad, logSumExp, delta, lengths, queryGrad, keyGrad, valueGrad, S, queryHeads, kvHeads,    \
+            window, scale);                                                                                                   \
     }                                                                                                                         \
     C2F_REGISTER_KERNEL(c2f_flash_attention_backward_d##D##_bf16);
 

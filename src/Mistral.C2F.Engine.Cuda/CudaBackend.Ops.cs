@@ -31,8 +31,8 @@ public sealed partial class CudaBackend
     protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp)
     {
-        if (AttentionOnTensorCores(queryPositions, keyPositions, spec, batch, queryLength, keyLength))
-            AttentionOnTensorCores(q, k, v, spec, batch, queryLength, output, logSumExp);
+        if (AttentionOnTensorCores(queryPositions, keyPositions, spec, batch, queryLength, keyLength, out ulong lengths))
+            AttentionOnTensorCores(q, k, v, spec, batch, queryLength, lengths, output, logSumExp);
         else
             _attention.Forward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), Optional(logSumExp));
     }
@@ -59,8 +59,8 @@ public sealed partial class CudaBackend
     protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
         int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
     {
-        if (AttentionOnTensorCores(queryPositions, keyPositions, spec, batch, queryLength, keyLength))
-            AttentionBackwardOnTensorCores(q, k, v, spec, batch, queryLength, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad);
+        if (AttentionOnTensorCores(queryPositions, keyPositions, spec, batch, queryLength, keyLength, out ulong lengths))
+            AttentionBackwardOnTensorCores(q, k, v, spec, batch, queryLength, lengths, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad);
         else
             _attention.Backward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), A(logSumExp),
                 A(outputGrad), A(queryGrad), A(keyGrad), A(valueGrad));

@@ -25,30 +25,36 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// Flash attention assumes training sequences: queries and keys at the same positions (one tensor), every row
-    /// consecutive from a non-negative start, so position order is index order. Checking the last costs a wait.
+    /// Flash attention takes training sequences: queries and keys at the same positions (one tensor), every row
+    /// consecutive from a non-negative start and then, if padded, empty to its end, so position order is index
+    /// order. Checking the last costs a wait; it leaves each row's filled length in <paramref name="lengths"/>.
     /// </summary>
-    private bool AttentionOnTensorCores(Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, int batch, int queryLength, int keyLength) =>
-        Precision == CudaPrecision.Bf16TensorCores && FlashAttentionKernels.Supports(spec) && queryLength == keyLength
-        && ReferenceEquals(queryPositions.Storage, keyPositions.Storage) && queryPositions.ElementOffset == keyPositions.ElementOffset
-        && _positions.AreConsecutive(A(queryPositions), batch, queryLength);
+    private bool AttentionOnTensorCores(Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, int batch, int queryLength, int keyLength,
+        out ulong lengths)
+    {
+        lengths = 0;
+        return Precision == CudaPrecision.Bf16TensorCores && FlashAttentionKernels.Supports(spec) && queryLength == keyLength
+            && ReferenceEquals(queryPositions.Storage, keyPositions.Storage) && queryPositions.ElementOffset == keyPositions.ElementOffset
+            && _positions.TryRightPaddedLengths(A(queryPositions), batch, queryLength, out lengths);
+    }
 
-    private void AttentionOnTensorCores(Tensor q, Tensor k, Tensor v, AttentionSpec spec, int batch, int length, Tensor output, Tensor? logSumExp)
+    private void AttentionOnTensorCores(Tensor q, Tensor k, Tensor v, AttentionSpec spec, int batch, int length, ulong lengths, Tensor output,
+        Tensor? logSumExp)
     {
         ulong output16 = _staging.Reserved(StagedOutput, output.ElementCount);
         ulong lse = logSumExp is null ? _attentionScratch.Get((long)batch * spec.QueryHeads * length * sizeof(float)) : A(logSumExp);
         _flash.Forward(_staging.Rounded(StagedQ, A(q), q.ElementCount), _staging.Rounded(StagedK, A(k), k.ElementCount),
-            _staging.Rounded(StagedV, A(v), v.ElementCount), output16, lse, batch, length, spec);
+            _staging.Rounded(StagedV, A(v), v.ElementCount), output16, lse, batch, length, spec, lengths);
         _conversion.ToF32(output16, A(output), output.ElementCount);
     }
 
-    private void AttentionBackwardOnTensorCores(Tensor q, Tensor k, Tensor v, AttentionSpec spec, int batch, int length, Tensor output,
-        Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
+    private void AttentionBackwardOnTensorCores(Tensor q, Tensor k, Tensor v, AttentionSpec spec, int batch, int length, ulong lengths,
+        Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
     {
         ulong scratch = _attentionScratch.Get(FlashAttentionKernels.BackwardScratchBytes(batch, length, spec));
         _flash.Backward(_staging.Rounded(StagedQ, A(q), q.ElementCount), _staging.Rounded(StagedK, A(k), k.ElementCount),
             _staging.Rounded(StagedV, A(v), v.ElementCount), _staging.Rounded(StagedOutput, A(output), output.ElementCount), A(logSumExp),
             _staging.Rounded(StagedOutputGrad, A(outputGrad), outputGrad.ElementCount), scratch,
-            A(queryGrad), A(keyGrad), A(valueGrad), batch, length, spec);
+            A(queryGrad), A(keyGrad), A(valueGrad), batch, length, spec, lengths);
     }
 }

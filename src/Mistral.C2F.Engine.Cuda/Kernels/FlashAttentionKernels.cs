@@ -6,9 +6,11 @@ namespace Mistral.C2F.Engine.Cuda.Kernels;
 /// The tensor-core flash attention of kernels/flash_attention.cu, for training sequences: bf16 q [B, S, Hq·D],
 /// k and v [B, S, Hkv·D] (row-major, heads side by side), query i and key j at positions i and j of their
 /// sequence, always causal, with the spec's sliding window W: query i sees key j iff i − W &lt; j ≤ i. Query
-/// head h reads kv head h / (Hq / Hkv). Head dims 64 and 128, any S ≥ 1. Scores, softmax and every
-/// accumulation are float32; the probabilities enter the second product as bf16.
-/// Addresses are device addresses of each tensor's first element.
+/// head h reads kv head h / (Hq / Hkv). Head dims 64 and 128, any S ≥ 1. Sequences may be right-padded: given
+/// lengths (int32 [B]), slots at or past lengths[b] are empty, as position −1 is in the op contract: such a
+/// query sees no key (zero output, log-sum-exp −inf, no gradient) and no query sees such a key. Scores, softmax
+/// and every accumulation are float32; the probabilities enter the second product as bf16.
+/// Addresses are device addresses of each tensor's first element; a lengths address of 0 means none.
 /// </summary>
 public sealed class FlashAttentionKernels(IKernelDevice device)
 {
@@ -28,9 +30,10 @@ public sealed class FlashAttentionKernels(IKernelDevice device)
     /// <summary>
     /// output [B, S, Hq·D] bf16 = softmax(scale · q·kᵀ over the visible keys) · v with scale = 1/√D, and
     /// logSumExp [B, Hq, S] float32: the natural log-sum-exp of the scaled visible scores of each query,
-    /// which <see cref="Backward"/> takes. Every query sees at least itself, so both are always finite.
+    /// which <see cref="Backward"/> takes. Every filled slot's query sees at least itself, so both are finite there.
     /// </summary>
-    public void Forward(ulong q, ulong k, ulong v, ulong output, ulong logSumExp, int batch, int sequenceLength, AttentionSpec spec)
+    public void Forward(ulong q, ulong k, ulong v, ulong output, ulong logSumExp, int batch, int sequenceLength, AttentionSpec spec,
+        ulong lengths = 0)
     {
         Check(batch, sequenceLength, spec);
         int d = spec.HeadDim;
@@ -40,7 +43,7 @@ public sealed class FlashAttentionKernels(IKernelDevice device)
             6 * ForwardKeyTile * (d + PaddedBf16) * sizeof(ushort));  // three stages of (K, V) tiles
         device.Launch($"c2f_flash_attention_forward_d{d}_bf16", shape,
             KernelArg.Pointer(q), KernelArg.Pointer(k), KernelArg.Pointer(v), KernelArg.Pointer(output), KernelArg.Pointer(logSumExp),
-            sequenceLength, spec.QueryHeads, spec.KvHeads, Window(spec), (float)spec.Scale);
+            KernelArg.Pointer(lengths), sequenceLength, spec.QueryHeads, spec.KvHeads, Window(spec), (float)spec.Scale);
     }
 
     /// <summary>
@@ -51,7 +54,7 @@ public sealed class FlashAttentionKernels(IKernelDevice device)
     /// contents do not matter and are overwritten.
     /// </summary>
     public void Backward(ulong q, ulong k, ulong v, ulong output, ulong logSumExp, ulong outputGrad, ulong scratch,
-        ulong queryGrad, ulong keyGrad, ulong valueGrad, int batch, int sequenceLength, AttentionSpec spec)
+        ulong queryGrad, ulong keyGrad, ulong valueGrad, int batch, int sequenceLength, AttentionSpec spec, ulong lengths = 0)
     {
         Check(batch, sequenceLength, spec);
         int d = spec.HeadDim;
@@ -70,7 +73,7 @@ public sealed class FlashAttentionKernels(IKernelDevice device)
             sharedBf16 * sizeof(ushort) + 4 * BackwardQueryTile * sizeof(float));  // + (log-sum-exp, delta) in two stages
         device.Launch($"c2f_flash_attention_backward_d{d}_bf16", shape,
             KernelArg.Pointer(q), KernelArg.Pointer(k), KernelArg.Pointer(v), KernelArg.Pointer(outputGrad),
-            KernelArg.Pointer(logSumExp), KernelArg.Pointer(scratch),
+            KernelArg.Pointer(logSumExp), KernelArg.Pointer(scratch), KernelArg.Pointer(lengths),
             KernelArg.Pointer(queryGrad), KernelArg.Pointer(keyGrad), KernelArg.Pointer(valueGrad),
             sequenceLength, spec.QueryHeads, spec.KvHeads, Window(spec), (float)spec.Scale);
     }

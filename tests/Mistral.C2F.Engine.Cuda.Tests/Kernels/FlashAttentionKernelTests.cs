@@ -8,44 +8,58 @@ using Mistral.C2F.Engine.Tests.Support;
 namespace Mistral.C2F.Engine.Cuda.Tests.Kernels;
 
 /// <summary>
-/// The bf16 flash attention against the float64 reference (<see cref="ReferenceBackend"/>, positions 0..S−1)
-/// on the bf16-rounded inputs, at ragged lengths (no multiple of any tile). Measured on the emulator:
-/// output, dq, dk, dv near 2e-3 relative (bf16 output and bf16 P in the second products), log-sum-exp
-/// near 5e-8.
+/// The bf16 flash attention against the float64 reference (<see cref="ReferenceBackend"/>, positions 0..S−1, or
+/// right-padded: 0..L_b−1 then empty slots) on the bf16-rounded inputs, at ragged lengths (no multiple of any tile).
+/// Empty slots hold NaN in q, k, v and dO, so reading one fails; their outputs must be exactly 0, their
+/// log-sum-exps −inf and their gradients untouched. Measured on the emulator: output, dq, dk, dv near 2e-3
+/// relative (bf16 output and bf16 P in the second products), log-sum-exp near 5e-8.
 /// </summary>
 public abstract class FlashAttentionKernelTests(Func<IKernelDevice> device)
 {
-    private const double Bf16Tolerance = 1e-2, LogSumExpTolerance = 1e-5;
+    private const double Bf16Tolerance = 1e-2;
     private const uint Bf16PairPoison = 0x7FC07FC0, Float32Poison = 0x7FC00000;
+    private const ushort Bf16NaN = 0x7FC0;
     private readonly Random _random = new();
 
     private IKernelDevice Device => device();
 
     [Theory]
-    [InlineData(1, 16, 1, 1, 64, null)]
-    [InlineData(2, 37, 4, 2, 64, null)]   // GQA 2:1, one partial query tile
-    [InlineData(1, 70, 2, 1, 128, 24)]    // sliding window: skipped and edge-masked key tiles
-    public void Forward_matches_the_float64_reference(int batch, int length, int queryHeads, int kvHeads, int headDim, int? window)
+    [InlineData(1, 16, 1, 1, 64, null, null)]
+    [InlineData(2, 37, 4, 2, 64, null, null)]     // GQA 2:1, one partial query tile
+    [InlineData(1, 70, 2, 1, 128, 24, null)]      // sliding window: skipped and edge-masked key tiles
+    [InlineData(3, 70, 2, 1, 64, null, "70,33,0")] // right padding: a full row, a tile cut in two, a wholly empty row
+    [InlineData(2, 150, 2, 2, 128, 40, "5,131")]  // padding across tiles with a window: whole blocks of empty rows and keys
+    public void Forward_matches_the_float64_reference(int batch, int length, int queryHeads, int kvHeads, int headDim, int? window,
+        string? lengths)
     {
-        using var run = new Run(Device, _random, batch, length, new AttentionSpec(queryHeads, kvHeads, headDim, window));
+        using var run = new Run(Device, _random, batch, length, new AttentionSpec(queryHeads, kvHeads, headDim, window), Lengths(lengths));
         run.Forward();
-        Numerics.AssertClose(run.Output(), run.Expected.Output, Bf16Tolerance, $"{run}: output");
-        Numerics.AssertClose(run.LogSumExp(), run.Expected.LogSumExp, LogSumExpTolerance, $"{run}: log-sum-exp");
+        var output = run.Output();
+        KernelAssert.Close(output, run.Expected.Output, Bf16Tolerance, $"{run}: output");
+        Assert.All(run.EmptyRowElements(run.QueryWidth), i => Assert.Equal(0f, output[i]));
+        KernelAssert.LogSumExp(run.LogSumExp(), run.Expected.LogSumExp, $"{run}: log-sum-exp");
     }
 
     [Theory]
-    [InlineData(1, 16, 1, 1, 64, null)]
-    [InlineData(2, 37, 4, 2, 64, null)]
-    [InlineData(1, 70, 2, 1, 128, 24)]
-    public void Backward_accumulates_the_float64_gradients(int batch, int length, int queryHeads, int kvHeads, int headDim, int? window)
+    [InlineData(1, 16, 1, 1, 64, null, null)]
+    [InlineData(2, 37, 4, 2, 64, null, null)]
+    [InlineData(1, 70, 2, 1, 128, 24, null)]
+    [InlineData(3, 70, 2, 1, 64, null, "70,33,0")]
+    [InlineData(2, 150, 2, 2, 128, 40, "5,131")]
+    public void Backward_accumulates_the_float64_gradients(int batch, int length, int queryHeads, int kvHeads, int headDim, int? window,
+        string? lengths)
     {
-        using var run = new Run(Device, _random, batch, length, new AttentionSpec(queryHeads, kvHeads, headDim, window));
+        using var run = new Run(Device, _random, batch, length, new AttentionSpec(queryHeads, kvHeads, headDim, window), Lengths(lengths));
         run.Forward();
         var (dq, dk, dv) = run.Backward();
-        Numerics.AssertClose(dq, run.Expected.QueryGrad, Bf16Tolerance, $"{run}: dq");
-        Numerics.AssertClose(dk, run.Expected.KeyGrad, Bf16Tolerance, $"{run}: dk");
-        Numerics.AssertClose(dv, run.Expected.ValueGrad, Bf16Tolerance, $"{run}: dv");
+        KernelAssert.Close(dq, run.Expected.QueryGrad, Bf16Tolerance, $"{run}: dq");
+        KernelAssert.Close(dk, run.Expected.KeyGrad, Bf16Tolerance, $"{run}: dk");
+        KernelAssert.Close(dv, run.Expected.ValueGrad, Bf16Tolerance, $"{run}: dv");
+        Assert.All(run.EmptyRowElements(run.QueryWidth), i => Assert.Equal(0f, dq[i]));
+        Assert.All(run.EmptyRowElements(run.KvWidth), i => Assert.Equal((0f, 0f), (dk[i], dv[i])));
     }
+
+    private static int[]? Lengths(string? lengths) => lengths?.Split(',').Select(int.Parse).ToArray();
 
     [Fact]
     public void Head_dims_other_than_64_and_128_are_refused()
@@ -63,24 +77,28 @@ public abstract class FlashAttentionKernelTests(Func<IKernelDevice> device)
         private readonly IKernelDevice _device;
         private readonly FlashAttentionKernels _kernels;
         private readonly int _batch, _length;
+        private readonly int[]? _lengths;
         private readonly AttentionSpec _spec;
         private readonly long _queryElements, _kvElements, _rowHeads;
-        private readonly DeviceBuffer _q, _k, _v, _outputGrad, _output, _logSumExp, _scratch, _queryGrad, _keyGrad, _valueGrad;
+        private readonly DeviceBuffer _q, _k, _v, _outputGrad, _output, _logSumExp, _scratch, _queryGrad, _keyGrad, _valueGrad, _lengthBuffer;
         private readonly float[] _initialQueryGrad, _initialKeyGrad, _initialValueGrad;
 
-        public Run(IKernelDevice device, Random random, int batch, int length, AttentionSpec spec)
+        /// <param name="lengths">Filled slots per sequence (right padding), or null for none.</param>
+        public Run(IKernelDevice device, Random random, int batch, int length, AttentionSpec spec, int[]? lengths)
         {
-            (_device, _batch, _length, _spec) = (device, batch, length, spec);
+            (_device, _batch, _length, _spec, _lengths) = (device, batch, length, spec, lengths);
             _kernels = new FlashAttentionKernels(device);
             _queryElements = (long)batch * length * spec.QueryHeads * spec.HeadDim;
             _kvElements = (long)batch * length * spec.KvHeads * spec.HeadDim;
             _rowHeads = (long)batch * spec.QueryHeads * length;
 
-            var q = Bf16(random, _queryElements, 2f);
-            var k = Bf16(random, _kvElements, 2f);
-            var v = Bf16(random, _kvElements, 1f);
-            var outputGrad = Bf16(random, _queryElements, 1f);
+            var q = WithEmptySlots(Bf16(random, _queryElements, 2f), QueryWidth);
+            var k = WithEmptySlots(Bf16(random, _kvElements, 2f), KvWidth);
+            var v = WithEmptySlots(Bf16(random, _kvElements, 1f), KvWidth);
+            var outputGrad = WithEmptySlots(Bf16(random, _queryElements, 1f), QueryWidth);
             (_q, _k, _v, _outputGrad) = (Upload(q), Upload(k), Upload(v), Upload(outputGrad));
+            _lengthBuffer = _device.Allocate(batch * sizeof(int));
+            _device.Upload<int>(lengths ?? Enumerable.Repeat(length, batch).ToArray(), _lengthBuffer.Address);
 
             _output = Poisoned(_queryElements * sizeof(ushort), Bf16PairPoison);
             _logSumExp = Poisoned(_rowHeads * sizeof(float), Float32Poison);
@@ -95,12 +113,19 @@ public abstract class FlashAttentionKernelTests(Func<IKernelDevice> device)
 
         public Expectation Expected { get; }
 
-        public void Forward() => _kernels.Forward(_q.Address, _k.Address, _v.Address, _output.Address, _logSumExp.Address, _batch, _length, _spec);
+        public int QueryWidth => _spec.QueryHeads * _spec.HeadDim;
+        public int KvWidth => _spec.KvHeads * _spec.HeadDim;
+
+        /// <summary>Without padding the kernels take no lengths (address 0).</summary>
+        private ulong LengthAddress => _lengths is null ? 0 : _lengthBuffer.Address;
+
+        public void Forward() => _kernels.Forward(_q.Address, _k.Address, _v.Address, _output.Address, _logSumExp.Address, _batch, _length, _spec,
+            LengthAddress);
 
         public (float[] QueryGrad, float[] KeyGrad, float[] ValueGrad) Backward()
         {
             _kernels.Backward(_q.Address, _k.Address, _v.Address, _output.Address, _logSumExp.Address, _outputGrad.Address, _scratch.Address,
-                _queryGrad.Address, _keyGrad.Address, _valueGrad.Address, _batch, _length, _spec);
+                _queryGrad.Address, _keyGrad.Address, _valueGrad.Address, _batch, _length, _spec, LengthAddress);
             return (Accumulated(_queryGrad, _initialQueryGrad), Accumulated(_keyGrad, _initialKeyGrad), Accumulated(_valueGrad, _initialValueGrad));
         }
 
@@ -120,13 +145,28 @@ public abstract class FlashAttentionKernelTests(Func<IKernelDevice> device)
             return values;
         }
 
+        /// <summary>The flat indices, in a [B, S, width] tensor, of every element of an empty slot.</summary>
+        public IEnumerable<int> EmptyRowElements(int width) =>
+            Enumerable.Range(0, _batch * _length).Where(slot => !Filled(slot)).SelectMany(slot => Enumerable.Range(slot * width, width));
+
         public override string ToString() =>
-            $"flash attention B={_batch} S={_length} H={_spec.QueryHeads}/{_spec.KvHeads} D={_spec.HeadDim} W={_spec.SlidingWindow}";
+            $"flash attention B={_batch} S={_length} H={_spec.QueryHeads}/{_spec.KvHeads} D={_spec.HeadDim} W={_spec.SlidingWindow}" +
+            (_lengths is null ? "" : $" lengths={string.Join(',', _lengths)}");
 
         public void Dispose()
         {
-            foreach (var buffer in new[] { _q, _k, _v, _outputGrad, _output, _logSumExp, _scratch, _queryGrad, _keyGrad, _valueGrad })
+            foreach (var buffer in new[] { _q, _k, _v, _outputGrad, _output, _logSumExp, _scratch, _queryGrad, _keyGrad, _valueGrad, _lengthBuffer })
                 buffer.Dispose();
+        }
+
+        private bool Filled(int slot) => _lengths is null || slot % _length < _lengths[slot / _length];
+
+        /// <summary>NaN in every element of an empty slot: the kernels must not read them.</summary>
+        private ushort[] WithEmptySlots(ushort[] values, int width)
+        {
+            for (int slot = 0; slot < _batch * _length; slot++)
+                if (!Filled(slot)) values.AsSpan(slot * width, width).Fill(Bf16NaN);
+            return values;
         }
 
         private Expectation Reference(ushort[] q, ushort[] k, ushort[] v, ushort[] outputGrad)
@@ -137,7 +177,7 @@ public abstract class FlashAttentionKernelTests(Func<IKernelDevice> device)
             using var ks = RoundedTensor(reference, k, _length, kvWidth);
             using var vs = RoundedTensor(reference, v, _length, kvWidth);
             using var dOut = RoundedTensor(reference, outputGrad, _length, queryWidth);
-            var positions = Enumerable.Range(0, _batch).SelectMany(_ => Enumerable.Range(0, _length)).ToArray();
+            var positions = Enumerable.Range(0, _batch * _length).Select(slot => Filled(slot) ? slot % _length : -1).ToArray();
             using var positionTensor = reference.FromInts(positions, _batch, _length);
             using var output = reference.Allocate(_batch, _length, queryWidth);
             using var lse = reference.Allocate(_batch, _spec.QueryHeads, _length);

@@ -1,5 +1,6 @@
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Cuda.Kernels;
+using Mistral.C2F.Engine.Cuda.Tests.Kernels;
 using Mistral.C2F.Engine.Cuda.Tests.Support;
 using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tests.Ops.Contract;
@@ -10,9 +11,9 @@ namespace Mistral.C2F.Engine.Cuda.Tests.Ops;
 /// <summary>
 /// The CUDA backend with bf16 tensor cores (<see cref="CudaPrecision.Bf16TensorCores"/>): the f32 → bf16
 /// conversion rounds as the host does, each product equals the float64 product of the bf16-rounded operands to
-/// float32 accuracy (1e-5; measured about 1e-7), the TT case stays float32, attention over training sequences is
-/// the flash kernel's (bit for bit) within bf16 accuracy of the float64 reference on rounded inputs while other
-/// attention stays float32, and a training step stays within bf16 accuracy of the float32 CPU backend.
+/// float32 accuracy (1e-5; measured about 1e-7), the TT case stays float32, attention over training sequences
+/// (right-padded or not) is the flash kernel's (bit for bit) within bf16 accuracy of the float64 reference on rounded
+/// inputs while other attention stays float32, and a training step stays within bf16 accuracy of the float32 CPU backend.
 /// </summary>
 public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
 {
@@ -77,30 +78,43 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
         pair.AssertClose(c, 1e-5, "TT product in float32");
     }
 
+    /// <param name="lengths">Filled slots per row (right padding: position −1 after them, NaN in their q, k, v and dO), or null.</param>
     [Theory]
-    [InlineData(2, 37, 4, 2, 64, null)]
-    [InlineData(1, 45, 2, 1, 128, 16)]
-    public void Attention_over_training_sequences_is_flash_attention(int batch, int length, int queryHeads, int kvHeads, int headDim, int? window)
+    [InlineData(2, 37, 4, 2, 64, null, null)]
+    [InlineData(1, 45, 2, 1, 128, 16, null)]
+    [InlineData(3, 45, 2, 1, 64, null, "45,20,0")]
+    public void Attention_over_training_sequences_is_flash_attention(int batch, int length, int queryHeads, int kvHeads, int headDim, int? window,
+        string? lengths)
     {
         var spec = new AttentionSpec(queryHeads, kvHeads, headDim, window);
+        var filled = lengths?.Split(',').Select(int.Parse).ToArray() ?? Enumerable.Repeat(length, batch).ToArray();
+        bool Filled(int slot) => slot % length < filled[slot / length];
+        float[] WithEmptySlots(float[] values, int width)
+        {
+            for (int slot = 0; slot < batch * length; slot++)
+                if (!Filled(slot)) values.AsSpan(slot * width, width).Fill(float.NaN);
+            return values;
+        }
+        int queryWidth = queryHeads * headDim, kvWidth = kvHeads * headDim;
         using var backend = Backend();
         using var pair = new BackendPair(backend);
-        var (qValues, kValues, vValues) = (RandomBf16(batch * length * queryHeads * headDim), RandomBf16(batch * length * kvHeads * headDim),
-            RandomBf16(batch * length * kvHeads * headDim));
-        var q = pair.Input(qValues, batch, length, queryHeads * headDim);
-        var k = pair.Input(kValues, batch, length, kvHeads * headDim);
-        var v = pair.Input(vValues, batch, length, kvHeads * headDim);
+        var (qValues, kValues, vValues) = (WithEmptySlots(RandomBf16(batch * length * queryWidth), queryWidth),
+            WithEmptySlots(RandomBf16(batch * length * kvWidth), kvWidth), WithEmptySlots(RandomBf16(batch * length * kvWidth), kvWidth));
+        var q = pair.Input(qValues, batch, length, queryWidth);
+        var k = pair.Input(kValues, batch, length, kvWidth);
+        var v = pair.Input(vValues, batch, length, kvWidth);
         // Consecutive rows that start past zero (a chunk later in its sequence): still the training layout.
-        var positions = pair.Ints(Enumerable.Range(0, batch * length).Select(i => i % length + 3 * (i / length)).ToArray(), batch, length);
-        var output = pair.Output(batch, length, queryHeads * headDim);
+        var positions = pair.Ints(Enumerable.Range(0, batch * length).Select(i => Filled(i) ? i % length + 3 * (i / length) : -1).ToArray(),
+            batch, length);
+        var output = pair.Output(batch, length, queryWidth);
         var logSumExp = pair.Output(batch, queryHeads, length);
         backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested);
         pair.Reference.Attention(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference, logSumExp.Reference);
         pair.AssertClose(output, Bf16Tolerance, $"flash output {spec}");
-        pair.AssertClose(logSumExp, RoundedOperandTolerance, $"flash log-sum-exp {spec}");
-        Assert.Equal(FlashOutput(qValues, kValues, vValues, batch, length, spec), backend.ToFloats(output.Tested));
+        KernelAssert.LogSumExp(backend.ToFloats(logSumExp.Tested), pair.Reference.ToDoubles(logSumExp.Reference), $"flash log-sum-exp {spec}");
+        Assert.Equal(FlashOutput(qValues, kValues, vValues, batch, length, spec, lengths is null ? null : filled), backend.ToFloats(output.Tested));
 
-        var outputGrad = pair.Input(Numerics.RandomFloats(_random, batch * length * queryHeads * headDim), batch, length, queryHeads * headDim);
+        var outputGrad = pair.Input(WithEmptySlots(Numerics.RandomFloats(_random, batch * length * queryWidth), queryWidth), batch, length, queryWidth);
         var (dq, dk, dv) = (pair.Input(Numerics.RandomFloats(_random, qValues.Length), batch, length, queryHeads * headDim),
             pair.Input(Numerics.RandomFloats(_random, kValues.Length), batch, length, kvHeads * headDim),
             pair.Input(Numerics.RandomFloats(_random, vValues.Length), batch, length, kvHeads * headDim));
@@ -118,7 +132,7 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
     }
 
     [Fact]
-    public void Attention_over_padded_rows_stays_float32()
+    public void Attention_over_left_padded_rows_stays_float32()
     {
         var spec = new AttentionSpec(2, 1, 64, null);
         const int batch = 2, length = 9;
@@ -136,7 +150,7 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
     }
 
     /// <summary>What the flash kernel alone gives for these bf16-exact inputs, widened to float32.</summary>
-    private float[] FlashOutput(float[] q, float[] k, float[] v, int batch, int length, AttentionSpec spec)
+    private float[] FlashOutput(float[] q, float[] k, float[] v, int batch, int length, AttentionSpec spec, int[]? lengths)
     {
         var dev = device();
         var buffers = new[] { q, k, v }.Select(values =>
@@ -149,8 +163,10 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
         }).ToArray();
         using var output = dev.Allocate(q.Length * sizeof(ushort));
         using var logSumExp = dev.Allocate((long)batch * spec.QueryHeads * length * sizeof(float));
+        using var lengthBuffer = dev.Allocate(batch * sizeof(int));
+        if (lengths is not null) dev.Upload<int>(lengths, lengthBuffer.Address);
         new FlashAttentionKernels(dev).Forward(buffers[0].Address, buffers[1].Address, buffers[2].Address, output.Address, logSumExp.Address,
-            batch, length, spec);
+            batch, length, spec, lengths is null ? 0 : lengthBuffer.Address);
         var bits = new ushort[q.Length];
         dev.Download<ushort>(output.Address, bits);
         foreach (var buffer in buffers) buffer.Dispose();
