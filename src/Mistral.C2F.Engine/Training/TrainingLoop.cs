@@ -23,10 +23,14 @@ public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepChe
     public CheckpointDirectory Checkpoints { get; } = new(runDirectory, keepCheckpoints);
     public string MetricsPath { get; } = Path.Combine(Path.GetFullPath(runDirectory), "metrics.jsonl");
 
-    /// <summary>Steps done; set when resuming.</summary>
-    public int Step { get; set; }
-    public int SkippedSteps { get; set; }
-    public int ConsecutiveNonFinite { get; set; }
+    /// <summary>Steps done.</summary>
+    public int Step { get; private set; }
+    public int SkippedSteps { get; private set; }
+    public int ConsecutiveNonFinite { get; private set; }
+
+    /// <summary>Continues the counts of a resumed run.</summary>
+    public void Restore(int step, int skippedSteps, int consecutiveNonFinite) =>
+        (Step, SkippedSteps, ConsecutiveNonFinite) = (step, skippedSteps, consecutiveNonFinite);
 
     /// <summary>Runs steps Step+1..totalSteps; returns the final checkpoint's path.</summary>
     /// <param name="save">Writes a checkpoint of the current state into the directory it is given.</param>

@@ -37,8 +37,7 @@ public sealed class RewardModelTrainer : IDisposable
     public static RewardModelTrainer Start(RunSpec<RewardModelOptions> spec, string runDirectory, Backend backend)
     {
         spec.Options.Validate();
-        if (new CheckpointDirectory(runDirectory).Latest is { } existing)
-            throw new IOException($"{Path.GetFullPath(runDirectory)} already holds checkpoints ({Path.GetFileName(existing)}); resume it or choose another output directory");
+        RunDirectories.RequireNoCheckpoints(runDirectory);
         var (data, fingerprint) = LoadData(spec, spec.ModelDirectory, DataPosition.Start(spec.Options.Seed));
         var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(spec.ModelDirectory, backend, checkFinite: true), spec.Options.Optimizer);
         Directory.CreateDirectory(runDirectory);
@@ -51,15 +50,13 @@ public sealed class RewardModelTrainer : IDisposable
         var spec = RunSpec<RewardModelOptions>.Load(runDirectory);
         if (steps is int total) spec = spec with { Options = spec.Options with { Steps = total } };
         spec.Options.Validate();
-        var checkpoint = new CheckpointDirectory(runDirectory).Latest
-            ?? throw new IOException($"{Path.GetFullPath(runDirectory)} has no checkpoint to resume from");
+        var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
         var state = TrainerState.Load(checkpoint);
         var (data, fingerprint) = LoadData(spec, checkpoint, state.DataPosition);
-        if (fingerprint != state.DataFingerprint)
-            throw new InvalidDataException($"{spec.DataPath}: the data changed since {checkpoint} was written");
+        RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
         var trainer = new RewardModelTrainer(TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep),
             data, spec, runDirectory, checkpoint, fingerprint);
-        (trainer._loop.Step, trainer._loop.SkippedSteps, trainer._loop.ConsecutiveNonFinite) = (state.Step, state.SkippedSteps, state.ConsecutiveSkips);
+        trainer._loop.Restore(state.Step, state.SkippedSteps, state.ConsecutiveSkips);
         return trainer;
     }
 

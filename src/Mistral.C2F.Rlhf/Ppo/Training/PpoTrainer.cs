@@ -47,7 +47,7 @@ public sealed class PpoTrainer : IDisposable
         _kl = state?.KlController ?? options.Ppo.CreateKlController();
         _lengthLimit = state?.LengthLimit ?? ContinuousMaximizationState.Start(options.Ppo.ContinuousMaximization);
         _scoreMoments = state?.ScoreMoments ?? RunningMoments.Empty;
-        if (state is not null) (_loop.Step, _loop.SkippedSteps, _loop.ConsecutiveNonFinite) = (state.Iteration, state.SkippedSteps, state.ConsecutiveSkips);
+        if (state is not null) _loop.Restore(state.Iteration, state.SkippedSteps, state.ConsecutiveSkips);
     }
 
     public string RunDirectory { get; }
@@ -62,8 +62,7 @@ public sealed class PpoTrainer : IDisposable
     public static PpoTrainer Start(RunSpec<PpoTrainingOptions> spec, string runDirectory, Backend backend)
     {
         spec.Options.Validate();
-        if (new CheckpointDirectory(runDirectory).Latest is { } existing)
-            throw new IOException($"{Path.GetFullPath(runDirectory)} already holds checkpoints ({Path.GetFileName(existing)}); resume it or choose another output directory");
+        RunDirectories.RequireNoCheckpoints(runDirectory);
         var options = spec.Options;
         var critic = options.CriticDirectory ?? options.RewardModelDirectory;
         var models = LoadModels(spec, backend,
@@ -80,12 +79,11 @@ public sealed class PpoTrainer : IDisposable
         var spec = RunSpec<PpoTrainingOptions>.Load(runDirectory);
         if (iterations is int total) spec = spec with { Options = spec.Options with { Iterations = total } };
         spec.Options.Validate();
-        var checkpoint = new CheckpointDirectory(runDirectory).Latest
-            ?? throw new IOException($"{Path.GetFullPath(runDirectory)} has no checkpoint to resume from");
+        var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
         var state = PpoState.Load(checkpoint);
         var (actor, critic) = (ActorOf(checkpoint), Path.Combine(checkpoint, CriticDirectoryName));
         var (prompts, tokenizer, fingerprint) = LoadPrompts(spec, actor, state.DataPosition);
-        if (fingerprint != state.DataFingerprint) throw new InvalidDataException($"{spec.DataPath}: the prompts changed since {checkpoint} was written");
+        RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
         var models = LoadModels(spec, backend,
             TrainableModel.Load(actor, backend, spec.Options.Optimizer, state.ActorOptimizerStep), actor,
             TrainableModel.Load(critic, backend, spec.Options.Optimizer, state.CriticOptimizerStep), critic);
