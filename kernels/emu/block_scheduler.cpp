@@ -28,6 +28,17 @@ constexpr bool jump_switching = true;
 #else
 constexpr bool jump_switching = true;
 #endif
+
+// getcontext returns twice in principle, like setjmp, so it gets a frame of its own: no variable of the caller
+// (the loop over fibers) can be clobbered, and the compiler need not assume it might be.
+__attribute__((noinline)) void start_context(ucontext_t& context, void* stack, std::size_t stack_bytes, void (*entry)())
+{
+    getcontext(&context);
+    context.uc_stack.ss_sp = stack;
+    context.uc_stack.ss_size = stack_bytes;
+    context.uc_link = nullptr;  // fibers leave through leave_fiber, never by returning
+    makecontext(&context, entry, 0);
+}
 }  // namespace
 
 void sync_block() { current_scheduler->sync_block(); }
@@ -75,11 +86,7 @@ std::string BlockScheduler::run(uint3 index)
         fiber.started = false;
         fiber.copies.clear();
         fiber.committed_groups = 0;
-        getcontext(&fiber.context);
-        fiber.context.uc_stack.ss_sp = stacks_->base(t);
-        fiber.context.uc_stack.ss_size = FiberStacks::stack_bytes;
-        fiber.context.uc_link = nullptr;  // fibers leave through leave_fiber, never by returning
-        makecontext(&fiber.context, &BlockScheduler::fiber_main, 0);
+        start_context(fiber.context, stacks_->base(t), FiberStacks::stack_bytes, &BlockScheduler::fiber_main);
     }
 
     BlockScheduler* outer = current_scheduler;
