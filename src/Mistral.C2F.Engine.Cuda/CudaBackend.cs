@@ -83,6 +83,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _attentionScratch.Dispose();
         _positions.Dispose();
         _reduction.Dispose();
+        _rows.Dispose();
         _multiTensorAdamW.Dispose();
         _rmsNorm.Dispose();
         _faults.Dispose();

@@ -74,6 +74,12 @@ def swiglu(s):
     return forward_or_backward(s, [gate, up], lambda gate, up: F.silu(gate) * up)
 
 
+def embedding(s):
+    table = tensor(s, s["vocab"], s["width"])
+    ids = torch.randint(0, s["vocab"], (s["tokens"],), device="cuda")
+    return forward_or_backward(s, [table], lambda table: F.embedding(ids, table))
+
+
 def cross_entropy(s):
     logits = tensor(s, s["rows"], s["vocab"])
     targets = torch.randint(0, s["vocab"], (s["rows"],), device="cuda")
@@ -117,7 +123,7 @@ def attention(s):
     return lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True)
 
 
-PEERS = {"rms_norm": rms_norm, "rope": rope, "swiglu": swiglu, "cross_entropy": cross_entropy,
+PEERS = {"rms_norm": rms_norm, "rope": rope, "swiglu": swiglu, "embedding": embedding, "cross_entropy": cross_entropy,
          "adamw": adamw, "matmul": matmul, "attention": attention, "copy": copy}
 
 

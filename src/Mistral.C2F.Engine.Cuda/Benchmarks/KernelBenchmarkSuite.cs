@@ -29,7 +29,7 @@ public sealed class KernelBenchmarkSuite(KernelBenchmarkScale scale)
     /// <summary>Every kernel family's cases, rooflines excluded.</summary>
     public IReadOnlyList<KernelBenchmarkCase> Kernels =>
     [
-        .. NormCases.All(Shapes), .. ElementwiseCases.All(Shapes), .. LogProbCases.All(Shapes),
+        .. NormCases.All(Shapes), .. ElementwiseCases.All(Shapes), .. EmbeddingCases.All(Shapes), .. LogProbCases.All(Shapes),
         .. GemmCases.All(Shapes), .. AttentionCases.All(Shapes),
     ];
 

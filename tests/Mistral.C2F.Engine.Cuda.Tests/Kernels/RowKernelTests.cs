@@ -7,7 +7,8 @@ namespace Mistral.C2F.Engine.Cuda.Tests.Kernels;
 
 /// <summary>
 /// Gather, scatter and scatter-add by row index against the float64 reference: −1 rows, repeated indices for the
-/// scatter-add, ragged widths, views off a 16-byte boundary, and an out-of-range index reported as a fault.
+/// scatter-add, ragged widths, views off a 16-byte boundary, and an out-of-range index reported as a fault. The
+/// scatter-add also equals the CPU backend bit for bit (both add repeated rows in row order).
 /// </summary>
 public abstract class RowKernelTests(Func<IKernelDevice> device)
 {
@@ -29,7 +30,8 @@ public abstract class RowKernelTests(Func<IKernelDevice> device)
         using var buffers = new KernelBuffers(device());
         using var faults = new KernelFaults(device());
         ulong destination = buffers.Poisoned(count * width, offset, bf16);
-        new RowKernels(device(), faults).Gather(bf16 ? buffers.Bf16Values(table, offset) : buffers.Floats(table, offset), TableRows,
+        using var kernels = new RowKernels(device(), faults);
+        kernels.Gather(bf16 ? buffers.Bf16Values(table, offset) : buffers.Floats(table, offset), TableRows,
             buffers.Ints(indices), destination, count, width, bf16 ? KernelStorage.Bf16 : KernelStorage.F32);
         faults.ThrowIfAny();
 
@@ -54,7 +56,7 @@ public abstract class RowKernelTests(Func<IKernelDevice> device)
         using var buffers = new KernelBuffers(device());
         using var faults = new KernelFaults(device());
         ulong destination = buffers.Floats(table, offset);
-        var kernels = new RowKernels(device(), faults);
+        using var kernels = new RowKernels(device(), faults);
         if (add) kernels.ScatterAdd(buffers.Floats(source, offset), buffers.Ints(indices), count, destination, TableRows, width);
         else kernels.Scatter(buffers.Floats(source, offset), buffers.Ints(indices), count, destination, TableRows, width);
         faults.ThrowIfAny();
@@ -76,11 +78,58 @@ public abstract class RowKernelTests(Func<IKernelDevice> device)
         using var buffers = new KernelBuffers(device());
         using var faults = new KernelFaults(device());
         int[] indices = [0, badIndex, 1];
-        new RowKernels(device(), faults).Gather(buffers.Floats(Numerics.RandomFloats(_random, TableRows * 5)), TableRows,
-            buffers.Ints(indices), buffers.Poisoned(15), indices.Length, 5);
+        using var kernels = new RowKernels(device(), faults);
+        kernels.Gather(buffers.Floats(Numerics.RandomFloats(_random, TableRows * 5)), TableRows, buffers.Ints(indices), buffers.Poisoned(15),
+            indices.Length, 5);
         var error = Assert.Throws<IndexOutOfRangeException>(faults.ThrowIfAny);
         Assert.StartsWith(message, error.Message);
         faults.ThrowIfAny(); // reading the fault clears it
+    }
+
+    /// <summary>
+    /// Many rows on few indices, one of them in half the rows (a padding token's embedding gradient): spans longer than
+    /// the 256 indices a block stages at once, two column tiles. The sum is the CPU backend's, bit for bit, every run.
+    /// </summary>
+    [Theory]
+    [InlineData(700, 300, 0)]
+    [InlineData(1030, 67, 1)]
+    public void ScatterAdd_equals_the_cpu_backend_bit_for_bit(int count, int width, int offset)
+    {
+        const int tableRows = 40;
+        float[] table = Numerics.RandomFloats(_random, tableRows * width), source = Numerics.RandomFloats(_random, count * width);
+        int[] indices = Enumerable.Range(0, count).Select(i => i % 2 == 0 ? 7 : i % 9 == 1 ? -1 : _random.Next(tableRows)).ToArray();
+        using var cpu = new Engine.Backends.Cpu.CpuBackend(2);
+        var expected = cpu.FromFloats(table, tableRows, width);
+        cpu.ScatterAddRows(cpu.FromFloats(source, count, width), cpu.FromInts(indices, count), expected);
+        var expectedValues = cpu.ToFloats(expected);
+
+        using var buffers = new KernelBuffers(device());
+        using var faults = new KernelFaults(device());
+        using var kernels = new RowKernels(device(), faults);
+        ulong sourceRows = buffers.Floats(source, offset), indexRows = buffers.Ints(indices);
+        for (int run = 0; run < 2; run++)
+        {
+            ulong destination = buffers.Floats(table, offset);
+            kernels.ScatterAdd(sourceRows, indexRows, count, destination, tableRows, width);
+            faults.ThrowIfAny();
+            Assert.Equal(expectedValues, buffers.ReadFloats(destination, tableRows * width));
+        }
+    }
+
+    [Fact]
+    public void ScatterAdd_reports_an_out_of_range_index_and_adds_the_other_rows()
+    {
+        const int width = 5;
+        using var buffers = new KernelBuffers(device());
+        using var faults = new KernelFaults(device());
+        using var kernels = new RowKernels(device(), faults);
+        float[] source = Numerics.RandomFloats(_random, 3 * width);
+        ulong destination = buffers.Floats(new float[TableRows * width]);
+        kernels.ScatterAdd(buffers.Floats(source), buffers.Ints([2, TableRows, 2]), 3, destination, TableRows, width);
+        var error = Assert.Throws<IndexOutOfRangeException>(faults.ThrowIfAny);
+        Assert.StartsWith("ScatterAddRows: row index 11", error.Message);
+        var row = buffers.ReadFloats(destination, TableRows * width).AsSpan(2 * width, width).ToArray();
+        Assert.Equal(Enumerable.Range(0, width).Select(c => 0f + source[c] + source[2 * width + c]), row);
     }
 
     /// <summary>Indices into the table with −1 mixed in; without repeats (the scatter's distinct slots) at most 11 rows.</summary>
