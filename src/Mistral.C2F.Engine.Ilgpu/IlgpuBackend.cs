@@ -65,7 +65,7 @@ public sealed partial class IlgpuBackend : DeviceMemoryBackend
     }
 
     private ElementwiseKernels Elementwise => _elementwise ??= new(_launch);
-    private RowKernels Rows => _rows ??= new(_launch, _faults);
+    private RowKernels Rows => _rows ??= new(_launch, _faults, _scratch);
     private RmsNormKernels RmsNormKernels => _rmsNorm ??= new(_launch, _scratch);
     private GemmKernels Gemm => _gemm ??= new(_launch);
     private RopeKernels RopeKernels => _rope ??= new(_launch);

@@ -8,33 +8,43 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 /// Row moves by index (embedding lookup, KV-cache writes, embedding backward). A group owns one row at a
 /// time and its threads sweep the columns, so reads and writes are coalesced; index -1 means "no row".
 /// </summary>
-internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults)
+internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults, DeviceScratch scratch)
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> _gather =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(GatherKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> _scatter =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(ScatterKernel);
+    private readonly Action<KernelConfig, ArrayView<int>, ArrayView<int>, int, ArrayView<int>> _scatterAddBounds =
+        launch.Accelerator.LoadStreamKernel<ArrayView<int>, ArrayView<int>, int, ArrayView<int>>(ScatterAddBoundsKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> _scatterAdd =
         launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(ScatterAddKernel);
 
     /// <summary>dst[i] = src[indices[i]]; -1 writes zeros.</summary>
     public void Gather(ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width) =>
-        Launch(_gather, source, indices, destination, width);
+        Launch(_gather, source, indices, destination, width, faults.View);
 
     /// <summary>dst[indices[i]] = src[i]; -1 skips. Indices are expected to be distinct (KV-cache slots).</summary>
     public void Scatter(ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width) =>
-        Launch(_scatter, source, indices, destination, width);
+        Launch(_scatter, source, indices, destination, width, faults.View);
 
     /// <summary>dst[indices[i]] += src[i]; -1 skips; repeated indices sum deterministically, in row order.</summary>
-    public void ScatterAdd(ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width) =>
-        Launch(_scatterAdd, source, indices, destination, width);
+    public void ScatterAdd(ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width)
+    {
+        if (indices.Length == 0 || width == 0) return;
+        long destinationRows = destination.Length / width;
+        var bounds = scratch.Get<int>(2 * destinationRows);
+        bounds.MemSetToZero();
+        _scatterAddBounds(launch.GridStride(indices.Length), indices, bounds, width, faults.View);
+        Launch(_scatterAdd, source, indices, destination, width, bounds);
+    }
 
+    /// <param name="ints">The fault record, or scatter-add's row bounds.</param>
     private void Launch(Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> kernel,
-        ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width)
+        ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width, ArrayView<int> ints)
     {
         if (indices.Length == 0 || width == 0) return;
         int group = launch.WarpsCovering(width);
-        kernel(new KernelConfig(launch.Groups(indices.Length, 1, group), group), source, indices, destination, width, faults.View);
+        kernel(new KernelConfig(launch.Groups(indices.Length, 1, group), group), source, indices, destination, width, ints);
     }
 
     private static void GatherKernel(ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width, ArrayView<int> faultRecord)
@@ -71,28 +81,41 @@ internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults)
     }
 
     /// <summary>
-    /// Race-free without atomics: the group at the first occurrence of an index owns that destination row
-    /// and adds every source row with the same index, in order, so the sum does not depend on scheduling.
-    /// Rows that are not first occurrences find an earlier one (one group-wide vote) and do nothing.
-    /// Cost: each owner scans the indices after it, O(rows²) index reads in all, cheap next to the row data
-    /// for batches of a few thousand tokens.
+    /// Scatter-add, pass 1: for each destination row, bounds[2i] = max(rows − row) and bounds[2i + 1] = max(row + 1)
+    /// over the source rows naming it, so that both start at zero ("no row") and both are integer maxima, which do
+    /// not depend on the order of the atomics: first = rows − bounds[2i], last = bounds[2i + 1] − 1.
     /// </summary>
-    private static void ScatterAddKernel(ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width, ArrayView<int> faultRecord)
+    private static void ScatterAddBoundsKernel(ArrayView<int> indices, ArrayView<int> bounds, int width, ArrayView<int> faultRecord)
     {
-        long destinationRows = destination.Length / width;
-        for (long row = Grid.IdxX; row < indices.Length; row += Grid.DimX)
+        long destinationRows = bounds.Length / 2;
+        for (long row = DeviceMath.GlobalThread; row < indices.Length; row += DeviceMath.GlobalThreads)
         {
             int index = indices[row];
             if (index == -1) continue;
             if (index < 0 || index >= destinationRows)
             {
-                if (Group.IsFirstThread) DeviceFaults.Report(faultRecord, DeviceFault.ScatterAddRowIndex, index, destinationRows);
+                DeviceFaults.Report(faultRecord, DeviceFault.ScatterAddRowIndex, index, destinationRows);
                 continue;
             }
-            bool seenEarlier = false;
-            for (long earlier = Group.IdxX; earlier < row; earlier += Group.DimX) seenEarlier |= indices[earlier] == index;
-            if (Group.BarrierOr(seenEarlier)) continue;
-            for (long other = row; other < indices.Length; other++)
+            Atomic.Max(ref bounds[2L * index], (int)(indices.Length - row));
+            Atomic.Max(ref bounds[2L * index + 1], (int)row + 1);
+        }
+    }
+
+    /// <summary>
+    /// Scatter-add, pass 2, race-free without float atomics: the group at the first row of an index owns that destination
+    /// row and adds every source row with the same index up to its last one, in order, so the sum does not depend on
+    /// scheduling (and equals the CPU backend's bit for bit). Other rows, and rows pass 1 found out of range, do nothing.
+    /// </summary>
+    private static void ScatterAddKernel(ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width, ArrayView<int> bounds)
+    {
+        long destinationRows = destination.Length / width;
+        for (long row = Grid.IdxX; row < indices.Length; row += Grid.DimX)
+        {
+            int index = indices[row];
+            if (index < 0 || index >= destinationRows || indices.Length - bounds[2L * index] != row) continue;
+            long last = bounds[2L * index + 1] - 1;
+            for (long other = row; other <= last; other++)
             {
                 if (indices[other] != index) continue;
                 for (int c = Group.IdxX; c < width; c += Group.DimX)

@@ -99,6 +99,22 @@ public sealed class BackwardOpChecks(BackendPair pair, Random random)
         pair.AssertClose(table, Fp32Tolerance, $"scatter-add {rows} rows into {tableRows}×{width}");
     }
 
+    /// <summary>
+    /// A device backend adds repeated indices in row order, as the CPU backend does, so the two agree bit for bit; half
+    /// the rows share one index (a padding token's embedding gradient).
+    /// </summary>
+    public void ScatterAddRows_equals_the_cpu_backend_bit_for_bit(int rows, int tableRows, int width)
+    {
+        var indices = Enumerable.Range(0, rows).Select(i => i % 2 == 0 ? 3 : i % 9 == 1 ? -1 : random.Next(tableRows)).ToArray();
+        float[] source = Numerics.RandomFloats(random, (long)rows * width), table = Numerics.RandomFloats(random, (long)tableRows * width);
+        using var cpu = new Backends.Cpu.CpuBackend(2);
+        var expected = cpu.FromFloats(table, tableRows, width);
+        cpu.ScatterAddRows(cpu.FromFloats(source, rows, width), cpu.FromInts(indices, rows), expected);
+        var tested = pair.Tested.FromFloats(table, tableRows, width);
+        pair.Tested.ScatterAddRows(pair.Tested.FromFloats(source, rows, width), pair.Tested.FromInts(indices, rows), tested);
+        Assert.Equal(cpu.ToFloats(expected), pair.Tested.ToFloats(tested));
+    }
+
     public void RmsNormBackward_matches_reference(int rows, int width)
     {
         var x = Random(3f, rows, width);

@@ -33,6 +33,12 @@ public abstract class DeviceBackwardOpTests(Func<Backend> backend)
         Checks.ScatterAddRows_accumulates_repeated_indices_and_skips_minus_one(rows, tableRows, width);
 
     [Theory]
+    [InlineData(700, 40, 300)]
+    [InlineData(1030, 13, 67)]
+    public void ScatterAddRows_equals_the_cpu_backend_bit_for_bit(int rows, int tableRows, int width) =>
+        Checks.ScatterAddRows_equals_the_cpu_backend_bit_for_bit(rows, tableRows, width);
+
+    [Theory]
     [InlineData(1, 8)]
     [InlineData(5, 67)]
     [InlineData(150, 40)] // three chunks of rows, each with its own dw partial
