@@ -66,12 +66,15 @@ function Invoke-GpuCheck {
         Write-Host 'no PyTorch with CUDA (python3 -c "import torch; assert torch.cuda.is_available()" failed): the vs-PyTorch column stays empty' -ForegroundColor Yellow
         Invoke-Step 'kernel benchmarks' { dotnet @bench --report $report }
     }
-    # Whole training steps on the GPU (float32 kernels, mixed precision, ILGPU), appended to the report.
-    foreach ($backend in 'cuda', 'cuda-bf16', 'ilgpu') {
-        Invoke-Step "training step, small preset, $backend" {
-            $output = dotnet run -c Release --no-build --project $cli -- bench --mode train --preset small --batch 8 --seq 1024 --backend $backend 2>&1 | Out-String
-            Write-Host $output
-            Add-Content $report "`n### Training step, small preset, batch 8 × 1024, --backend $backend`n`n``````text`n$($output.TrimEnd())`n```````n"
+    # Whole training steps and decode steps on the GPU (float32 kernels, mixed precision, ILGPU), appended to the report.
+    foreach ($run in @(@('train', 8, 1024), @('decode', 8, 256))) {
+        $mode, $batch, $seq = $run
+        foreach ($backend in 'cuda', 'cuda-bf16', 'ilgpu') {
+            Invoke-Step "$mode step, small preset, $backend" {
+                $output = dotnet run -c Release --no-build --project $cli -- bench --mode $mode --preset small --batch $batch --seq $seq --backend $backend 2>&1 | Out-String
+                Write-Host $output
+                Add-Content $report "`n### $mode step, small preset, batch $batch × $seq, --backend $backend`n`n``````text`n$($output.TrimEnd())`n```````n"
+            }
         }
     }
     Write-Host "==> report: $report" -ForegroundColor Cyan

@@ -21,7 +21,7 @@ public sealed partial class CudaBackend
 
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
-        if (ProductOnTensorCores(transposeA, transposeB)) MatMulOnTensorCores(a, b, c, m, n, k, transposeA, transposeB, accumulate);
+        if (ProductOnTensorCores(m, n, k, transposeA, transposeB)) MatMulOnTensorCores(a, b, c, m, n, k, transposeA, transposeB, accumulate);
         else _gemm.MatMul(A(a), A(b), A(c), m, n, k, transposeA, transposeB, accumulate);
     }
 

@@ -14,9 +14,17 @@ public sealed partial class CudaBackend
     private const int StagedLeft = 0, StagedRight = 1;
     private const int StagedQ = 0, StagedK = 1, StagedV = 2, StagedOutput = 3, StagedOutputGrad = 4;
 
+    /// <summary>
+    /// Products with a side shorter than this (decode: a row per sequence) stay float32. They are bound by reading
+    /// the large operand, and rounding it to bf16 first reads it once more and writes half of it again: about twice
+    /// the traffic of the float32 kernel's one read (by the roofline the float32 kernel wins up to ~80 rows on an
+    /// H100; 32 keeps small training products, such as the test models', on the tensor cores).
+    /// </summary>
+    private const int MinTensorCoreSide = 32;
+
     /// <summary>The tensor-core GEMM has the NT, NN and TN cases that the model and its backward use; TT stays float32.</summary>
-    private bool ProductOnTensorCores(bool transposeA, bool transposeB) =>
-        Precision == CudaPrecision.Bf16TensorCores && !(transposeA && transposeB);
+    private bool ProductOnTensorCores(int m, int n, int k, bool transposeA, bool transposeB) =>
+        Precision == CudaPrecision.Bf16TensorCores && !(transposeA && transposeB) && Math.Min(m, Math.Min(n, k)) >= MinTensorCoreSide;
 
     private void MatMulOnTensorCores(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
