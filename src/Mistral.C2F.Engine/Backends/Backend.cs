@@ -277,11 +277,7 @@ public abstract class Backend : IDisposable
     /// </summary>
     public void AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step)
     {
-        foreach (var t in new[] { parameter, gradient, firstMoment, secondMoment })
-        {
-            RequireFloat(t, nameof(AdamW));
-            RequireSameShape(parameter, t, nameof(AdamW));
-        }
+        CheckAdamW(parameter, gradient, firstMoment, secondMoment);
         step.Validate();
         using var _ = Time("AdamW");
         AdamWCore(parameter, gradient, firstMoment, secondMoment, step);
@@ -293,12 +289,7 @@ public abstract class Backend : IDisposable
     /// </summary>
     public void AdamW(IReadOnlyList<AdamWParameter> parameters, AdamWStep step)
     {
-        foreach (var p in parameters)
-            foreach (var t in new[] { p.Parameter, p.Gradient, p.FirstMoment, p.SecondMoment })
-            {
-                RequireFloat(t, nameof(AdamW));
-                RequireSameShape(p.Parameter, t, nameof(AdamW));
-            }
+        foreach (var p in parameters) CheckAdamW(p.Parameter, p.Gradient, p.FirstMoment, p.SecondMoment);
         step.Validate();
         using var _ = Time("AdamW");
         AdamWCore(parameters, step);
@@ -373,6 +364,15 @@ public abstract class Backend : IDisposable
     {
         if (!ReferenceEquals(t.Backend, this))
             throw new ArgumentException($"{op}: tensor {t.Shape} belongs to backend '{t.Backend.Name}', not '{Name}'");
+    }
+
+    private void CheckAdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment)
+    {
+        foreach (var t in new[] { parameter, gradient, firstMoment, secondMoment })
+        {
+            RequireFloat(t, nameof(AdamW));
+            RequireSameShape(parameter, t, nameof(AdamW));
+        }
     }
 
     private void CheckRmsNorm(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms, string op)
