@@ -47,6 +47,7 @@ public sealed partial class CudaBackend
         long bytes = t.ElementCount * t.DType.SizeInBytes();
         if (bytes % sizeof(uint) != 0)
             throw new NotSupportedException($"{nameof(Zero)}: a {t.DType} tensor of {t.ElementCount} elements is not whole 32-bit words");
+        if (t.DType == DType.I32) _flashLayout.Forget();
         if (bytes > 0) _device.Fill32(A(t), 0, bytes / sizeof(uint));
     }
 

@@ -35,7 +35,8 @@ public sealed partial class CudaBackend
     /// <summary>
     /// Flash attention takes training sequences: queries and keys at the same positions (one tensor), every row
     /// consecutive from a non-negative start and then, if padded, empty to its end, so position order is index
-    /// order. Checking the last costs a wait; it leaves each row's filled length in <paramref name="lengths"/>.
+    /// order. Checking the last costs a wait, once per position tensor; it leaves each row's filled length in
+    /// <paramref name="lengths"/>.
     /// </summary>
     private bool AttentionOnTensorCores(Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, int batch, int queryLength, int keyLength,
         out ulong lengths)
@@ -43,7 +44,7 @@ public sealed partial class CudaBackend
         lengths = 0;
         return Precision == CudaPrecision.Bf16TensorCores && FlashAttentionKernels.Supports(spec) && queryLength == keyLength
             && ReferenceEquals(queryPositions.Storage, keyPositions.Storage) && queryPositions.ElementOffset == keyPositions.ElementOffset
-            && _positions.TryRightPaddedLengths(A(queryPositions), batch, queryLength, out lengths);
+            && _flashLayout.IsFlashLayout(queryPositions, batch, queryLength, out lengths);
     }
 
     private void AttentionOnTensorCores(Tensor q, Tensor k, Tensor v, AttentionSpec spec, int batch, int length, ulong lengths, Tensor output,

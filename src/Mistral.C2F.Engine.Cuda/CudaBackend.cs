@@ -29,6 +29,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private readonly ConversionKernels _conversion;
     private readonly FlashAttentionKernels _flash;
     private readonly PositionKernels _positions;
+    private readonly FlashLayoutCheck _flashLayout;
     private readonly Bf16Staging _staging;
     private readonly KernelScratch _attentionScratch;
 
@@ -41,6 +42,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _conversion = new ConversionKernels(device);
         _flash = new FlashAttentionKernels(device);
         _positions = new PositionKernels(device);
+        _flashLayout = new FlashLayoutCheck(_positions);
         _staging = new Bf16Staging(device, _conversion);
         _attentionScratch = new KernelScratch(device);
         _faults = new KernelFaults(device);

@@ -156,6 +156,42 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
         pair.AssertClose(output, 1e-5, "float32 attention over padded rows");
     }
 
+    /// <summary>
+    /// The device answers whether positions are flash's layout once per position tensor, however many attention calls
+    /// read it, and again after the tensor is written: then left padding (not flash's layout) gets the float32 kernel.
+    /// </summary>
+    [Fact]
+    public void The_layout_check_runs_once_per_position_tensor_until_the_positions_are_written()
+    {
+        const string check = "c2f_positions_right_padded";
+        var spec = new AttentionSpec(2, 1, 64, null);
+        const int batch = 2, length = 9;
+        var counting = new LaunchCountingDevice(device());
+        using var backend = new CudaBackend(counting, ownsDevice: false, CudaPrecision.Bf16TensorCores);
+        using var pair = new BackendPair(backend);
+        var q = pair.Input(Numerics.RandomFloats(_random, batch * length * 2 * 64), batch, length, 2 * 64);
+        var k = pair.Input(Numerics.RandomFloats(_random, batch * length * 64), batch, length, 64);
+        var v = pair.Input(Numerics.RandomFloats(_random, batch * length * 64), batch, length, 64);
+        var positions = pair.Ints(Enumerable.Range(0, batch * length).Select(i => i % length).ToArray(), batch, length);
+        var output = pair.Output(batch, length, 2 * 64);
+        for (int call = 0; call < 3; call++)
+            backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested);
+        Assert.Equal(1, counting.Launches(check));
+        Assert.Equal(3, counting.Launches("c2f_flash_attention_forward_d64_bf16"));
+
+        int[] leftPadded = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, 0, 1, 2, 3, 4, 5, 6];
+        backend.Upload(leftPadded, positions.Tested);
+        pair.Reference.Upload(leftPadded, positions.Reference);
+        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested);
+        pair.Reference.Attention(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference);
+        Assert.Equal(2, counting.Launches(check));
+        pair.AssertClose(output, 1e-5, "float32 attention after the positions changed");
+
+        backend.Zero(positions.Tested);
+        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested);
+        Assert.Equal(3, counting.Launches(check));
+    }
+
     /// <summary>What the flash kernel alone gives for these bf16-exact inputs, widened to float32.</summary>
     private float[] FlashOutput(float[] q, float[] k, float[] v, int batch, int length, AttentionSpec spec, int[]? lengths)
     {
