@@ -164,22 +164,72 @@ C2F_DEVICE float quad_sum(float value)
     return value + __shfl_xor_sync(0xffffffffu, value, 2);
 }
 
-// ---- forward -----------------------------------------------------------------------------------
+// ---- streaming key tiles past a block of query rows (the forward, and the deterministic dQ) --------------
 
 template <int D, int KeyTile, int Warps>
-struct ForwardShape
+struct KeyStreamShape
 {
     static constexpr int QueryTile = 16 * Warps, Threads = 32 * Warps, Stride = padded<D>;
     static constexpr int KvTileElements = KeyTile * Stride;
     // Three stages of (K, V), so that one barrier per key tile suffices: the stage refilled at the top of
-    // an iteration was read two iterations before, by warps that have all passed a barrier since. Q is
-    // staged in the third, which the loop first fills after such a barrier too.
+    // an iteration was read two iterations before, by warps that have all passed a barrier since. The
+    // query-side tiles are staged in the third, which the loop first fills after such a barrier too.
     static constexpr int Stages = 3;
     static constexpr int SharedBytes = Stages * 2 * KvTileElements * 2;
-    static_assert(QueryTile * Stride <= 2 * KvTileElements, "Q must fit in one (K, V) stage");
     static_assert(SharedBytes <= 227 * 1024, "an H100 block has at most 227 KiB of shared memory");
     static_assert(D % 16 == 0 && KeyTile % 16 == 0, "whole mma tiles");
 };
+
+/// Streams the key tiles that query rows [query0, query0 + QueryTile) of a sequence with L filled slots can see
+/// through three cp.async stages of (K, V) tiles, one barrier per tile. The caller stages its query-side tiles into
+/// stage 2 (`stageQueries(stage)`) and reads them into registers once they have landed (`readQueries(stage)`); then
+/// `visit(keys, values, key0, masked)` runs for every tile the warp's 16 rows see, `masked` unless every key of the
+/// tile is visible to all of them.
+template <int D, int KeyTile, int Warps, class StageQueries, class ReadQueries, class Visit>
+C2F_DEVICE void for_each_key_tile(bf16* shared, const bf16* keys, const bf16* values, long kvRow, int query0, int L, int window,
+                                  StageQueries stageQueries, ReadQueries readQueries, Visit visit)
+{
+    using Shape = KeyStreamShape<D, KeyTile, Warps>;
+    auto keyStage = [&](int stage) { return shared + 2 * stage * Shape::KvTileElements; };  // K, then V
+    auto loadKeyTile = [&](int tile, int stage) {
+        int key0 = tile * KeyTile;
+        load_tile_async<KeyTile, D, Shape::Threads>(keyStage(stage), keys + key0 * kvRow, kvRow, L - key0);
+        load_tile_async<KeyTile, D, Shape::Threads>(keyStage(stage) + Shape::KvTileElements, values + key0 * kvRow, kvRow, L - key0);
+    };
+
+    // Key tiles that any row of the block sees; each warp narrows them to its own 16 rows.
+    const int firstTile = max(0, query0 - window + 1) / KeyTile;
+    const int lastTile = (min(query0 + Shape::QueryTile, L) - 1) / KeyTile;
+    const int row0 = query0 + 16 * warp_id();
+    const bool rowsValid = row0 < L;
+    const int warpFirstTile = max(0, row0 - window + 1) / KeyTile;
+    const int warpLastTile = min(row0 + 15, L - 1) / KeyTile;
+
+    stageQueries(keyStage(2));
+    loadKeyTile(firstTile, 0);
+    c2f::cp_async_commit();
+    c2f::cp_async_wait<0>();
+    __syncthreads();
+    readQueries(keyStage(2));
+
+    for (int tile = firstTile; tile <= lastTile; tile++)
+    {
+        int stage = (tile - firstTile) % Shape::Stages;
+        if (tile < lastTile) loadKeyTile(tile + 1, (stage + 1) % Shape::Stages);
+        c2f::cp_async_commit();
+        c2f::cp_async_wait<1>();
+        __syncthreads();
+        if (rowsValid && tile >= warpFirstTile && tile <= warpLastTile)
+        {
+            int key0 = tile * KeyTile;
+            // Unmasked when every key of the tile is visible to all 16 rows (and none is past the end).
+            bool masked = key0 + KeyTile - 1 > row0 || key0 <= row0 + 15 - window;
+            visit(keyStage(stage), keyStage(stage) + Shape::KvTileElements, key0, masked);
+        }
+    }
+}
+
+// ---- forward -----------------------------------------------------------------------------------
 
 /// One key tile for one warp: S = Q·Kᵀ, masked where the tile crosses the causal diagonal or the window
 /// edge of the warp's rows, online softmax (row max in log2 units, rescaling O and the lane's partial
@@ -252,7 +302,7 @@ C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __
                         bf16* __restrict__ o, float* __restrict__ logSumExp, const int* __restrict__ lengths,
                         int S, int queryHeads, int kvHeads, int window, float scale)
 {
-    using Shape = ForwardShape<D, KeyTile, Warps>;
+    using Shape = KeyStreamShape<D, KeyTile, Warps>;
     constexpr int QueryTile = Shape::QueryTile, Stride = Shape::Stride;
     const int query0 = (gridDim.x - 1 - blockIdx.x) * QueryTile;  // the longest rows first
     const int head = blockIdx.y, batch = blockIdx.z, kvHead = head / (queryHeads / kvHeads);
@@ -270,50 +320,23 @@ C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __
         return;
     }
 
-    auto keyStage = [&](int stage) { return shared + 2 * stage * Shape::KvTileElements; };  // K, then V
-    auto loadKeyTile = [&](int tile, int stage) {
-        int key0 = tile * KeyTile;
-        load_tile_async<KeyTile, D, Shape::Threads>(keyStage(stage), keys + key0 * kvRow, kvRow, L - key0);
-        load_tile_async<KeyTile, D, Shape::Threads>(keyStage(stage) + Shape::KvTileElements, values + key0 * kvRow, kvRow, L - key0);
-    };
-
-    // Key tiles that any row of the block sees; each warp narrows them to its own 16 rows.
-    const int firstTile = max(0, query0 - window + 1) / KeyTile;
-    const int lastTile = (min(query0 + QueryTile, L) - 1) / KeyTile;
+    static_assert(QueryTile * Stride <= 2 * Shape::KvTileElements, "Q must fit in one (K, V) stage");
     const int row0 = query0 + 16 * warp_id();
-    const bool rowsValid = row0 < L;
-    const int warpFirstTile = max(0, row0 - window + 1) / KeyTile;
-    const int warpLastTile = min(row0 + 15, L - 1) / KeyTile;
-
-    load_tile_async<QueryTile, D, Shape::Threads>(keyStage(2), queries + query0 * queryRow, queryRow, L - query0);
-    loadKeyTile(firstTile, 0);
-    c2f::cp_async_commit();
-    c2f::cp_async_wait<0>();
-    __syncthreads();
     uint32_t query[D / 16][4];
-#pragma unroll
-    for (int kStep = 0; kStep < D / 16; kStep++) load_a<Stride>(query[kStep], keyStage(2), 16 * warp_id(), 16 * kStep);
-
     float output[D / 8][4];
     zero(output);
     float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.0f, 0.0f};
     const float scaleLog2 = scale * kLog2e;
-    for (int tile = firstTile; tile <= lastTile; tile++)
-    {
-        int stage = (tile - firstTile) % Shape::Stages;
-        if (tile < lastTile) loadKeyTile(tile + 1, (stage + 1) % Shape::Stages);
-        c2f::cp_async_commit();
-        c2f::cp_async_wait<1>();
-        __syncthreads();
-        if (rowsValid && tile >= warpFirstTile && tile <= warpLastTile)
-        {
-            int key0 = tile * KeyTile;
-            // Unmasked when every key of the tile is visible to all 16 rows (and none is past the end).
-            bool masked = key0 + KeyTile - 1 > row0 || key0 <= row0 + 15 - window;
-            forward_key_tile<D, KeyTile>(query, keyStage(stage), keyStage(stage) + Shape::KvTileElements,
-                                         output, rowMax, rowSum, row0, key0, window, masked, scaleLog2);
-        }
-    }
+    for_each_key_tile<D, KeyTile, Warps>(
+        shared, keys, values, kvRow, query0, L, window,
+        [&](bf16* stage) { load_tile_async<QueryTile, D, Shape::Threads>(stage, queries + query0 * queryRow, queryRow, L - query0); },
+        [&](const bf16* stage) {
+#pragma unroll
+            for (int kStep = 0; kStep < D / 16; kStep++) load_a<Stride>(query[kStep], stage, 16 * warp_id(), 16 * kStep);
+        },
+        [&](const bf16* keyTile, const bf16* valueTile, int key0, bool masked) {
+            forward_key_tile<D, KeyTile>(query, keyTile, valueTile, output, rowMax, rowSum, row0, key0, window, masked, scaleLog2);
+        });
 
     int lane = lane_id();
 #pragma unroll
@@ -375,8 +398,8 @@ struct BackwardShape
 };
 
 /// One (query head, query tile) for one warp's 16 keys: Sᵀ = K·Qᵀ, Pᵀ = exp(Sᵀ − LSE), dPᵀ = V·dOᵀ,
-/// dSᵀ = Pᵀ ∘ (dPᵀ − delta) · scale; dV += Pᵀ·dO, dK += dSᵀ·Q; dSᵀ goes to shared memory for dQ.
-template <int D, int QueryTile>
+/// dSᵀ = Pᵀ ∘ (dPᵀ − delta) · scale; dV += Pᵀ·dO, dK += dSᵀ·Q; with AtomicQueryGrad dSᵀ goes to shared memory for dQ.
+template <int D, int QueryTile, bool AtomicQueryGrad>
 C2F_DEVICE void backward_query_tile(const bf16* keys, const bf16* values, const bf16* queries, const bf16* outputGrads,
                                     const float* rowLse2, const float* rowDelta, bf16* dsTransposed,
                                     float (&keyGrad)[D / 8][4], float (&valueGrad)[D / 8][4],
@@ -408,6 +431,7 @@ C2F_DEVICE void backward_query_tile(const bf16* keys, const bf16* values, const 
         for (int e = 0; e < 4; e++)
             ds[n][e] = p[n][e] * (ds[n][e] - rowDelta[8 * n + 2 * (lane % 4) + e % 2]) * scale;
     warp_gemm_registers_nn<D, QueryTile, Stride>(keyGrad, ds, queries);
+    if constexpr (!AtomicQueryGrad) return;
 
 #pragma unroll
     for (int n = 0; n < QueryTile / 8; n++)
@@ -480,7 +504,9 @@ C2F_DEVICE void add_key_rows(float* destination, long rowStride, int key0, int l
     }
 }
 
-template <int D, int Warps, int QueryTile>
+/// dK and dV of one key tile of one kv head, over every query head of its group and every query tile that sees it;
+/// with AtomicQueryGrad also dQ, added with float32 atomics (FlashAttention-2), else left to query_grad.
+template <int D, int Warps, int QueryTile, bool AtomicQueryGrad>
 C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* __restrict__ k, const bf16* __restrict__ v,
                          const bf16* __restrict__ outputGrad, const float* __restrict__ logSumExp, const float* __restrict__ delta,
                          const int* __restrict__ lengths, float* __restrict__ queryGrad, float* __restrict__ keyGrad,
@@ -545,11 +571,11 @@ C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* _
         if (active)
         {
             bool masked = query0 < key0 + 15 || query0 + QueryTile - 1 - window >= key0;
-            backward_query_tile<D, QueryTile>(keys, values, queryStage(stage), queryStage(stage) + Shape::QueryTileElements,
+            backward_query_tile<D, QueryTile, AtomicQueryGrad>(keys, values, queryStage(stage), queryStage(stage) + Shape::QueryTileElements,
                                               rowStats + 2 * stage * QueryTile, rowStats + (2 * stage + 1) * QueryTile,
                                               dsTransposed, keyAccumulator, valueAccumulator, key0, query0, window, masked, scale);
         }
-        else
+        else if (AtomicQueryGrad)
         {
             for (int i = lane_id(); i < 16 * QueryTile / 2; i += 32)
                 reinterpret_cast<uint32_t*>(dsTransposed + (16 * warp_id() + i / (QueryTile / 2)) * Shape::DsStride)[i % (QueryTile / 2)] = 0;
@@ -557,16 +583,125 @@ C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* _
         // Every warp's dSᵀ is written, and every warp is done with this Q/dO stage, so the next step's prefetch
         // may refill it; the next step's first barrier keeps its dSᵀ writes behind these reads.
         __syncthreads();
-        add_query_grad<D, Warps, QueryTile>(dsTransposed, keys, queryGrad + (long)batch * S * queryRow + head * D, queryRow, query0, L);
+        if (AtomicQueryGrad) add_query_grad<D, Warps, QueryTile>(dsTransposed, keys, queryGrad + (long)batch * S * queryRow + head * D, queryRow, query0, L);
     }
 
     add_key_rows<D>(keyGrad + (long)batch * S * kvRow + kvHead * D, kvRow, key0, L, keyAccumulator);
     add_key_rows<D>(valueGrad + (long)batch * S * kvRow + kvHead * D, kvRow, key0, L, valueAccumulator);
 }
 
+// ---- deterministic dQ --------------------------------------------------------------------------------
+
+/// One key tile for one warp's 16 query rows: P = exp(Q·Kᵀ − LSE), dP = dO·Vᵀ, dS = P ∘ (dP − delta) · scale,
+/// dQ += dS·K.
+template <int D, int KeyTile>
+C2F_DEVICE void query_grad_key_tile(const uint32_t (&query)[D / 16][4], const uint32_t (&outputGrad)[D / 16][4],
+                                    const bf16* keys, const bf16* values, float (&queryGrad)[D / 8][4],
+                                    const float (&rowLse2)[2], const float (&rowDelta)[2], int row0, int key0, int window,
+                                    bool masked, float scale)
+{
+    constexpr int Stride = padded<D>;
+    float ds[KeyTile / 8][4], dp[KeyTile / 8][4];
+    zero(ds);
+    zero(dp);
+    warp_gemm_nt<KeyTile, D, Stride>(ds, [&](uint32_t (&a)[4], int k) {
+        a[0] = query[k][0]; a[1] = query[k][1]; a[2] = query[k][2]; a[3] = query[k][3];
+    }, keys);
+    warp_gemm_nt<KeyTile, D, Stride>(dp, [&](uint32_t (&a)[4], int k) {
+        a[0] = outputGrad[k][0]; a[1] = outputGrad[k][1]; a[2] = outputGrad[k][2]; a[3] = outputGrad[k][3];
+    }, values);
+    const float scaleLog2 = scale * kLog2e;
+    const int lane = lane_id();
+#pragma unroll
+    for (int n = 0; n < KeyTile / 8; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+        {
+            float p = exp2f(fmaf(ds[n][e], scaleLog2, -rowLse2[e / 2]));
+            if (masked && !visible(row0 + lane / 4 + e / 2 * 8, key0 + 8 * n + 2 * (lane % 4) + e % 2, window)) p = 0.0f;
+            ds[n][e] = p * (dp[n][e] - rowDelta[e / 2]) * scale;
+        }
+    warp_gemm_registers_nn<D, KeyTile, Stride>(queryGrad, ds, keys);
+}
+
+/// dQ without atomics: one block per (query tile, head, batch) streams the key tiles its rows see, in order, and
+/// adds its rows' dQ once, so the result does not depend on scheduling. It recomputes Q·Kᵀ and dO·Vᵀ, which the
+/// key-side pass also forms: 7 products per pair of tiles instead of FlashAttention-2's 5.
+template <int D, int KeyTile, int Warps>
+C2F_DEVICE void query_grad(bf16* shared, const bf16* __restrict__ q, const bf16* __restrict__ k, const bf16* __restrict__ v,
+                           const bf16* __restrict__ outputGrad, const float* __restrict__ logSumExp, const float* __restrict__ delta,
+                           const int* __restrict__ lengths, float* __restrict__ queryGrad,
+                           int S, int queryHeads, int kvHeads, int window, float scale)
+{
+    using Shape = KeyStreamShape<D, KeyTile, Warps>;
+    constexpr int QueryTile = Shape::QueryTile, Stride = Shape::Stride;
+    static_assert(QueryTile <= KeyTile, "Q and dO must fit in one (K, V) stage");
+    const int query0 = (gridDim.x - 1 - blockIdx.x) * QueryTile;  // the longest rows first
+    const int head = blockIdx.y, batch = blockIdx.z, kvHead = head / (queryHeads / kvHeads);
+    const long queryRow = (long)queryHeads * D, kvRow = (long)kvHeads * D;
+    const long firstQuery = (long)batch * S * queryRow + head * D;
+    const bf16* keys = k + (long)batch * S * kvRow + kvHead * D;
+    const bf16* values = v + (long)batch * S * kvRow + kvHead * D;
+    if (window <= 0 || window > S) window = S;  // none, or wider than the sequence: the same, and no overflow
+    const int L = lengths ? max(0, min(lengths[batch], S)) : S;  // the sequence's filled slots
+    if (query0 >= L) return;  // empty queries take no gradient
+
+    const int row0 = query0 + 16 * warp_id(), lane = lane_id();
+    const float* rowStats = logSumExp + ((long)batch * queryHeads + head) * S;
+    const float* rowDeltas = delta + ((long)batch * queryHeads + head) * S;
+    float rowLse2[2], rowDelta[2];
+#pragma unroll
+    for (int half = 0; half < 2; half++)
+    {
+        // Rows past the length, or that saw no key, get LSE +inf, so P = 0 there, and delta 0.
+        int row = row0 + lane / 4 + 8 * half;
+        float lse = row < L ? rowStats[row] : -INFINITY;
+        rowLse2[half] = lse == -INFINITY ? INFINITY : lse * kLog2e;
+        rowDelta[half] = row < L ? rowDeltas[row] : 0.0f;
+    }
+
+    uint32_t query[D / 16][4], grad[D / 16][4];
+    float dq[D / 8][4];
+    zero(dq);
+    for_each_key_tile<D, KeyTile, Warps>(
+        shared, keys, values, kvRow, query0, L, window,
+        [&](bf16* stage) {
+            load_tile_async<QueryTile, D, Shape::Threads>(stage, q + firstQuery + query0 * queryRow, queryRow, L - query0);
+            load_tile_async<QueryTile, D, Shape::Threads>(stage + Shape::KvTileElements, outputGrad + firstQuery + query0 * queryRow,
+                                                           queryRow, L - query0);
+        },
+        [&](const bf16* stage) {
+#pragma unroll
+            for (int kStep = 0; kStep < D / 16; kStep++)
+            {
+                load_a<Stride>(query[kStep], stage, 16 * warp_id(), 16 * kStep);
+                load_a<Stride>(grad[kStep], stage + Shape::KvTileElements, 16 * warp_id(), 16 * kStep);
+            }
+        },
+        [&](const bf16* keyTile, const bf16* valueTile, int key0, bool masked) {
+            query_grad_key_tile<D, KeyTile>(query, grad, keyTile, valueTile, dq, rowLse2, rowDelta, row0, key0, window, masked, scale);
+        });
+
+#pragma unroll
+    for (int half = 0; half < 2; half++)
+    {
+        int row = row0 + lane / 4 + 8 * half;
+        if (row >= L) continue;
+        float* out = queryGrad + firstQuery + row * queryRow + 2 * (lane % 4);
+#pragma unroll
+        for (int d = 0; d < D / 8; d++)
+        {
+            out[8 * d] += dq[d][2 * half];
+            out[8 * d + 1] += dq[d][2 * half + 1];
+        }
+    }
+}
+
 // The shapes of the entry points: 128-row query tiles of 8 warps and 64-key tiles forward, 128-key
-// tiles of 8 warps and 64-row query tiles backward.
+// tiles of 8 warps and 64-row query tiles backward, 64-row query tiles of 4 warps and 64-key tiles for
+// the deterministic dQ.
 constexpr int ForwardWarps = 8, ForwardKeyTile = 64, BackwardWarps = 8, BackwardQueryTile = 64;
+constexpr int QueryGradWarps = 4, QueryGradKeyTile = 64;
 
 }  // namespace flash_attention
 
@@ -597,11 +732,37 @@ constexpr int ForwardWarps = 8, ForwardKeyTile = 64, BackwardWarps = 8, Backward
                                              int S, int queryHeads, int kvHeads, int window, float scale)                     \
     {                                                                                                                         \
         C2F_DYNAMIC_SHARED(__nv_bfloat16, shared);                                                                            \
-        flash_attention::backward<D, flash_attention::BackwardWarps, flash_attention::BackwardQueryTile>(                     \
+        flash_attention::backward<D, flash_attention::BackwardWarps, flash_attention::BackwardQueryTile, true>(               \
             shared, q, k, v, outputGrad, logSumExp, delta, lengths, queryGrad, keyGrad, valueGrad, S, queryHeads, kvHeads,    \
             window, scale);                                                                                                   \
     }                                                                                                                         \
-    C2F_REGISTER_KERNEL(c2f_flash_attention_backward_d##D##_bf16);
+    C2F_REGISTER_KERNEL(c2f_flash_attention_backward_d##D##_bf16);                                                            \
+                                                                                                                              \
+    /* The deterministic backward: dK and dV here, dQ in its own pass below. */                                              \
+    extern "C" __global__ void __launch_bounds__(32 * flash_attention::BackwardWarps)                                         \
+    c2f_flash_attention_backward_keys_d##D##_bf16(const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v,    \
+                                                  const __nv_bfloat16* outputGrad, const float* logSumExp, const float* delta, \
+                                                  const int* lengths, float* keyGrad, float* valueGrad,                        \
+                                                  int S, int queryHeads, int kvHeads, int window, float scale)                \
+    {                                                                                                                         \
+        C2F_DYNAMIC_SHARED(__nv_bfloat16, shared);                                                                            \
+        flash_attention::backward<D, flash_attention::BackwardWarps, flash_attention::BackwardQueryTile, false>(              \
+            shared, q, k, v, outputGrad, logSumExp, delta, lengths, nullptr, keyGrad, valueGrad, S, queryHeads, kvHeads,      \
+            window, scale);                                                                                                   \
+    }                                                                                                                         \
+    C2F_REGISTER_KERNEL(c2f_flash_attention_backward_keys_d##D##_bf16);                                                       \
+                                                                                                                              \
+    extern "C" __global__ void __launch_bounds__(32 * flash_attention::QueryGradWarps)                                        \
+    c2f_flash_attention_backward_queries_d##D##_bf16(const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, \
+                                                     const __nv_bfloat16* outputGrad, const float* logSumExp,                 \
+                                                     const float* delta, const int* lengths, float* queryGrad,                \
+                                                     int S, int queryHeads, int kvHeads, int window, float scale)             \
+    {                                                                                                                         \
+        C2F_DYNAMIC_SHARED(__nv_bfloat16, shared);                                                                            \
+        flash_attention::query_grad<D, flash_attention::QueryGradKeyTile, flash_attention::QueryGradWarps>(                   \
+            shared, q, k, v, outputGrad, logSumExp, delta, lengths, queryGrad, S, queryHeads, kvHeads, window, scale);        \
+    }                                                                                                                         \
+    C2F_REGISTER_KERNEL(c2f_flash_attention_backward_queries_d##D##_bf16);
 
 C2F_FLASH_ATTENTION_ENTRY_POINTS(64)
 C2F_FLASH_ATTENTION_ENTRY_POINTS(128)

@@ -64,6 +64,6 @@ public sealed partial class CudaBackend
         _flash.Backward(_staging.Rounded(StagedQ, A(q), q.ElementCount), _staging.Rounded(StagedK, A(k), k.ElementCount),
             _staging.Rounded(StagedV, A(v), v.ElementCount), _staging.Rounded(StagedOutput, A(output), output.ElementCount), A(logSumExp),
             _staging.Rounded(StagedOutputGrad, A(outputGrad), outputGrad.ElementCount), scratch,
-            A(queryGrad), A(keyGrad), A(valueGrad), batch, length, spec, lengths);
+            A(queryGrad), A(keyGrad), A(valueGrad), batch, length, spec, lengths, Deterministic);
     }
 }

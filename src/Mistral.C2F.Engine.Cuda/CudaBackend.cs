@@ -36,9 +36,13 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     /// <param name="device">The device the kernels run on.</param>
     /// <param name="ownsDevice">Whether disposing the backend disposes the device.</param>
     /// <param name="precision">Float32 everywhere (the contract's accuracy) or bf16 tensor cores for products and attention.</param>
-    public CudaBackend(IKernelDevice device, bool ownsDevice = true, CudaPrecision precision = CudaPrecision.Float32)
+    /// <param name="deterministic">
+    /// With bf16 tensor cores, the flash backward's dQ by a pass of its own rather than float32 atomics, so every result
+    /// repeats bit for bit (the float32 kernels always do); false trades that for about 40 % less attention-backward work.
+    /// </param>
+    public CudaBackend(IKernelDevice device, bool ownsDevice = true, CudaPrecision precision = CudaPrecision.Float32, bool deterministic = true)
     {
-        (_device, _ownsDevice, Precision) = (device, ownsDevice, precision);
+        (_device, _ownsDevice, Precision, Deterministic) = (device, ownsDevice, precision, deterministic);
         _conversion = new ConversionKernels(device);
         _flash = new FlashAttentionKernels(device);
         _positions = new PositionKernels(device);
@@ -63,6 +67,9 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
 
     /// <summary>How this backend multiplies matrices.</summary>
     public CudaPrecision Precision { get; }
+
+    /// <summary>Whether every result repeats bit for bit from run to run (no float atomics anywhere).</summary>
+    public bool Deterministic { get; }
 
     public override DType FloatType => DType.F32;
 

@@ -7,10 +7,10 @@ public enum CudaPrecision
     Float32,
 
     /// <summary>
-    /// Mixed precision: matrix products, and attention over training sequences (one position tensor for queries
-    /// and keys, consecutive positions, head dims 64 and 128), take bf16 operands on tensor cores with float32
-    /// accumulation and float32 results; every other op stays float32. Products carry bf16's relative rounding of
-    /// about 4e-3.
+    /// Mixed precision: matrix products (with every side at least 32), and attention over training sequences (one
+    /// position tensor for queries and keys, consecutive positions, right padding allowed, head dims 64 and 128),
+    /// take bf16 operands on tensor cores with float32 accumulation and float32 results; every other op stays
+    /// float32. Products carry bf16's relative rounding of about 4e-3.
     /// </summary>
     Bf16TensorCores,
 }

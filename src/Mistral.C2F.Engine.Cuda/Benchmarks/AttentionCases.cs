@@ -6,7 +6,7 @@ namespace Mistral.C2F.Engine.Cuda.Benchmarks;
 /// <summary>
 /// Flash attention (bf16, tensor cores) forward and backward, causal and with the sliding window, and the float32
 /// attention forward. FLOPs per ENGINEERING.md §2: forward 4·B·Hq·S·Sk_eff·D with Sk_eff the mean number of keys a
-/// query sees; backward 2.5× that.
+/// query sees; backward 2.5× that, also for the deterministic backward (which does 7/5 of it), so rates compare.
 /// </summary>
 internal static class AttentionCases
 {
@@ -14,6 +14,7 @@ internal static class AttentionCases
     [
         Flash(s, window: null, backward: false), Flash(s, s.Window, backward: false),
         Flash(s, window: null, backward: true), Flash(s, s.Window, backward: true),
+        Flash(s, window: null, backward: true, deterministic: true),
         F32Forward(s),
     ];
 
@@ -37,11 +38,12 @@ internal static class AttentionCases
         ("batch", s.Batch), ("query_heads", s.QueryHeads), ("kv_heads", s.KvHeads), ("length", s.Sequence), ("head_dim", s.HeadDim),
         ("window", window ?? 0), ("backward", backward), ("dtype", PeerShape.DType(bf16)));
 
-    private static KernelBenchmarkCase Flash(KernelBenchmarkShapes s, int? window, bool backward)
+    private static KernelBenchmarkCase Flash(KernelBenchmarkShapes s, int? window, bool backward, bool deterministic = false)
     {
         var spec = Spec(s, window);
         string mask = window is null ? "causal" : "window";
-        return new($"flash attention {(backward ? "bwd" : "fwd")} {mask} bf16", "attention", Shape(s, window), Peer(s, window, backward, bf16: true),
+        return new($"flash attention {(backward ? "bwd" : "fwd")} {mask} bf16{(deterministic ? " deterministic" : "")}", "attention",
+            Shape(s, window), Peer(s, window, backward, bf16: true),
             KernelWork.Flops(ForwardFlops(s, window) * (backward ? 2.5 : 1)),
             device =>
             {
@@ -53,7 +55,8 @@ internal static class AttentionCases
                 kernels.Forward(q, k, v, o, lse, s.Batch, s.Sequence, spec);  // the output and log-sum-exp the backward reads
                 ulong dO = a.Bf16(qn), scratch = a.F32(FlashAttentionKernels.BackwardScratchBytes(s.Batch, s.Sequence, spec) / sizeof(float));
                 ulong dq = a.F32(qn), dk = a.F32(kvn), dv = a.F32(kvn);
-                return a.Launch(() => kernels.Backward(q, k, v, o, lse, dO, scratch, dq, dk, dv, s.Batch, s.Sequence, spec));
+                return a.Launch(() => kernels.Backward(q, k, v, o, lse, dO, scratch, dq, dk, dv, s.Batch, s.Sequence, spec,
+                    deterministic: deterministic));
             });
     }
 

@@ -40,18 +40,22 @@ public abstract class FlashAttentionKernelTests(Func<IKernelDevice> device)
         KernelAssert.LogSumExp(run.LogSumExp(), run.Expected.LogSumExp, $"{run}: log-sum-exp");
     }
 
+    /// <param name="deterministic">dQ by its own pass instead of float atomics.</param>
     [Theory]
-    [InlineData(1, 16, 1, 1, 64, null, null)]
-    [InlineData(2, 37, 4, 2, 64, null, null)]
-    [InlineData(1, 70, 2, 1, 128, 24, null)]
-    [InlineData(3, 70, 2, 1, 64, null, "70,33,0")]
-    [InlineData(2, 150, 2, 2, 128, 40, "5,131")]
+    [InlineData(1, 16, 1, 1, 64, null, null, false)]
+    [InlineData(2, 37, 4, 2, 64, null, null, false)]
+    [InlineData(1, 70, 2, 1, 128, 24, null, false)]
+    [InlineData(3, 70, 2, 1, 64, null, "70,33,0", false)]
+    [InlineData(2, 150, 2, 2, 128, 40, "5,131", false)]
+    [InlineData(2, 37, 4, 2, 64, null, null, true)]
+    [InlineData(1, 150, 2, 1, 128, 40, null, true)]
+    [InlineData(3, 70, 2, 1, 64, null, "70,33,0", true)]
     public void Backward_accumulates_the_float64_gradients(int batch, int length, int queryHeads, int kvHeads, int headDim, int? window,
-        string? lengths)
+        string? lengths, bool deterministic)
     {
         using var run = new Run(Device, _random, batch, length, new AttentionSpec(queryHeads, kvHeads, headDim, window), Lengths(lengths));
         run.Forward();
-        var (dq, dk, dv) = run.Backward();
+        var (dq, dk, dv) = run.Backward(deterministic);
         KernelAssert.Close(dq, run.Expected.QueryGrad, Bf16Tolerance, $"{run}: dq");
         KernelAssert.Close(dk, run.Expected.KeyGrad, Bf16Tolerance, $"{run}: dk");
         KernelAssert.Close(dv, run.Expected.ValueGrad, Bf16Tolerance, $"{run}: dv");
@@ -122,10 +126,10 @@ public abstract class FlashAttentionKernelTests(Func<IKernelDevice> device)
         public void Forward() => _kernels.Forward(_q.Address, _k.Address, _v.Address, _output.Address, _logSumExp.Address, _batch, _length, _spec,
             LengthAddress);
 
-        public (float[] QueryGrad, float[] KeyGrad, float[] ValueGrad) Backward()
+        public (float[] QueryGrad, float[] KeyGrad, float[] ValueGrad) Backward(bool deterministic)
         {
             _kernels.Backward(_q.Address, _k.Address, _v.Address, _output.Address, _logSumExp.Address, _outputGrad.Address, _scratch.Address,
-                _queryGrad.Address, _keyGrad.Address, _valueGrad.Address, _batch, _length, _spec, LengthAddress);
+                _queryGrad.Address, _keyGrad.Address, _valueGrad.Address, _batch, _length, _spec, LengthAddress, deterministic);
             return (Accumulated(_queryGrad, _initialQueryGrad), Accumulated(_keyGrad, _initialKeyGrad), Accumulated(_valueGrad, _initialValueGrad));
         }
 
