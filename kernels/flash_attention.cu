@@ -14,8 +14,10 @@
 //
 // Backward: delta_i = rowsum(dO ∘ O) first, then one block per (key tile, kv head, batch), each warp
 // owning 16 keys whose dK and dV stay in registers over every query head of the group and every query
-// tile that can see them; P is recomputed from Q·Kᵀ and the log-sum-exp; dQ is added with float32
-// atomics. Gradients are float32 and accumulated (+=), as every backward gradient of the op contract.
+// tile that can see them; P is recomputed from Q·Kᵀ and the log-sum-exp. dQ is either added there with
+// float32 atomics (FlashAttention-2) or, deterministically, computed by a pass of its own: one block per
+// (query tile, head, batch) streaming the key tiles like the forward. Gradients are float32 and
+// accumulated (+=), as every backward gradient of the op contract.
 #include "c2f/cuda.cuh"
 
 namespace flash_attention {
