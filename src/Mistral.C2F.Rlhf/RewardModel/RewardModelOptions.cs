@@ -1,9 +1,10 @@
 using Mistral.C2F.Engine.Training;
+using Mistral.C2F.Rlhf.Training;
 
 namespace Mistral.C2F.Rlhf.RewardModel;
 
 /// <summary>Reward-model training hyper-parameters (TRL's RewardTrainer names where it has them).</summary>
-public sealed record RewardModelOptions
+public sealed record RewardModelOptions : ICheckpointedRunOptions
 {
     public int Steps { get; init; } = 200;
     /// <summary>Preference pairs per step (each is two sequences).</summary>

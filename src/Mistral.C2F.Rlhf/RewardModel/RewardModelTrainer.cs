@@ -13,26 +13,13 @@ namespace Mistral.C2F.Rlhf.RewardModel;
 /// preference pairs with the Bradley–Terry loss −log σ(r(chosen) − r(rejected) − margin). Starting from a causal LM
 /// the head starts at zero. Checkpoints, resume and non-finite handling as in SFT.
 /// </summary>
-public sealed class RewardModelTrainer : IDisposable
+public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, PreferenceLoader, RewardModelStepMetrics>
 {
-    private readonly TrainableModel _model;
-    private readonly PreferenceLoader _data;
-    private readonly RunSpec<RewardModelOptions> _spec;
-    private readonly TrainingLoop _loop;
-    private readonly string _tokenizerDirectory, _fingerprint;
-
     private RewardModelTrainer(TrainableModel model, PreferenceLoader data, RunSpec<RewardModelOptions> spec, string runDirectory,
-        string tokenizerDirectory, string fingerprint)
+        string tokenizerDirectory, string fingerprint, TrainerState? resumed)
+        : base(model, data, spec, runDirectory, tokenizerDirectory, fingerprint, resumed)
     {
-        (_model, _data, _spec, _tokenizerDirectory, _fingerprint) = (model, data, spec, tokenizerDirectory, fingerprint);
-        RunDirectory = Path.GetFullPath(runDirectory);
-        _loop = new TrainingLoop(RunDirectory, spec.Options.SaveEvery, spec.Options.KeepCheckpoints, spec.Options.MaxConsecutiveSkips);
     }
-
-    public string RunDirectory { get; }
-    public int Step => _loop.Step;
-    public RewardModelOptions Options => _spec.Options;
-    public string MetricsPath => _loop.MetricsPath;
 
     public static RewardModelTrainer Start(RunSpec<RewardModelOptions> spec, string runDirectory, Backend backend)
     {
@@ -42,7 +29,7 @@ public sealed class RewardModelTrainer : IDisposable
         var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(spec.ModelDirectory, backend, checkFinite: true), spec.Options.Optimizer);
         Directory.CreateDirectory(runDirectory);
         spec.Save(runDirectory);
-        return new RewardModelTrainer(model, data, spec, runDirectory, spec.ModelDirectory, fingerprint);
+        return new RewardModelTrainer(model, data, spec, runDirectory, spec.ModelDirectory, fingerprint, resumed: null);
     }
 
     public static RewardModelTrainer Resume(string runDirectory, Backend backend, int? steps = null)
@@ -54,31 +41,20 @@ public sealed class RewardModelTrainer : IDisposable
         var state = TrainerState.Load(checkpoint);
         var (data, fingerprint) = LoadData(spec, checkpoint, state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
-        var trainer = new RewardModelTrainer(TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep),
-            data, spec, runDirectory, checkpoint, fingerprint);
-        trainer._loop.Restore(state.Step, state.SkippedSteps, state.ConsecutiveSkips);
-        return trainer;
+        return new RewardModelTrainer(TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep),
+            data, spec, runDirectory, checkpoint, fingerprint, state);
     }
 
-    /// <summary>Trains until <see cref="RewardModelOptions.Steps"/>; returns the final checkpoint, a sequence-classifier model directory.</summary>
-    public string Run(IProgress<RewardModelStepMetrics>? progress = null, CancellationToken cancellation = default) =>
-        _loop.Run(_spec.Options.Steps, TrainStep, SaveCheckpoint, progress, cancellation);
-
-    private RewardModelStepMetrics TrainStep(int step)
+    /// <summary>One step; the final checkpoint of <see cref="SingleModelTrainer{TOptions, TData, TReport}.Run"/> is a sequence-classifier model directory.</summary>
+    protected override RewardModelStepMetrics TrainStep(int step)
     {
-        var options = _spec.Options;
+        var options = Options;
         double learningRate = options.Schedule().At(step);
-        var batch = _data.NextBatch();
-        var scores = RewardScoring.ForwardBackward(_model, batch);
-        var (norm, updated) = _model.ApplyGradients(learningRate, options.MaxGradNorm, double.IsFinite(scores.Loss));
+        var batch = Data.NextBatch();
+        var scores = RewardScoring.ForwardBackward(Model, batch);
+        var (norm, updated) = Model.ApplyGradients(learningRate, options.MaxGradNorm, double.IsFinite(scores.Loss));
         return new RewardModelStepMetrics(step, options.Steps, scores.Loss, scores.Accuracy, scores.Chosen.Average(), scores.Rejected.Average(),
-            StandardDeviation(scores.Chosen.Concat(scores.Rejected)), learningRate, norm, !updated, !updated, _data.Epochs);
-    }
-
-    private void SaveCheckpoint(string directory)
-    {
-        _model.Save(directory, _tokenizerDirectory);
-        new TrainerState(_loop.Step, _model.Optimizer.Step, _data.Position, _loop.SkippedSteps, _loop.ConsecutiveNonFinite, _fingerprint).Save(directory);
+            StandardDeviation(scores.Chosen.Concat(scores.Rejected)), learningRate, norm, !updated, !updated, Data.Epochs);
     }
 
     private static (PreferenceLoader Data, string Fingerprint) LoadData(RunSpec<RewardModelOptions> spec, string tokenizerDirectory, DataPosition position)
@@ -101,6 +77,4 @@ public sealed class RewardModelTrainer : IDisposable
         double mean = list.Average();
         return Math.Sqrt(list.Sum(v => (v - mean) * (v - mean)) / list.Count);
     }
-
-    public void Dispose() => _model.Dispose();
 }

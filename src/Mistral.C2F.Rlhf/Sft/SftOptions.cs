@@ -1,10 +1,11 @@
 using System.Text.Json.Serialization;
 using Mistral.C2F.Engine.Training;
+using Mistral.C2F.Rlhf.Training;
 
 namespace Mistral.C2F.Rlhf.Sft;
 
 /// <summary>SFT hyper-parameters, with TRL's names where TRL has one.</summary>
-public sealed record SftOptions
+public sealed record SftOptions : ICheckpointedRunOptions
 {
     /// <summary>Optimizer steps to train for (TRL: max_steps).</summary>
     public int Steps { get; init; } = 200;

@@ -14,25 +14,13 @@ namespace Mistral.C2F.Rlhf.Sft;
 /// cosine decay, checkpoints every N steps (weights in float32, optimizer moments, data position) from which
 /// <see cref="Resume"/> continues bit for bit; non-finite steps are skipped and counted, too many in a row stop the run.
 /// </summary>
-public sealed class SftTrainer : IDisposable
+public sealed class SftTrainer : SingleModelTrainer<SftOptions, SftDataLoader, SftStepMetrics>
 {
-    private readonly TrainableModel _model;
-    private readonly SftDataLoader _data;
-    private readonly RunSpec<SftOptions> _spec;
-    private readonly TrainingLoop _loop;
-    private readonly string _tokenizerDirectory, _fingerprint;
-
-    private SftTrainer(TrainableModel model, SftDataLoader data, RunSpec<SftOptions> spec, string runDirectory, string tokenizerDirectory, string fingerprint)
+    private SftTrainer(TrainableModel model, SftDataLoader data, RunSpec<SftOptions> spec, string runDirectory, string tokenizerDirectory,
+        string fingerprint, TrainerState? resumed)
+        : base(model, data, spec, runDirectory, tokenizerDirectory, fingerprint, resumed)
     {
-        (_model, _data, _spec, _tokenizerDirectory, _fingerprint) = (model, data, spec, tokenizerDirectory, fingerprint);
-        RunDirectory = Path.GetFullPath(runDirectory);
-        _loop = new TrainingLoop(RunDirectory, spec.Options.SaveEvery, spec.Options.KeepCheckpoints, spec.Options.MaxConsecutiveSkips);
     }
-
-    public string RunDirectory { get; }
-    public int Step => _loop.Step;
-    public SftOptions Options => _spec.Options;
-    public string MetricsPath => _loop.MetricsPath;
 
     /// <summary>Test seam: called after the backward pass of a step, with the step and the accumulated gradients.</summary>
     internal Action<int, IReadOnlyDictionary<string, Tensor>>? AfterBackward { get; set; }
@@ -42,7 +30,7 @@ public sealed class SftTrainer : IDisposable
     {
         var nan = new float[gradient.ElementCount];
         Array.Fill(nan, float.NaN);
-        _model.Backend.Upload(nan, gradient);
+        Model.Backend.Upload(nan, gradient);
     }
 
     /// <summary>Starts a new run in <paramref name="runDirectory"/>, which must not hold checkpoints yet.</summary>
@@ -54,7 +42,7 @@ public sealed class SftTrainer : IDisposable
         var model = TrainableModel.Load(spec.ModelDirectory, backend, spec.Options.Optimizer);
         Directory.CreateDirectory(runDirectory);
         spec.Save(runDirectory);
-        return new SftTrainer(model, data, spec, runDirectory, spec.ModelDirectory, fingerprint);
+        return new SftTrainer(model, data, spec, runDirectory, spec.ModelDirectory, fingerprint, resumed: null);
     }
 
     /// <summary>Continues the run in <paramref name="runDirectory"/> from its latest checkpoint, optionally to a new step count.</summary>
@@ -68,39 +56,27 @@ public sealed class SftTrainer : IDisposable
         var (data, fingerprint) = LoadData(spec, checkpoint, state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
         var model = TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep);
-        var trainer = new SftTrainer(model, data, spec, runDirectory, checkpoint, fingerprint);
-        trainer._loop.Restore(state.Step, state.SkippedSteps, state.ConsecutiveSkips);
-        return trainer;
+        return new SftTrainer(model, data, spec, runDirectory, checkpoint, fingerprint, state);
     }
 
-    /// <summary>Trains until <see cref="SftOptions.Steps"/>; returns the path of the final checkpoint.</summary>
-    public string Run(IProgress<SftStepMetrics>? progress = null, CancellationToken cancellation = default) =>
-        _loop.Run(_spec.Options.Steps, TrainStep, SaveCheckpoint, progress, cancellation);
-
-    private SftStepMetrics TrainStep(int step)
+    protected override SftStepMetrics TrainStep(int step)
     {
-        var options = _spec.Options;
+        var options = Options;
         var clock = Stopwatch.StartNew();
         double learningRate = options.Schedule.At(step);
-        var batches = Enumerable.Range(0, options.AccumulationSteps).Select(_ => _data.NextBatch()).ToList();
+        var batches = Enumerable.Range(0, options.AccumulationSteps).Select(_ => Data.NextBatch()).ToList();
         int lossTokens = batches.Sum(b => b.LossTokenCount);
         double lossSum = 0;
         foreach (var batch in lossTokens > 0 ? batches : [])
-            lossSum += CausalLmLoss.ForwardBackward(_model.Model, _model.Tape,
+            lossSum += CausalLmLoss.ForwardBackward(Model.Model, Model.Tape,
                 new CausalLmLoss.Batch(batch.Tokens, batch.Targets, batch.BatchSize, batch.SequenceLength), lossTokens);
-        AfterBackward?.Invoke(step, _model.Gradients);
+        AfterBackward?.Invoke(step, Model.Gradients);
 
         double loss = lossTokens > 0 ? lossSum / lossTokens : double.NaN;
-        var (norm, updated) = _model.ApplyGradients(learningRate, options.MaxGradNorm, double.IsFinite(loss));
+        var (norm, updated) = Model.ApplyGradients(learningRate, options.MaxGradNorm, double.IsFinite(loss));
         // A batch without loss tokens is not a sign of divergence, only a step without an update.
         return new SftStepMetrics(step, options.Steps, loss, learningRate, norm, options.BatchSize * options.SequenceLength / clock.Elapsed.TotalSeconds,
-            lossTokens, Skipped: !updated, NonFinite: !updated && lossTokens > 0, _data.Epochs);
-    }
-
-    private void SaveCheckpoint(string directory)
-    {
-        _model.Save(directory, _tokenizerDirectory);
-        new TrainerState(_loop.Step, _model.Optimizer.Step, _data.Position, _loop.SkippedSteps, _loop.ConsecutiveNonFinite, _fingerprint).Save(directory);
+            lossTokens, Skipped: !updated, NonFinite: !updated && lossTokens > 0, Data.Epochs);
     }
 
     private static (SftDataLoader Data, string Fingerprint) LoadData(RunSpec<SftOptions> spec, string tokenizerDirectory, DataPosition position)
@@ -111,6 +87,4 @@ public sealed class SftTrainer : IDisposable
         if (packed.Count == 0) throw new InvalidDataException($"{spec.DataPath}: no training sequences");
         return (new SftDataLoader(packed, spec.Options.MicroBatchSize, position), TrainerState.Fingerprint(packed.SelectMany(p => new[] { p.Inputs, p.Targets })));
     }
-
-    public void Dispose() => _model.Dispose();
 }

@@ -5,7 +5,7 @@ using Mistral.C2F.Rlhf.Sft.Data;
 namespace Mistral.C2F.Rlhf.RewardModel.Data;
 
 /// <summary>Tokenized preference pairs in epoch-shuffled, resumable batches.</summary>
-public sealed class PreferenceLoader
+public sealed class PreferenceLoader : IDataStream
 {
     private readonly ShuffledEpochs<(int[] Chosen, int[] Rejected, double Margin)> _pairs;
     private readonly int _padId;

@@ -6,7 +6,7 @@ namespace Mistral.C2F.Rlhf.Sft.Data;
 /// Endless batches of packed sequences from an epoch-shuffled stream (<see cref="ShuffledEpochs{T}"/>); the
 /// <see cref="Position"/> is the whole state, so a loader built from a saved position resumes exactly.
 /// </summary>
-public sealed class SftDataLoader
+public sealed class SftDataLoader : IDataStream
 {
     private readonly ShuffledEpochs<PackedSequence> _sequences;
 

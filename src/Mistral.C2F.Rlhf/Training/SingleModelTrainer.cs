@@ -1,0 +1,55 @@
+using Mistral.C2F.Engine.Training;
+using Mistral.C2F.Rlhf.Data;
+
+namespace Mistral.C2F.Rlhf.Training;
+
+/// <summary>
+/// The frame of a trainer of one model on one data stream (SFT, the reward model): the run directory, the shared
+/// <see cref="TrainingLoop"/>, and checkpoints of the weights, the optimizer moments and a <see cref="TrainerState"/>,
+/// from which a resumed run continues bit for bit. A subclass supplies the step.
+/// </summary>
+public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
+    where TOptions : ICheckpointedRunOptions where TData : IDataStream where TReport : IStepReport
+{
+    private readonly TrainingLoop _loop;
+    private readonly string _tokenizerDirectory, _fingerprint;
+
+    /// <param name="tokenizerDirectory">Where checkpoints copy the tokenizer files from.</param>
+    /// <param name="resumed">The state of the checkpoint a resumed run continues from; null for a new run.</param>
+    protected SingleModelTrainer(TrainableModel model, TData data, RunSpec<TOptions> spec, string runDirectory, string tokenizerDirectory,
+        string fingerprint, TrainerState? resumed)
+    {
+        (Model, Data, Spec, _tokenizerDirectory, _fingerprint) = (model, data, spec, tokenizerDirectory, fingerprint);
+        RunDirectory = Path.GetFullPath(runDirectory);
+        _loop = new TrainingLoop(RunDirectory, spec.Options.SaveEvery, spec.Options.KeepCheckpoints, spec.Options.MaxConsecutiveSkips);
+        if (resumed is not null) _loop.Restore(resumed.Step, resumed.SkippedSteps, resumed.ConsecutiveSkips);
+    }
+
+    public string RunDirectory { get; }
+    public int Step => _loop.Step;
+    public TOptions Options => Spec.Options;
+    public string MetricsPath => _loop.MetricsPath;
+
+    protected TrainableModel Model { get; }
+    protected TData Data { get; }
+    protected RunSpec<TOptions> Spec { get; }
+
+    /// <summary>Trains until the options' step count; returns the path of the final checkpoint.</summary>
+    public string Run(IProgress<TReport>? progress = null, CancellationToken cancellation = default) =>
+        _loop.Run(Options.Steps, TrainStep, SaveCheckpoint, progress, cancellation);
+
+    /// <summary>One optimizer step, numbered from 1.</summary>
+    protected abstract TReport TrainStep(int step);
+
+    private void SaveCheckpoint(string directory)
+    {
+        Model.Save(directory, _tokenizerDirectory);
+        new TrainerState(_loop.Step, Model.Optimizer.Step, Data.Position, _loop.SkippedSteps, _loop.ConsecutiveNonFinite, _fingerprint).Save(directory);
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
