@@ -41,6 +41,21 @@ public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
             Numerics.AssertClose(actual.Parameters[name], Widen(parameter), tolerance.Parameter, $"{name} after AdamW (seed {seed})");
     }
 
+    /// <summary>No device backend sums with float atomics, so a step repeated from the same start gives the same bits.</summary>
+    [Fact]
+    public void A_step_repeats_bit_for_bit()
+    {
+        int seed = Environment.TickCount;
+        var random = new Random(seed);
+        var config = TestModels.Tiny(window: 8, tied: false);
+        var batch = CausalLmLoss.Batch.NextTokens(Enumerable.Range(0, 3).Select(_ => TestModels.RandomTokens(random, 21, config.VocabSize)).ToArray());
+        var first = Step(backend(), config, batch, seed, disposeBackend: false);
+        var second = Step(backend(), config, batch, seed, disposeBackend: false);
+        Assert.Equal(first.Loss, second.Loss);
+        foreach (var (name, gradient) in first.Gradients) Assert.True(gradient.SequenceEqual(second.Gradients[name]), $"gradient {name} (seed {seed})");
+        foreach (var (name, parameter) in first.Parameters) Assert.True(parameter.SequenceEqual(second.Parameters[name]), $"{name} (seed {seed})");
+    }
+
     private sealed record StepResult(double Loss, Dictionary<string, float[]> Gradients, Dictionary<string, float[]> Parameters);
 
     private static double[] Widen(float[] values) => values.Select(x => (double)x).ToArray();
