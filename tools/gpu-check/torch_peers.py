@@ -2,8 +2,9 @@
 """PyTorch timings of the shapes the CUDA kernel benchmarks use, as the peer column of `build.ps1 gpu-check`.
 
 Reads the benchmark plan written by `c2f bench --mode kernels --plan-out FILE` (a JSON list of
-{"name", "kind", "shape"}), times each PyTorch equivalent with CUDA events (median of repeats after
-warm-up) and writes {"name": milliseconds} as JSON. Kinds without a PyTorch equivalent are left out.
+{"name", "kind", "shape"}), times each PyTorch equivalent with CUDA events (median of single runs after
+warm-up, the L2 cache flushed before each, as the engine's own timer does) and writes {"name": milliseconds}
+as JSON. Kinds without a PyTorch equivalent are left out.
 Optional shape keys: "dtype" (a torch dtype name, default bfloat16) and "backward" (time the gradient).
 Run only where torch with CUDA is installed; the check script skips the peer column otherwise.
 """
@@ -15,12 +16,19 @@ import torch
 import torch.nn.functional as F
 
 
-def timed(run, repeats=20, warmup=5):
+FLUSH = None  # 256 MiB written before every timed run: no run starts with its inputs in L2
+
+
+def timed(run, repeats=25, warmup=5):
+    global FLUSH
+    if FLUSH is None:
+        FLUSH = torch.empty(1 << 26, dtype=torch.float32, device="cuda")
     for _ in range(warmup):
         run()
     torch.cuda.synchronize()
     times = []
     for _ in range(repeats):
+        FLUSH.zero_()
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
         run()

@@ -15,11 +15,18 @@ public static class KernelBenchmarkRunner
     {
         var timing = suite.Shapes.Timing;
         using var events = (device as CudaDriverDevice)?.CreateTimer();
+        using var flushBuffer = timing.FlushBytes > 0 ? device.Allocate(timing.FlushBytes) : null;
+        // The flush goes through this device even for the ILGPU comparison: on one GPU both share the L2.
+        Action? flush = flushBuffer is null ? null : () =>
+        {
+            device.Fill32(flushBuffer.Address, 0, flushBuffer.Bytes / sizeof(uint));
+            device.Synchronize();
+        };
         double Time(KernelBenchmarkCase c)
         {
             progress?.Invoke(c.Name);
             using var launch = c.Prepare(device);
-            return KernelTimer.MedianSeconds(launch.Launch, device.Synchronize, timing, events);
+            return KernelTimer.MedianSeconds(launch.Launch, device.Synchronize, timing, events, flush);
         }
 
         double? TimeOnComparison(KernelBenchmarkCase c)
@@ -27,7 +34,7 @@ public static class KernelBenchmarkRunner
             if (comparison.Backend is not { } backend || c.PrepareOnBackend is not { } prepare) return null;
             progress?.Invoke($"{c.Name} ({comparison.Name})");
             using var launch = prepare(backend);
-            return KernelTimer.MedianSeconds(launch.Launch, comparison.Synchronize, timing);
+            return KernelTimer.MedianSeconds(launch.Launch, comparison.Synchronize, timing, flush: flush);
         }
 
         var (copy, gemm) = (suite.CopyRoofline, suite.GemmRoofline);

@@ -5,7 +5,8 @@ namespace Mistral.C2F.Engine.Cuda.Benchmarks;
 
 /// <summary>
 /// Timing of device work: after the warm-up (module loading, caches), each sample times N back-to-back launches
-/// and the median sample is kept. On a GPU the sample is the time between two device events around the launches
+/// and the median sample is kept; before every sample an untimed flush may evict the inputs from the L2 cache.
+/// On a GPU the sample is the time between two device events around the launches
 /// (what PyTorch's peers measure too), so even kernels of a few µs are resolved. Without events (the emulator,
 /// the ILGPU comparison) it is a Stopwatch between synchronisations: the launches queue while the device runs,
 /// so for kernels of about 10 µs and longer the host's launch cost hides behind device time; shorter kernels
@@ -14,7 +15,8 @@ namespace Mistral.C2F.Engine.Cuda.Benchmarks;
 public static class KernelTimer
 {
     /// <summary>Median seconds per launch; <paramref name="events"/> times on the device when given.</summary>
-    public static double MedianSeconds(Action launch, Action synchronize, KernelTimingPlan plan, DeviceTimer? events = null)
+    /// <param name="flush">Run before every sample, untimed, and finished before the sample starts.</param>
+    public static double MedianSeconds(Action launch, Action synchronize, KernelTimingPlan plan, DeviceTimer? events = null, Action? flush = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.Repeats, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.Launches, 1);
@@ -23,6 +25,7 @@ public static class KernelTimer
         var samples = new double[plan.Repeats];
         for (int r = 0; r < plan.Repeats; r++)
         {
+            flush?.Invoke();
             var clock = Stopwatch.StartNew();
             events?.Start();
             for (int i = 0; i < plan.Launches; i++) launch();
