@@ -41,4 +41,13 @@ public static class Numerics
         Assert.True(relative <= relativeTolerance,
             $"{what}: relative error {relative:E2} > {relativeTolerance:E1} (max abs error {MaxAbsError(actual, expected):E2})");
     }
+
+    /// <summary>Fails at the first element that is finite on one side and not on the other (NaN and ±infinity count alike).</summary>
+    public static void AssertSameNonFinite(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < actual.Length; i++)
+            if (float.IsFinite(actual[i]) != double.IsFinite(expected[i]))
+                Assert.Fail($"{what}: element {i} is {actual[i]}, the reference's is {expected[i]}");
+    }
 }

@@ -80,7 +80,7 @@ internal static unsafe class CpuAttention
                 var correction = CpuExp.Exp(maximum - shift);
                 sum = sum * correction + Exponentiate(scores, count, shift);
                 maximum = newMax;
-                AccumulateValues(v + origin + start * stride, stride, count, scores, correction, accumulator, masked);
+                AccumulateValues(v + origin + start * stride, stride, count, scores, correction, accumulator, masked, positions, lowest);
             }
             Finish(accumulator, maximum, sum, output, logSumExp);
         }
@@ -169,11 +169,15 @@ internal static unsafe class CpuAttention
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector<float> Mask(Vector<float> score, int keyPosition, Vector<int> positions, Vector<int> lowest)
+        private static Vector<float> Mask(Vector<float> score, int keyPosition, Vector<int> positions, Vector<int> lowest) =>
+            Vector.ConditionalSelect(Visible(keyPosition, positions, lowest), score, new Vector<float>(float.NegativeInfinity));
+
+        // The lanes that see a key at keyPosition (all bits set) and those that do not (zero).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector<int> Visible(int keyPosition, Vector<int> positions, Vector<int> lowest)
         {
             var key = new Vector<int>(keyPosition);
-            var visible = Vector.GreaterThan(key, lowest) & Vector.LessThanOrEqual(key, positions);
-            return Vector.ConditionalSelect(visible, score, new Vector<float>(float.NegativeInfinity));
+            return Vector.GreaterThan(key, lowest) & Vector.LessThanOrEqual(key, positions);
         }
 
         // In place: scores[j] become p_j = exp(scores[j] − shift); returns their lane-wise sum.
@@ -193,10 +197,12 @@ internal static unsafe class CpuAttention
 
         // accumulator[e] = correction · accumulator[e] + Σ_j p_j · v_j[e] over `count` values `stride` floats apart, for
         // Chains elements of the head dim a pass (the accumulators stay in registers while the values stream by), the
-        // rest of a head dim that is not a multiple of Chains one at a time. Given key positions, empty slots are passed
-        // over: nothing was ever written there (a KV cache's ring before it fills), and 0 · NaN would be NaN.
+        // rest of a head dim that is not a multiple of Chains one at a time. Given key positions (a block not every lane
+        // sees whole), a lane takes only the values of keys it sees: p = 0 there, but 0 · NaN would be NaN, and a value
+        // no query may read (an empty slot of a ring that was never written, a padded row's slot) must change nothing.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void AccumulateValues(float* values, long stride, int count, float* p, Vector<float> correction, float* accumulator, int* keyPositions)
+        private void AccumulateValues(float* values, long stride, int count, float* p, Vector<float> correction, float* accumulator, int* keyPositions,
+            Vector<int> positions, Vector<int> lowest)
         {
             int d = spec.HeadDim, w = Width, e = 0;
             for (; e + Chains <= d; e += Chains)
@@ -209,12 +215,21 @@ internal static unsafe class CpuAttention
                 float* value = values + e, probability = p;
                 for (int j = 0; j < count; j++, value += stride, probability += w)
                 {
-                    if (keyPositions != null && keyPositions[j] < 0) continue;
                     var rows = *(Vector<float>*)probability;
-                    (a0, a1) = (Vector.FusedMultiplyAdd(new Vector<float>(value[0]), rows, a0), Vector.FusedMultiplyAdd(new Vector<float>(value[1]), rows, a1));
-                    (a2, a3) = (Vector.FusedMultiplyAdd(new Vector<float>(value[2]), rows, a2), Vector.FusedMultiplyAdd(new Vector<float>(value[3]), rows, a3));
-                    (a4, a5) = (Vector.FusedMultiplyAdd(new Vector<float>(value[4]), rows, a4), Vector.FusedMultiplyAdd(new Vector<float>(value[5]), rows, a5));
-                    (a6, a7) = (Vector.FusedMultiplyAdd(new Vector<float>(value[6]), rows, a6), Vector.FusedMultiplyAdd(new Vector<float>(value[7]), rows, a7));
+                    var (b0, b1) = (Vector.FusedMultiplyAdd(new Vector<float>(value[0]), rows, a0), Vector.FusedMultiplyAdd(new Vector<float>(value[1]), rows, a1));
+                    var (b2, b3) = (Vector.FusedMultiplyAdd(new Vector<float>(value[2]), rows, a2), Vector.FusedMultiplyAdd(new Vector<float>(value[3]), rows, a3));
+                    var (b4, b5) = (Vector.FusedMultiplyAdd(new Vector<float>(value[4]), rows, a4), Vector.FusedMultiplyAdd(new Vector<float>(value[5]), rows, a5));
+                    var (b6, b7) = (Vector.FusedMultiplyAdd(new Vector<float>(value[6]), rows, a6), Vector.FusedMultiplyAdd(new Vector<float>(value[7]), rows, a7));
+                    if (keyPositions == null)
+                    {
+                        (a0, a1, a2, a3, a4, a5, a6, a7) = (b0, b1, b2, b3, b4, b5, b6, b7);
+                        continue;
+                    }
+                    var keep = Vector.AsVectorSingle(Visible(keyPositions[j], positions, lowest));
+                    (a0, a1) = (Vector.ConditionalSelect(keep, b0, a0), Vector.ConditionalSelect(keep, b1, a1));
+                    (a2, a3) = (Vector.ConditionalSelect(keep, b2, a2), Vector.ConditionalSelect(keep, b3, a3));
+                    (a4, a5) = (Vector.ConditionalSelect(keep, b4, a4), Vector.ConditionalSelect(keep, b5, a5));
+                    (a6, a7) = (Vector.ConditionalSelect(keep, b6, a6), Vector.ConditionalSelect(keep, b7, a7));
                 }
                 (*(Vector<float>*)a, *(Vector<float>*)(a + w), *(Vector<float>*)(a + 2 * w), *(Vector<float>*)(a + 3 * w)) = (a0, a1, a2, a3);
                 (*(Vector<float>*)(a + 4 * w), *(Vector<float>*)(a + 5 * w), *(Vector<float>*)(a + 6 * w), *(Vector<float>*)(a + 7 * w)) = (a4, a5, a6, a7);
@@ -223,13 +238,17 @@ internal static unsafe class CpuAttention
             {
                 var a = *(Vector<float>*)(accumulator + e * w) * correction;
                 for (int j = 0; j < count; j++)
-                    if (keyPositions == null || keyPositions[j] >= 0) a = Vector.FusedMultiplyAdd(new Vector<float>(values[j * stride + e]), *(Vector<float>*)(p + j * w), a);
+                {
+                    var sum = Vector.FusedMultiplyAdd(new Vector<float>(values[j * stride + e]), *(Vector<float>*)(p + j * w), a);
+                    a = keyPositions == null ? sum : Vector.ConditionalSelect(Vector.AsVectorSingle(Visible(keyPositions[j], positions, lowest)), sum, a);
+                }
                 *(Vector<float>*)(accumulator + e * w) = a;
             }
         }
 
-        // Each row's output is its accumulator over its sum, its log-sum-exp max + log(sum); a row that saw no key gets zeros
-        // and -inf. The division runs on whole vectors of lanes, in place, before the lanes go to their rows.
+        // Each row's output is its accumulator over its sum, its log-sum-exp max + log(sum); a row that saw no key (a sum of
+        // exactly 0: a seen key adds e^0 = 1) gets zeros and -inf, a NaN sum gives NaN. The division runs on whole vectors
+        // of lanes, in place, before the lanes go to their rows.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Finish(float* accumulator, Vector<float> maximum, Vector<float> sum, float* output, float* logSumExp)
         {
@@ -239,13 +258,13 @@ internal static unsafe class CpuAttention
             {
                 var (query, head) = RowOf(lane);
                 float* row = output + Offset(query, head);
-                if (sum[lane] > 0)
+                if (sum[lane] != 0)
                     for (int e = 0; e < d; e++) row[e] = accumulator[e * w + lane];
                 else
                     new Span<float>(row, d).Clear();
                 if (logSumExp != null)
                     logSumExp[((long)b * spec.QueryHeads + head) * queryLength + query] =
-                        sum[lane] > 0 ? maximum[lane] + MathF.Log(sum[lane]) : float.NegativeInfinity;
+                        sum[lane] != 0 ? maximum[lane] + MathF.Log(sum[lane]) : float.NegativeInfinity;
             }
         }
     }

@@ -21,6 +21,10 @@ namespace Mistral.C2F.Engine.Backends.Cpu;
 /// Query rows go through a key block in tiles of <see cref="TileRows"/>: one load and store of a key's dk
 /// and dv serves the whole tile, and the tile's dq stays in registers while the block's keys stream by.
 /// </para>
+/// <para>
+/// The fast loops let a hidden (row, key) pair add p = ds = 0 times its data, which is exact only for finite data:
+/// a tile or block holding a NaN or infinity goes through a loop that visits only the pairs that see each other.
+/// </para>
 /// </summary>
 internal static unsafe class CpuAttentionBackward
 {
@@ -121,12 +125,13 @@ internal static unsafe class CpuAttentionBackward
         public void Dispose() => NativeMemory.AlignedFree(_memory);
     }
 
-    /// <summary>A query row in the tile: where its dq goes, its log-sum-exp, its Δ = dO·O and its mask over the key block.</summary>
+    /// <summary>A query row in the tile: where its dq goes, its log-sum-exp, its Δ = dO·O, its mask over the key block, and whether its q and dO are finite.</summary>
     private struct TileRow
     {
         public long Offset;
         public float Lse, Delta;
         public float* Mask;
+        public bool Finite;
     }
 
     private readonly struct KeyStripe(AttentionSpec spec, int b, int kvHead, int stripe, int stripes, int queryLength, int keyLength)
@@ -149,7 +154,7 @@ internal static unsafe class CpuAttentionBackward
                 int n = Math.Min(KeyBlock, keyLength - block);
                 var (minKey, maxKey, _) = CpuAttentionBlocks.KeySlots(kPos + block, n);
                 if (minKey > maxKey || !spec.MaySee(minQuery, maxQuery, minKey, maxKey)) continue;
-                PackBlock(k, v, kPos + block, block, n, scratch);
+                bool blockFinite = PackBlock(k, v, kPos + block, block, n, scratch);
                 int rows = 0;
                 for (int i = 0; i < queryLength; i++)
                 {
@@ -165,13 +170,15 @@ internal static unsafe class CpuAttentionBackward
                         float* rowMask = mask;
                         if (mask == scratch.Mask)
                             new Span<float>(mask, KeyBlock).CopyTo(new Span<float>(rowMask = scratch.Masks + rows * KeyBlock, KeyBlock));
-                        scratch.Rows[rows++] = new TileRow { Offset = offset, Lse = rowLse[row], Delta = rowDelta[row], Mask = rowMask };
+                        bool finite = TensorPrimitives.IsFiniteAll(new ReadOnlySpan<float>(q + offset, d)) &&
+                            TensorPrimitives.IsFiniteAll(new ReadOnlySpan<float>(outputGrad + offset, d));
+                        scratch.Rows[rows++] = new TileRow { Offset = offset, Lse = rowLse[row], Delta = rowDelta[row], Mask = rowMask, Finite = finite };
                         if (rows < TileRows) continue;
-                        ProcessTile(scratch, rows, n, scale, queryGrad);
+                        ProcessTile(scratch, rows, n, scale, queryGrad, blockFinite);
                         rows = 0;
                     }
                 }
-                if (rows > 0) ProcessTile(scratch, rows, n, scale, queryGrad);
+                if (rows > 0) ProcessTile(scratch, rows, n, scale, queryGrad, blockFinite);
                 FlushBlock(scratch.KeyGrads, keyGrad, block, n);
                 FlushBlock(scratch.ValueGrads, valueGrad, block, n);
             }
@@ -212,8 +219,9 @@ internal static unsafe class CpuAttentionBackward
             return any ? scratch.Mask : null;
         }
 
-        // Packs keys and values of the block (slots past its end stay zero), marks its filled slots, clears its dk/dv accumulators.
-        private void PackBlock(float* k, float* v, int* keyPositions, int block, int n, Scratch scratch)
+        // Packs keys and values of the block (slots past its end stay zero), marks its filled slots, clears its dk/dv accumulators;
+        // returns whether every key and value of the block is finite.
+        private bool PackBlock(float* k, float* v, int* keyPositions, int block, int n, Scratch scratch)
         {
             int d = spec.HeadDim, padded = Padded;
             new Span<float>(scratch.KeysTransposed, d * KeyBlock).Clear();
@@ -222,11 +230,13 @@ internal static unsafe class CpuAttentionBackward
             new Span<float>(scratch.KeyGrads, KeyBlock * padded).Clear();
             new Span<float>(scratch.ValueGrads, KeyBlock * padded).Clear();
             new Span<float>(scratch.FilledSlots, KeyBlock).Fill(float.NegativeInfinity);
+            bool finite = true;
             for (int j = 0; j < n; j++)
             {
                 long offset = (((long)b * keyLength + block + j) * spec.KvHeads + kvHead) * d;
                 float* key = k + offset, value = v + offset;
                 scratch.FilledSlots[j] = keyPositions[j] >= 0 ? 0 : float.NegativeInfinity;
+                finite &= TensorPrimitives.IsFiniteAll(new ReadOnlySpan<float>(key, d)) && TensorPrimitives.IsFiniteAll(new ReadOnlySpan<float>(value, d));
                 for (int e = 0; e < d; e++)
                 {
                     scratch.KeysTransposed[e * KeyBlock + j] = key[e];
@@ -234,6 +244,7 @@ internal static unsafe class CpuAttentionBackward
                     scratch.KeyRows[j * padded + e] = key[e];
                 }
             }
+            return finite;
         }
 
         // For the tile's four rows at once, s = q·Kᵀ into Probabilities and dp = dO·Vᵀ into ScoreGrads, over the block's keys
@@ -279,33 +290,71 @@ internal static unsafe class CpuAttentionBackward
             }
         }
 
-        // In place: scores become p = exp(scale·s − lse) (0 where masked), value dots become scale·ds = scale·p·(dp − Δ).
+        // In place: scores become p = exp(scale·s − lse), value dots become scale·ds = scale·p·(dp − Δ); both exactly 0 where
+        // masked, even when the hidden key's score or value dot is NaN.
         private static void ProbabilitiesAndScoreGrads(float* p, float* ds, float* bias, float scale, float lse, float delta)
         {
             var (scaleVector, lseVector, deltaVector) = (new Vector<float>(scale), new Vector<float>(lse), new Vector<float>(delta));
             for (int j = 0; j < KeyBlock; j += Width)
             {
+                var visible = Vector.Equals(*(Vector<float>*)(bias + j), Vector<float>.Zero);
                 var probability = CpuExp.Exp(Vector.FusedMultiplyAdd(*(Vector<float>*)(p + j), scaleVector, *(Vector<float>*)(bias + j) - lseVector));
-                *(Vector<float>*)(p + j) = probability;
-                *(Vector<float>*)(ds + j) = probability * (*(Vector<float>*)(ds + j) - deltaVector) * scaleVector;
+                *(Vector<float>*)(p + j) = Vector.ConditionalSelect(visible, probability, Vector<float>.Zero);
+                *(Vector<float>*)(ds + j) = Vector.ConditionalSelect(visible, probability * (*(Vector<float>*)(ds + j) - deltaVector) * scaleVector, Vector<float>.Zero);
             }
         }
 
         // Recomputes p and ds for the tile's rows and adds their contributions: dv_j += Σ_r p_rj·dO_r and dk_j += Σ_r ds_rj·q_r
-        // into the block accumulators, dq_r += Σ_j ds_rj·k_j into each row's dq. Rows past `rows` (left from the previous
-        // tile) get p = ds = 0, so they add nothing.
-        private void ProcessTile(Scratch scratch, int rows, int n, float scale, float* queryGrad)
+        // into the block accumulators, dq_r += Σ_j ds_rj·k_j into each row's dq. Rows past `rows` get p = ds = 0 and zero
+        // data, so they add nothing.
+        private void ProcessTile(Scratch scratch, int rows, int n, float scale, float* queryGrad, bool blockFinite)
         {
             int d = spec.HeadDim, padded = Padded;
+            new Span<float>(scratch.Queries + rows * padded, (TileRows - rows) * padded).Clear();
+            new Span<float>(scratch.OutputGrads + rows * padded, (TileRows - rows) * padded).Clear();
             TileScoresAndValueDots(scratch);
+            bool finite = blockFinite;
             for (int r = 0; r < rows; r++)
+            {
                 ProbabilitiesAndScoreGrads(scratch.Probabilities + r * KeyBlock, scratch.ScoreGrads + r * KeyBlock, scratch.Rows[r].Mask, scale,
                     scratch.Rows[r].Lse, scratch.Rows[r].Delta);
+                finite &= scratch.Rows[r].Finite;
+            }
             new Span<float>(scratch.Probabilities + rows * KeyBlock, (TileRows - rows) * KeyBlock).Clear();
             new Span<float>(scratch.ScoreGrads + rows * KeyBlock, (TileRows - rows) * KeyBlock).Clear();
-            AccumulateKeyGrads(scratch, n);
-            AccumulateQueryGrads(scratch, n);
+            if (finite)
+            {
+                AccumulateKeyGrads(scratch, n);
+                AccumulateQueryGrads(scratch, n);
+            }
+            else AccumulateSeenPairsOnly(scratch, rows, n);
             for (int r = 0; r < rows; r++) AddTo(queryGrad + scratch.Rows[r].Offset, scratch.QueryGrads + r * padded, d);
+        }
+
+        // The three accumulations over the (row, key) pairs that see each other only, for tiles or blocks holding a NaN or an
+        // infinity: the fast loops would add 0 · NaN = NaN from a hidden pair. Slower, and taken only then.
+        private void AccumulateSeenPairsOnly(Scratch scratch, int rows, int n)
+        {
+            int w = Width, padded = Padded;
+            new Span<float>(scratch.QueryGrads, TileRows * padded).Clear();
+            for (int r = 0; r < rows; r++)
+            {
+                float* mask = scratch.Rows[r].Mask, query = scratch.Queries + r * padded, outputGrad = scratch.OutputGrads + r * padded;
+                float* queryGrad = scratch.QueryGrads + r * padded;
+                for (int j = 0; j < n; j++)
+                {
+                    if (mask[j] != 0) continue;
+                    var p = new Vector<float>(scratch.Probabilities[r * KeyBlock + j]);
+                    var ds = new Vector<float>(scratch.ScoreGrads[r * KeyBlock + j]);
+                    float* dk = scratch.KeyGrads + j * padded, dv = scratch.ValueGrads + j * padded, key = scratch.KeyRows + j * padded;
+                    for (int c = 0; c < padded; c += w)
+                    {
+                        *(Vector<float>*)(dv + c) = Vector.FusedMultiplyAdd(p, *(Vector<float>*)(outputGrad + c), *(Vector<float>*)(dv + c));
+                        *(Vector<float>*)(dk + c) = Vector.FusedMultiplyAdd(ds, *(Vector<float>*)(query + c), *(Vector<float>*)(dk + c));
+                        *(Vector<float>*)(queryGrad + c) = Vector.FusedMultiplyAdd(ds, *(Vector<float>*)(key + c), *(Vector<float>*)(queryGrad + c));
+                    }
+                }
+            }
         }
 
         private void AccumulateKeyGrads(Scratch scratch, int n)

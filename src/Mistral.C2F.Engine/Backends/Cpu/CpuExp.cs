@@ -7,7 +7,8 @@ namespace Mistral.C2F.Engine.Backends.Cpu;
 /// exp in float32 for the softmax kernels, inlined into their fused loops: Cody-Waite range reduction and
 /// the polynomial of Cephes' expf, within 2 ulp. Vector.Exp took twice as long per element on 256-bit
 /// Vector&lt;float&gt; and is not inlined. Inputs below -87.3 (and -inf) give exactly 0, so there are no
-/// subnormal results; inputs are meant to be at most 88 (larger ones give e^88).
+/// subnormal results; inputs are meant to be at most 88 (larger ones give e^88). NaN gives NaN, as the op
+/// contract requires of every kernel: the clamp alone would turn it into a finite value.
 /// </summary>
 internal static class CpuExp
 {
@@ -29,6 +30,7 @@ internal static class CpuExp
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201e-1f));
         var expR = Vector.FusedMultiplyAdd(p, r * r, r + Vector<float>.One);
         var twoToN = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32Native(n) + new Vector<int>(127), 23));
-        return Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(Lowest)), Vector<float>.Zero, expR * twoToN);
+        var result = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(Lowest)), Vector<float>.Zero, expR * twoToN);
+        return Vector.ConditionalSelect(Vector.Equals(x, x), result, x);
     }
 }

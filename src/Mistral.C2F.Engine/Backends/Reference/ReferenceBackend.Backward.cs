@@ -65,19 +65,21 @@ public sealed partial class ReferenceBackend
         int d = spec.HeadDim, hq = spec.QueryHeads, hkv = spec.KvHeads;
         var p = new double[keyLength];
         var dp = new double[keyLength];
+        var visible = new bool[keyLength];
         for (int b = 0; b < batch; b++)
         for (int head = 0; head < hq; head++)
         for (int i = 0; i < queryLength; i++)
         {
             int kvHead = head / spec.GroupSize, qp = qPos[b * queryLength + i];
             double rowLse = lse[(b * hq + head) * queryLength + i];
-            if (double.IsNegativeInfinity(rowLse)) continue;
+            if (double.IsNegativeInfinity(rowLse)) continue; // a query that sees no key
             int qOffset = ((b * queryLength + i) * hq + head) * d;
             double expectedDp = 0;
             for (int j = 0; j < keyLength; j++)
             {
                 (p[j], dp[j]) = (0, 0);
-                if (!spec.IsVisible(qp, kPos[b * keyLength + j])) continue;
+                visible[j] = spec.IsVisible(qp, kPos[b * keyLength + j]);
+                if (!visible[j]) continue;
                 int kOffset = ((b * keyLength + j) * hkv + kvHead) * d;
                 double score = 0;
                 for (int e = 0; e < d; e++) (score, dp[j]) = (score + Q[qOffset + e] * K[kOffset + e], dp[j] + dO[qOffset + e] * V[kOffset + e]);
@@ -86,7 +88,7 @@ public sealed partial class ReferenceBackend
             }
             for (int j = 0; j < keyLength; j++)
             {
-                if (p[j] == 0) continue;
+                if (!visible[j]) continue;
                 int kOffset = ((b * keyLength + j) * hkv + kvHead) * d;
                 double ds = p[j] * (dp[j] - expectedDp) * spec.Scale;
                 for (int e = 0; e < d; e++)

@@ -83,37 +83,42 @@ public sealed partial class ReferenceBackend : HostBackend
         var kPos = keyPositions.HostSpan<int>();
         int d = spec.HeadDim, hq = spec.QueryHeads, hkv = spec.KvHeads;
         var scores = new double[keyLength];
+        var visible = new bool[keyLength];
         for (int b = 0; b < batch; b++)
         for (int head = 0; head < hq; head++)
         for (int i = 0; i < queryLength; i++)
         {
             int kvHead = head / spec.GroupSize, qp = qPos[b * queryLength + i];
             var query = Q.Slice(((b * queryLength + i) * hq + head) * d, d);
+            // Visibility, not the value of a score, decides which keys take part: a NaN score must reach the output.
             double max = double.NegativeInfinity;
+            bool seesAny = false;
             for (int j = 0; j < keyLength; j++)
             {
-                scores[j] = double.NegativeInfinity;
-                if (!spec.IsVisible(qp, kPos[b * keyLength + j])) continue;
+                visible[j] = spec.IsVisible(qp, kPos[b * keyLength + j]);
+                if (!visible[j]) continue;
                 var key = K.Slice(((b * keyLength + j) * hkv + kvHead) * d, d);
                 double dot = 0;
                 for (int e = 0; e < d; e++) dot += query[e] * key[e];
                 scores[j] = dot * spec.Scale;
                 max = Math.Max(max, scores[j]);
+                seesAny = true;
             }
             var o = O.Slice(((b * queryLength + i) * hq + head) * d, d);
             o.Clear();
             double sum = 0;
-            for (int j = 0; j < keyLength && max > double.NegativeInfinity; j++)
+            for (int j = 0; j < keyLength; j++)
             {
-                if (double.IsNegativeInfinity(scores[j])) continue;
+                if (!visible[j]) continue;
                 double p = Math.Exp(scores[j] - max);
                 sum += p;
                 var value = V.Slice(((b * keyLength + j) * hkv + kvHead) * d, d);
                 for (int e = 0; e < d; e++) o[e] += p * value[e];
             }
-            for (int e = 0; e < d && sum > 0; e++) o[e] /= sum;
+            if (seesAny)
+                for (int e = 0; e < d; e++) o[e] /= sum;
             if (logSumExp is not null)
-                logSumExp.HostSpan<double>()[(b * hq + head) * queryLength + i] = sum > 0 ? max + Math.Log(sum) : double.NegativeInfinity;
+                logSumExp.HostSpan<double>()[(b * hq + head) * queryLength + i] = seesAny ? max + Math.Log(sum) : double.NegativeInfinity;
         }
     }
 
