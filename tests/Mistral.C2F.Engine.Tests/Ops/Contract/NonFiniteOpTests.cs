@@ -10,20 +10,15 @@ namespace Mistral.C2F.Engine.Tests.Ops.Contract;
 /// does not read (keys a query cannot see, masked targets) change nothing. Each check plants one NaN at a random
 /// element of one input and requires the tested backend's outputs to be non-finite exactly where the float64
 /// reference's are. NaN and ±infinity are not told apart: summation order decides which an overflow gives.
-/// Sizes are small and ragged, for backends of GPU-style kernels emulated on a CPU as well.
+/// Sizes are small and ragged, for backends of GPU-style kernels emulated on a CPU as well. The backend is the
+/// caller's (a shared device fixture, say) and is not disposed here.
 /// </summary>
-public abstract class NonFiniteOpTests(Func<Backend> backend) : IDisposable
+public abstract class NonFiniteOpTests(Func<Backend> backend)
 {
     private readonly Random _random = new();
     private BackendPair? _pair;
 
     private BackendPair Pair => _pair ??= new BackendPair(backend());
-
-    public void Dispose()
-    {
-        _pair?.Dispose();
-        GC.SuppressFinalize(this);
-    }
 
     /// <summary>Random values with one NaN at a random element.</summary>
     private (Tensor Tested, Tensor Reference) Planted(float scale, params int[] dims)
