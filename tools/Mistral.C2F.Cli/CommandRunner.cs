@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mistral.C2F.Engine.Diagnostics;
 using Spectre.Console;
 
 namespace Mistral.C2F.Cli;
@@ -9,6 +10,14 @@ internal static class CommandRunner
     public static int Run(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line per problem, as for every other error, instead of the whole help text.
+            foreach (var error in parse.Errors) Error.WriteLine($"c2f: error: {error.Message}");
+            Error.WriteLine($"c2f: see '{string.Join(' ', CommandPath(parse.CommandResult.Command, root))} --help'");
+            return 1;
+        }
+        using var warnings = Warnings.Redirect(message => Error.WriteLine($"c2f: warning: {message}"));
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
@@ -30,4 +39,12 @@ internal static class CommandRunner
     }
 
     private static TextWriter Error => Console.Error;
+
+    private static IEnumerable<string> CommandPath(Command command, RootCommand root)
+    {
+        var path = new Stack<string>();
+        for (var current = command; current is not null && current != root; current = current.Parents.OfType<Command>().FirstOrDefault())
+            path.Push(current.Name);
+        return path.Prepend("c2f");
+    }
 }

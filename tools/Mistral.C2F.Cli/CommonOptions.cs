@@ -20,16 +20,21 @@ internal static class CommonOptions
         DefaultValueFactory = _ => DefaultBackend(),
     }.AcceptOnlyFromAmong("cpu", "cuda", "cuda-bf16", "ilgpu", "cuda-emu", "reference");
 
-    public static Option<int> Threads() => new("--threads")
+    public static Option<int> Threads() => new Option<int>("--threads")
     {
         Description = "CPU threads (default: all cores)",
         DefaultValueFactory = _ => Environment.ProcessorCount,
-    };
+    }.AtLeast(1);
 
     public static Option<string> ModelDirectory() => new("--model")
     {
         Description = "Model directory in Hugging Face layout (config.json, *.safetensors, tokenizer.model)",
         Required = true,
+    };
+
+    public static Option<bool> AllowNonFinite() => new("--allow-non-finite")
+    {
+        Description = "Load weights that hold NaN or infinity (refused otherwise); they then propagate through every op as IEEE arithmetic does",
     };
 
     /// <summary>The model directory's full path, or a clear error when it does not exist.</summary>

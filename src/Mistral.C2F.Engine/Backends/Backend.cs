@@ -22,6 +22,9 @@ public abstract class Backend : IDisposable
 
     // ---- memory -------------------------------------------------------------------------------
 
+    /// <summary>The memory this backend's tensors live in, in bytes, where it is known: a bound for planning a step's activations.</summary>
+    public virtual long? MemoryBytes => null;
+
     /// <summary>Uninitialised storage for a tensor: callers write before they read.</summary>
     public abstract Tensor Allocate(Shape shape, DType dtype);
 

@@ -5,6 +5,9 @@ namespace Mistral.C2F.Engine.Backends;
 /// <summary>Memory management and data movement shared by the backends that compute in host memory.</summary>
 public abstract class HostBackend : Backend
 {
+    /// <summary>The physical memory (or the container's limit) the runtime sees.</summary>
+    public override long? MemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
     public override Tensor Allocate(Shape shape, DType dtype) =>
         new(this, new HostStorage(shape.ElementCount * dtype.SizeInBytes()), 0, shape, dtype, ownsStorage: true);
 

@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
 
@@ -19,14 +21,19 @@ public static class MistralCheckpoint
     {
         var path = Path.Combine(Path.GetFullPath(modelDirectory), ConfigFileName);
         if (!File.Exists(path)) throw new CheckpointException(path, $"{ConfigFileName} not found in the model directory");
+        ModelFiles.RequireWithin(path, modelDirectory);
         return MistralConfig.Load(path);
     }
 
-    /// <summary>config.json and the weights of a model directory, as a model on <paramref name="backend"/>.</summary>
-    public static MistralModel LoadModel(string modelDirectory, Backend backend, bool checkFinite = false)
+    /// <summary>
+    /// config.json and the weights of a model directory, as a model on <paramref name="backend"/>. A NaN or infinity in a
+    /// weight is an error naming the tensor and the element unless <paramref name="allowNonFinite"/> (then it propagates
+    /// through every op as IEEE arithmetic does).
+    /// </summary>
+    public static MistralModel LoadModel(string modelDirectory, Backend backend, bool allowNonFinite = false)
     {
         var config = LoadConfig(modelDirectory);
-        return new MistralModel(config, backend, LoadParameters(modelDirectory, config, backend, checkFinite));
+        return new MistralModel(config, backend, LoadParameters(modelDirectory, config, backend, allowNonFinite));
     }
 
     /// <summary>
@@ -34,11 +41,11 @@ public static class MistralCheckpoint
     /// language model, its backbone with a zero score head (so it starts by scoring everything 0, and the head
     /// learns before it moves the backbone), dropping lm_head.
     /// </summary>
-    public static MistralModel LoadSequenceClassifier(string modelDirectory, Backend backend, bool checkFinite = false)
+    public static MistralModel LoadSequenceClassifier(string modelDirectory, Backend backend, bool allowNonFinite = false)
     {
         var config = LoadConfig(modelDirectory);
-        if (config.IsSequenceClassifier) return LoadModel(modelDirectory, backend, checkFinite);
-        var parameters = new Dictionary<string, Tensor>(LoadParameters(modelDirectory, config, backend, checkFinite));
+        if (config.IsSequenceClassifier) return LoadModel(modelDirectory, backend, allowNonFinite);
+        var parameters = new Dictionary<string, Tensor>(LoadParameters(modelDirectory, config, backend, allowNonFinite));
         if (parameters.Remove(MistralParameterNames.LmHead, out var lmHead)) lmHead.Dispose();
         var score = backend.Allocate(new Shape(1, config.HiddenSize), backend.FloatType);
         backend.Zero(score);
@@ -50,15 +57,17 @@ public static class MistralCheckpoint
     /// Loads every parameter of <paramref name="config"/> onto the backend in its float type, one tensor
     /// at a time (host memory: one float32 buffer the size of the largest tensor). The checkpoint must hold
     /// exactly these tensors with these shapes. A tied checkpoint may also hold <c>lm_head.weight</c>
-    /// (Hugging Face sometimes saves the tied copy): it is accepted when its shape is that of the embedding
-    /// and ignored, since the model reads the embedding.
+    /// (Hugging Face sometimes saves the tied copy): it is accepted when it equals the embedding, which the model
+    /// reads, and refused when it differs (which of the two the checkpoint means is then unknowable).
     /// </summary>
     public static IReadOnlyDictionary<string, Tensor> LoadParameters(string modelDirectory, MistralConfig config, Backend backend,
-        bool checkFinite = false)
+        bool allowNonFinite = false)
     {
         using var checkpoint = SafeTensorsCheckpoint.Open(modelDirectory);
         var expected = MistralParameterNames.For(config);
         RequireMatchingTensors(checkpoint, config, expected);
+        if (config.TieWordEmbeddings && checkpoint.Contains(MistralParameterNames.LmHead)) RequireTiedCopy(checkpoint);
+        bool checkFinite = !allowNonFinite;
 
         var scratch = new float[expected.Max(parameter => parameter.Shape.ElementCount)];
         var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -153,6 +162,17 @@ public static class MistralCheckpoint
         "f16" or "float16" => DType.F16,
         _ => throw new ArgumentException($"unsupported storage dtype '{name}' (use f32, bf16 or f16)"),
     };
+
+    private static void RequireTiedCopy(SafeTensorsCheckpoint checkpoint)
+    {
+        var (embedding, head) = (checkpoint.ReadFloats(MistralParameterNames.Embedding), checkpoint.ReadFloats(MistralParameterNames.LmHead));
+        // Compared as bits: a saved tied copy is the same matrix, element for element.
+        int first = MemoryMarshal.Cast<float, int>(embedding.AsSpan()).CommonPrefixLength(MemoryMarshal.Cast<float, int>(head.AsSpan()));
+        if (first < embedding.Length)
+            throw new CheckpointException(checkpoint.FileOf(MistralParameterNames.LmHead),
+                $"config.json sets tie_word_embeddings, but '{MistralParameterNames.LmHead}' differs from '{MistralParameterNames.Embedding}' " +
+                $"(first at element {first}); a tied model has one matrix: remove lm_head.weight or set tie_word_embeddings to false");
+    }
 
     private static void RequireMatchingTensors(SafeTensorsCheckpoint checkpoint, MistralConfig config,
         IReadOnlyList<(string Name, Shape Shape)> expected)

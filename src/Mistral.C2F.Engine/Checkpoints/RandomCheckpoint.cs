@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tokenization;
@@ -17,5 +18,18 @@ public static class RandomCheckpoint
             progress?.Invoke(shape.ElementCount);
         }, storage, maxShardBytes);
         BuiltInTokenizer.Write(directory, config.VocabSize);
+    }
+
+    /// <summary>
+    /// Writes the model into <paramref name="directory"/> unless a complete one (config, weights, tokenizer) is there; all
+    /// at once (<see cref="StagedDirectory"/>), so a kill never leaves a partial model that a rerun would take as done.
+    /// The same seed gives the same model, so replacing an incomplete directory changes nothing a resumed run relies on.
+    /// </summary>
+    public static void Ensure(string directory, MistralConfig config, int seed)
+    {
+        bool complete = File.Exists(Path.Combine(directory, MistralCheckpoint.ConfigFileName))
+            && File.Exists(Path.Combine(directory, MistralTokenizer.ModelFileName))
+            && (File.Exists(Path.Combine(directory, SafeTensorsCheckpoint.SingleFileName)) || File.Exists(Path.Combine(directory, SafeTensorsIndex.FileName)));
+        if (!complete) StagedDirectory.Write(directory, replace: true, staging => Write(staging, config, seed));
     }
 }

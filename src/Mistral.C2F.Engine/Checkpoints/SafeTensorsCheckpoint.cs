@@ -1,3 +1,5 @@
+using Mistral.C2F.Engine.IO;
+
 namespace Mistral.C2F.Engine.Checkpoints;
 
 /// <summary>
@@ -50,6 +52,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
         bool hasSingle = File.Exists(single), hasIndex = File.Exists(index);
         if (hasSingle && hasIndex)
             throw new CheckpointException(directory, $"both {SingleFileName} and {SafeTensorsIndex.FileName} are present; which one holds the model is ambiguous");
+        foreach (var file in new[] { single, index }.Where(File.Exists)) ModelFiles.RequireWithin(file, directory);
         if (hasSingle) return new SafeTensorsCheckpoint(directory, single, [SafeTensorsHeader.Read(single)]);
         if (hasIndex) return new SafeTensorsCheckpoint(directory, index, ReadShards(directory, index));
         throw new CheckpointException(directory, $"no model files: neither {SingleFileName} nor {SafeTensorsIndex.FileName} exists");
@@ -71,6 +74,7 @@ public sealed class SafeTensorsCheckpoint : IDisposable
             var shardPath = Path.Combine(directory, shardName);
             if (!File.Exists(shardPath))
                 throw new CheckpointException(indexPath, $"the weight map names shard '{shardName}', which does not exist");
+            ModelFiles.RequireWithin(shardPath, directory);
             shards.Add(SafeTensorsHeader.Read(shardPath));
         }
 

@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.IO;
 using System.Buffers.Binary;
 
 namespace Mistral.C2F.Engine.Checkpoints;
@@ -55,6 +56,7 @@ public sealed class SafeTensorsHeader
     {
         try
         {
+            ModelFiles.RequireRegularFile(path);
             return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

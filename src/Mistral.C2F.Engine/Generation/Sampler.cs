@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Mistral.C2F.Engine.Generation;
 
 /// <summary>
@@ -23,6 +25,12 @@ public sealed class Sampler
     public int Next(ReadOnlySpan<float> logits)
     {
         if (logits.IsEmpty) throw new ArgumentException("no logits to sample from");
+        // A NaN compares false with everything: argmax or the sort would pick some token as if nothing were wrong.
+        if (!TensorPrimitives.IsFiniteAll(logits))
+        {
+            int bad = logits.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+            throw new InvalidDataException($"the model gave the logit {logits[bad]} to token {bad}: its weights or activations are not finite");
+        }
         if (_options.IsGreedy) return ArgMax(logits);
 
         if (_order.Length != logits.Length) (_order, _keys, _probabilities) = (new int[logits.Length], new float[logits.Length], new double[logits.Length]);

@@ -6,7 +6,8 @@ namespace Mistral.C2F.Engine.Model;
 
 /// <summary>
 /// The architecture of a Mistral model, as the <c>config.json</c> of Hugging Face's <c>MistralForCausalLM</c>
-/// spells it. Unknown keys are ignored; the keys that fix tensor shapes are required.
+/// spells it. The keys that fix tensor shapes are required; settings this engine does not implement are refused and
+/// keys it does not use are named in a warning (see <see cref="MistralConfigReader"/>).
 /// </summary>
 public sealed record MistralConfig
 {
@@ -40,57 +41,15 @@ public sealed record MistralConfig
 
     public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
 
-    private static readonly string[] RequiredKeys =
-        ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads"];
+    /// <summary>The most decoder layers a config may name: far beyond any real model, and a bound on what a typo can allocate.</summary>
+    public const int MaxLayers = 4096;
 
+    /// <summary>Reads config.json strictly (see <see cref="MistralConfigReader"/>): errors name the file and the key.</summary>
     public static MistralConfig Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: config.json not found", path);
-        JsonObject json;
-        try
-        {
-            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
-                ?? throw new InvalidDataException($"{path}: expected a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: malformed JSON: {e.Message}", e);
-        }
-        return FromJson(json, path);
-    }
-
-    public static MistralConfig FromJson(JsonObject json, string source)
-    {
-        var missing = RequiredKeys.Where(key => json[key] is null).ToArray();
-        if (missing.Length > 0) throw new InvalidDataException($"{source}: missing required key(s) {string.Join(", ", missing)}");
-        try
-        {
-            var config = new MistralConfig
-            {
-                VocabSize = json["vocab_size"]!.GetValue<int>(),
-                HiddenSize = json["hidden_size"]!.GetValue<int>(),
-                IntermediateSize = json["intermediate_size"]!.GetValue<int>(),
-                NumHiddenLayers = json["num_hidden_layers"]!.GetValue<int>(),
-                NumAttentionHeads = json["num_attention_heads"]!.GetValue<int>(),
-                NumKeyValueHeads = json["num_key_value_heads"]!.GetValue<int>(),
-                HeadDimOverride = json["head_dim"]?.GetValue<int>(),
-                RmsNormEps = json["rms_norm_eps"]?.GetValue<double>() ?? 1e-6,
-                RopeTheta = json["rope_theta"]?.GetValue<double>() ?? 10000.0,
-                SlidingWindow = json.ContainsKey("sliding_window") ? json["sliding_window"]?.GetValue<int>() : 4096,
-                MaxPositionEmbeddings = json["max_position_embeddings"]?.GetValue<int>() ?? 32768,
-                TieWordEmbeddings = json["tie_word_embeddings"]?.GetValue<bool>() ?? false,
-                BosTokenId = json["bos_token_id"]?.GetValue<int>() ?? 1,
-                EosTokenId = json["eos_token_id"]?.GetValue<int>() ?? 2,
-                TorchDtype = json["torch_dtype"]?.GetValue<string>() ?? "bfloat16",
-                Architecture = (json["architectures"] as JsonArray)?.FirstOrDefault()?.GetValue<string>() ?? CausalLm,
-            };
-            config.Validate(source);
-            return config;
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        {
-            throw new InvalidDataException($"{source}: a key has the wrong type: {e.Message}", e);
-        }
+        ModelFiles.RequireRegularFile(path);
+        return MistralConfigReader.Read(File.ReadAllText(path), path);
     }
 
     public void Validate(string source)
@@ -99,7 +58,9 @@ public sealed record MistralConfig
         {
             if (!ok) throw new InvalidDataException($"{source}: {problem}");
         }
-        Require(VocabSize > 0 && HiddenSize > 0 && IntermediateSize > 0 && NumHiddenLayers > 0, "sizes must be positive");
+        Require(VocabSize > 0 && HiddenSize > 0 && IntermediateSize > 0 && NumHiddenLayers > 0,
+            $"vocab_size ({VocabSize}), hidden_size ({HiddenSize}), intermediate_size ({IntermediateSize}) and num_hidden_layers ({NumHiddenLayers}) must be positive");
+        Require(NumHiddenLayers <= MaxLayers, $"num_hidden_layers {NumHiddenLayers} is more than this engine's limit of {MaxLayers}");
         Require(NumAttentionHeads > 0 && NumKeyValueHeads > 0, "head counts must be positive");
         Require(NumAttentionHeads % NumKeyValueHeads == 0,
             $"num_attention_heads ({NumAttentionHeads}) must be a multiple of num_key_value_heads ({NumKeyValueHeads})");
@@ -107,11 +68,28 @@ public sealed record MistralConfig
             $"hidden_size ({HiddenSize}) is not divisible by num_attention_heads ({NumAttentionHeads})");
         Require(HeadDim > 0 && HeadDim % 2 == 0, $"head dim {HeadDim} must be positive and even for rotary embeddings");
         Require(SlidingWindow is null or > 0, $"sliding_window must be positive or null, got {SlidingWindow}");
+        Require(MaxPositionEmbeddings > 0, $"max_position_embeddings must be positive, got {MaxPositionEmbeddings}");
+        // Every parameter is one tensor, indexed by int: a size typo must fail here, not as an overflow or an allocation of gigabytes.
+        foreach (var (name, rows, columns) in new (string, double, double)[]
+        {
+            ("model.embed_tokens.weight (vocab_size × hidden_size)", VocabSize, HiddenSize),
+            ("q_proj (num_attention_heads × head_dim × hidden_size)", (double)NumAttentionHeads * HeadDim, HiddenSize),
+            ("k_proj (num_key_value_heads × head_dim × hidden_size)", (double)NumKeyValueHeads * HeadDim, HiddenSize),
+            ("gate_proj (intermediate_size × hidden_size)", IntermediateSize, HiddenSize),
+        })
+            Require(rows * columns <= int.MaxValue, $"{name} would hold {rows * columns:0} elements; a tensor holds at most {int.MaxValue}");
         Require(RmsNormEps >= 0 && RopeTheta > 0, "rms_norm_eps must be non-negative and rope_theta positive");
         Require(Architecture is CausalLm or SequenceClassification,
             $"architecture {Architecture} is not supported (use {CausalLm} or {SequenceClassification})");
         Require(BosTokenId is >= 0 && BosTokenId < VocabSize && EosTokenId >= 0 && EosTokenId < VocabSize,
             "bos_token_id and eos_token_id must be inside the vocabulary");
+    }
+
+    /// <summary>Fails when <paramref name="what"/> asks for more positions than the model was built for.</summary>
+    public void RequirePositions(long length, string what)
+    {
+        if (length > MaxPositionEmbeddings)
+            throw new ArgumentException($"{what} ({length}) is more than the model's max_position_embeddings ({MaxPositionEmbeddings})");
     }
 
     public JsonObject ToJson()

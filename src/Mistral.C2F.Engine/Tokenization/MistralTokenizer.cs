@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.ML.Tokenizers;
+using Mistral.C2F.Engine.IO;
 
 namespace Mistral.C2F.Engine.Tokenization;
 
@@ -21,17 +22,30 @@ public sealed class MistralTokenizer
     public int EosId => _encoder.EndOfSentenceId;
 
     /// <summary>Loads <c>tokenizer.model</c> from a checkpoint directory.</summary>
+    /// <summary>A bound on tokenizer.model, far above any real vocabulary, so a wrong file cannot be read into memory whole.</summary>
+    public const long MaxModelFileBytes = 64L << 20;
+
     public static MistralTokenizer Load(string checkpointDirectory)
     {
         var path = Path.Combine(checkpointDirectory, ModelFileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"No {ModelFileName} in checkpoint directory '{Path.GetFullPath(checkpointDirectory)}'.", path);
+        ModelFiles.RequireWithin(path, checkpointDirectory);
         return FromModelFile(path);
     }
 
     public static MistralTokenizer FromModelFile(string modelPath)
     {
-        var bytes = File.ReadAllBytes(modelPath);
+        ModelFiles.RequireRegularFile(modelPath);
+        long length = new FileInfo(modelPath).Length;
+        if (length > MaxModelFileBytes)
+            throw new InvalidDataException($"{modelPath}: {length} bytes, more than a SentencePiece model's {MaxModelFileBytes} (Mistral's is about 0.5 MB)");
+        return FromBytes(File.ReadAllBytes(modelPath), modelPath);
+    }
+
+    /// <summary>A tokenizer from the bytes of a <c>tokenizer.model</c>; <paramref name="modelPath"/> names it in errors.</summary>
+    public static MistralTokenizer FromBytes(byte[] bytes, string modelPath)
+    {
         LlamaTokenizer encoder;
         try
         {

@@ -5,7 +5,8 @@ namespace Mistral.C2F.Engine.Training;
 /// <summary>
 /// The checkpoints of a training run: <c>checkpoint-NNNNNN/</c> directories and a <c>latest</c> file naming the
 /// newest complete one. A checkpoint is written into a hidden temporary directory and renamed into place, and
-/// <c>latest</c> is replaced atomically after that, so a crash at any moment leaves the last good checkpoint intact.
+/// <c>latest</c> is replaced atomically after that, so a crash at any moment leaves the last good checkpoint intact;
+/// old checkpoints are renamed to hidden names before they are deleted (<see cref="StagedDirectory"/>).
 /// </summary>
 public sealed class CheckpointDirectory(string runDirectory, int keepLast = 2)
 {
@@ -29,23 +30,9 @@ public sealed class CheckpointDirectory(string runDirectory, int keepLast = 2)
     /// <summary>Writes checkpoint <paramref name="step"/> through <paramref name="write"/> (given the directory to fill) and makes it the latest.</summary>
     public string Save(int step, Action<string> write)
     {
-        Directory.CreateDirectory(RunDirectory);
-        foreach (var stale in Directory.EnumerateDirectories(RunDirectory, $".{Prefix}*.tmp")) Directory.Delete(stale, recursive: true);
         var name = $"{Prefix}{step:D6}";
-        var temporary = Path.Combine(RunDirectory, $".{name}.{Guid.NewGuid():N}.tmp");
         var final = Path.Combine(RunDirectory, name);
-        Directory.CreateDirectory(temporary);
-        try
-        {
-            write(temporary);
-            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-            Directory.Move(temporary, final);
-        }
-        catch
-        {
-            if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-            throw;
-        }
+        StagedDirectory.Write(final, replace: true, write);
         AtomicFile.WriteAllText(Path.Combine(RunDirectory, LatestFileName), name + "\n");
         Prune(name);
         return final;
@@ -56,6 +43,8 @@ public sealed class CheckpointDirectory(string runDirectory, int keepLast = 2)
         var checkpoints = Directory.EnumerateDirectories(RunDirectory, $"{Prefix}*").Select(Path.GetFileName).OfType<string>()
             .Where(n => n != newest).Order(StringComparer.Ordinal).ToList();
         foreach (var old in checkpoints.Take(Math.Max(0, checkpoints.Count - (keepLast - 1))))
-            Directory.Delete(Path.Combine(RunDirectory, old), recursive: true);
+            StagedDirectory.Remove(Path.Combine(RunDirectory, old));
+        // What a kill left behind: the staging or the doomed copy of any checkpoint.
+        foreach (var stale in Directory.EnumerateDirectories(RunDirectory, $".{Prefix}*")) Directory.Delete(stale, recursive: true);
     }
 }

@@ -3,6 +3,7 @@ using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Checkpoints;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
+using Mistral.C2F.Engine.Tokenization;
 
 namespace Mistral.C2F.Engine.Training;
 
@@ -13,7 +14,6 @@ namespace Mistral.C2F.Engine.Training;
 public sealed class TrainableModel : IDisposable
 {
     public const string OptimizerFileName = "optimizer.safetensors";
-    private static readonly string[] TokenizerFiles = ["tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"];
 
     public TrainableModel(MistralModel model, AdamWOptions options)
     {
@@ -42,13 +42,12 @@ public sealed class TrainableModel : IDisposable
         return (norm, update);
     }
 
-    /// <summary>Writes the weights (float32), the tokenizer files found in <paramref name="tokenizerDirectory"/> and the optimizer moments.</summary>
-    public void Save(string directory, string tokenizerDirectory)
+    /// <summary>Writes the weights (float32), the tokenizer files and the optimizer moments: a complete model directory.</summary>
+    public void Save(string directory, TokenizerFiles tokenizer)
     {
         MistralCheckpoint.SaveParameters(directory, Model.Config, Model.Parameters.Select(p => (p.Key, p.Value)), DType.F32,
             MistralCheckpoint.DefaultMaxShardBytes);
-        foreach (var file in TokenizerFiles.Select(f => Path.Combine(tokenizerDirectory, f)).Where(File.Exists))
-            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)), overwrite: true);
+        tokenizer.Write(directory);
         var state = Optimizer.State().ToList();
         using var writer = new SafeTensorsWriter(Path.Combine(directory, OptimizerFileName),
             state.Select(s => new SafeTensorInfo(s.Name, SafeTensorsDType.F32, s.Tensor.Shape)));
@@ -59,7 +58,7 @@ public sealed class TrainableModel : IDisposable
     /// <summary>Loads a model directory; restores the optimizer moments at <paramref name="optimizerStep"/> when the directory has them.</summary>
     public static TrainableModel Load(string directory, Backend backend, AdamWOptions options, int optimizerStep = 0)
     {
-        var trainable = new TrainableModel(MistralCheckpoint.LoadModel(directory, backend, checkFinite: true), options);
+        var trainable = new TrainableModel(MistralCheckpoint.LoadModel(directory, backend), options);
         var optimizerPath = Path.Combine(directory, OptimizerFileName);
         if (optimizerStep > 0)
         {

@@ -1,3 +1,5 @@
+using Mistral.C2F.Engine.IO;
+
 namespace Mistral.C2F.Rlhf.Data;
 
 /// <summary>
@@ -12,6 +14,7 @@ public static class JsonlReader
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"{what} file '{fullPath}' does not exist.", fullPath);
+        ModelFiles.RequireRegularFile(fullPath);
         var records = new List<T>();
         int lineNumber = 0;
         foreach (var line in File.ReadLines(fullPath))

@@ -1,4 +1,5 @@
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.IO;
 
 namespace Mistral.C2F.Rlhf.Merging;
 
@@ -38,6 +39,7 @@ public static class MergeDescription
     {
         path = Path.GetFullPath(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: merge description not found", path);
+        ModelFiles.RequireRegularFile(path);
         return Parse(File.ReadAllText(path), path);
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Engine.Tensors;
 
 namespace Mistral.C2F.Rlhf.Merging;

@@ -81,11 +81,8 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
     private string Initialize()
     {
         var directory = Path.Combine(_root, "init");
-        if (!File.Exists(Path.Combine(directory, MistralCheckpoint.ConfigFileName)))
-        {
-            Report("init", $"random {options.Preset} model");
-            RandomCheckpoint.Write(directory, MistralPresets.Get(options.Preset), options.Seed);
-        }
+        if (!File.Exists(Path.Combine(directory, MistralCheckpoint.ConfigFileName))) Report("init", $"random {options.Preset} model");
+        RandomCheckpoint.Ensure(directory, MistralPresets.Get(options.Preset), options.Seed);
         return directory;
     }
 

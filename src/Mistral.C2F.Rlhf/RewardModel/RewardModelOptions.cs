@@ -25,8 +25,16 @@ public sealed record RewardModelOptions : ICheckpointedRunOptions
 
     public void Validate()
     {
-        if (Steps < 1 || BatchSize < 1 || MaxLength < 3 || SaveEvery < 1 || KeepCheckpoints < 1 || MaxConsecutiveSkips < 0 || MaxGradNorm < 0)
-            throw new ArgumentException($"invalid reward-model options: {this}");
+        void Require(bool ok, string problem)
+        {
+            if (!ok) throw new ArgumentException($"invalid reward-model options: {problem}");
+        }
+        Require(Steps >= 1, $"steps must be ≥ 1, got {Steps}");
+        Require(BatchSize >= 1, $"batch size must be ≥ 1, got {BatchSize}");
+        Require(MaxLength >= 3, $"max length must be ≥ 3 (BOS, a token, EOS), got {MaxLength}");
+        Require((long)BatchSize * MaxLength <= int.MaxValue / 2, $"a batch of 2 × {BatchSize} × {MaxLength} tokens is more than {int.MaxValue}");
+        Require(SaveEvery >= 1 && KeepCheckpoints >= 1 && MaxConsecutiveSkips >= 0, "save-every and keep-checkpoints must be ≥ 1");
+        Require(MaxGradNorm >= 0, $"max grad norm must be ≥ 0, got {MaxGradNorm}");
         Schedule().Validate();
     }
 }

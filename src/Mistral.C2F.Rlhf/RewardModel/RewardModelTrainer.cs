@@ -1,5 +1,6 @@
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
 using Mistral.C2F.Rlhf.Data;
@@ -16,8 +17,8 @@ namespace Mistral.C2F.Rlhf.RewardModel;
 public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, PreferenceLoader, RewardModelStepMetrics>
 {
     private RewardModelTrainer(TrainableModel model, PreferenceLoader data, RunSpec<RewardModelOptions> spec, string runDirectory,
-        string tokenizerDirectory, string fingerprint, TrainerState? resumed)
-        : base(model, data, spec, runDirectory, tokenizerDirectory, fingerprint, resumed)
+        TokenizerFiles tokenizer, string fingerprint, TrainerState? resumed)
+        : base(model, data, spec, runDirectory, tokenizer, fingerprint, resumed)
     {
     }
 
@@ -25,11 +26,13 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
     {
         spec.Options.Validate();
         RunDirectories.RequireNoCheckpoints(runDirectory);
-        var (data, fingerprint) = LoadData(spec, spec.ModelDirectory, DataPosition.Start(spec.Options.Seed));
-        var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(spec.ModelDirectory, backend, checkFinite: true), spec.Options.Optimizer);
+        RequireFits(MistralCheckpoint.LoadConfig(spec.ModelDirectory), spec.Options, backend);
+        var tokenizer = TokenizerFiles.Read(spec.ModelDirectory);
+        var (data, fingerprint) = LoadData(spec, tokenizer, DataPosition.Start(spec.Options.Seed));
+        var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(spec.ModelDirectory, backend), spec.Options.Optimizer);
         Directory.CreateDirectory(runDirectory);
         spec.Save(runDirectory);
-        return new RewardModelTrainer(model, data, spec, runDirectory, spec.ModelDirectory, fingerprint, resumed: null);
+        return new RewardModelTrainer(model, data, spec, runDirectory, tokenizer, fingerprint, resumed: null);
     }
 
     public static RewardModelTrainer Resume(string runDirectory, Backend backend, int? steps = null)
@@ -38,11 +41,20 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         if (steps is int total) spec = spec with { Options = spec.Options with { Steps = total } };
         spec.Options.Validate();
         var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
+        RequireFits(MistralCheckpoint.LoadConfig(checkpoint), spec.Options, backend);
         var state = TrainerState.Load(checkpoint);
-        var (data, fingerprint) = LoadData(spec, checkpoint, state.DataPosition);
+        var tokenizer = RunDirectories.ResumedTokenizer(checkpoint, spec.ModelDirectory);
+        var (data, fingerprint) = LoadData(spec, tokenizer, state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
         return new RewardModelTrainer(TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep),
-            data, spec, runDirectory, checkpoint, fingerprint, state);
+            data, spec, runDirectory, tokenizer, fingerprint, state);
+    }
+
+    /// <summary>Pairs the model has positions for, and a batch (chosen and rejected) whose activations fit the backend's memory.</summary>
+    private static void RequireFits(MistralConfig config, RewardModelOptions options, Backend backend)
+    {
+        config.RequirePositions(options.MaxLength, "the longest pair (--max-length)");
+        ActivationMemory.RequireFits(config, 2.0 * options.BatchSize * options.MaxLength, backend, "the batch (2 × --batch × --max-length)");
     }
 
     /// <summary>One step; the final checkpoint of <see cref="SingleModelTrainer{TOptions, TData, TReport}.Run"/> is a sequence-classifier model directory.</summary>
@@ -57,9 +69,9 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
             StandardDeviation(scores.Chosen.Concat(scores.Rejected)), learningRate, norm, !updated, !updated, Data.Epochs);
     }
 
-    private static (PreferenceLoader Data, string Fingerprint) LoadData(RunSpec<RewardModelOptions> spec, string tokenizerDirectory, DataPosition position)
+    private static (PreferenceLoader Data, string Fingerprint) LoadData(RunSpec<RewardModelOptions> spec, TokenizerFiles tokenizerFiles, DataPosition position)
     {
-        var tokenizer = MistralTokenizer.Load(tokenizerDirectory);
+        var tokenizer = tokenizerFiles.CreateTokenizer();
         var pairs = PreferenceJsonl.Read(spec.DataPath);
         var encoder = new Sft.Data.SftExampleTokenizer(tokenizer);
         var fingerprint = TrainerState.Fingerprint(pairs.SelectMany(p => new[]
@@ -68,7 +80,14 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
             encoder.Tokenize(new Sft.Data.PromptResponseExample(p.Prompt, p.Rejected)).Ids,
             [BitConverter.DoubleToInt64Bits(p.Margin).GetHashCode()],
         }));
-        return (new PreferenceLoader(pairs, tokenizer, spec.Options.BatchSize, spec.Options.MaxLength, position), fingerprint);
+        try
+        {
+            return (new PreferenceLoader(pairs, tokenizer, spec.Options.BatchSize, spec.Options.MaxLength, position), fingerprint);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{spec.DataPath}: {e.Message}", e);
+        }
     }
 
     private static double StandardDeviation(IEnumerable<double> values)

@@ -46,6 +46,7 @@ public sealed record SftOptions : ICheckpointedRunOptions
         Require(BatchSize >= 1 && MicroBatchSize >= 1 && BatchSize % MicroBatchSize == 0,
             $"batch size {BatchSize} must be a positive multiple of the micro-batch size {MicroBatchSize}");
         Require(SequenceLength >= 2, $"sequence length must be ≥ 2, got {SequenceLength}");
+        Require((long)BatchSize * SequenceLength <= int.MaxValue, $"a batch of {BatchSize} × {SequenceLength} tokens is more than {int.MaxValue}");
         Require(SaveEvery >= 1 && KeepCheckpoints >= 1 && MaxConsecutiveSkips >= 0, "save-every and keep-checkpoints must be ≥ 1");
         Require(MaxGradNorm >= 0, $"max grad norm must be ≥ 0, got {MaxGradNorm}");
         Schedule.Validate();

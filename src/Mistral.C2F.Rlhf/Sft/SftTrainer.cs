@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
@@ -16,9 +18,9 @@ namespace Mistral.C2F.Rlhf.Sft;
 /// </summary>
 public sealed class SftTrainer : SingleModelTrainer<SftOptions, SftDataLoader, SftStepMetrics>
 {
-    private SftTrainer(TrainableModel model, SftDataLoader data, RunSpec<SftOptions> spec, string runDirectory, string tokenizerDirectory,
+    private SftTrainer(TrainableModel model, SftDataLoader data, RunSpec<SftOptions> spec, string runDirectory, TokenizerFiles tokenizer,
         string fingerprint, TrainerState? resumed)
-        : base(model, data, spec, runDirectory, tokenizerDirectory, fingerprint, resumed)
+        : base(model, data, spec, runDirectory, tokenizer, fingerprint, resumed)
     {
     }
 
@@ -38,11 +40,13 @@ public sealed class SftTrainer : SingleModelTrainer<SftOptions, SftDataLoader, S
     {
         spec.Options.Validate();
         RunDirectories.RequireNoCheckpoints(runDirectory);
-        var (data, fingerprint) = LoadData(spec, spec.ModelDirectory, DataPosition.Start(spec.Options.Seed));
+        RequireFits(MistralCheckpoint.LoadConfig(spec.ModelDirectory), spec.Options, backend);
+        var tokenizer = TokenizerFiles.Read(spec.ModelDirectory);
+        var (data, fingerprint) = LoadData(spec, tokenizer, DataPosition.Start(spec.Options.Seed));
         var model = TrainableModel.Load(spec.ModelDirectory, backend, spec.Options.Optimizer);
         Directory.CreateDirectory(runDirectory);
         spec.Save(runDirectory);
-        return new SftTrainer(model, data, spec, runDirectory, spec.ModelDirectory, fingerprint, resumed: null);
+        return new SftTrainer(model, data, spec, runDirectory, tokenizer, fingerprint, resumed: null);
     }
 
     /// <summary>Continues the run in <paramref name="runDirectory"/> from its latest checkpoint, optionally to a new step count.</summary>
@@ -52,11 +56,20 @@ public sealed class SftTrainer : SingleModelTrainer<SftOptions, SftDataLoader, S
         if (steps is int total) spec = spec with { Options = spec.Options with { Steps = total } };
         spec.Options.Validate();
         var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
+        RequireFits(MistralCheckpoint.LoadConfig(checkpoint), spec.Options, backend);
         var state = TrainerState.Load(checkpoint);
-        var (data, fingerprint) = LoadData(spec, checkpoint, state.DataPosition);
+        var tokenizer = RunDirectories.ResumedTokenizer(checkpoint, spec.ModelDirectory);
+        var (data, fingerprint) = LoadData(spec, tokenizer, state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
         var model = TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep);
-        return new SftTrainer(model, data, spec, runDirectory, checkpoint, fingerprint, state);
+        return new SftTrainer(model, data, spec, runDirectory, tokenizer, fingerprint, state);
+    }
+
+    /// <summary>Sequences the model has positions for, and a micro-batch whose activations fit the backend's memory: checked before any data is read.</summary>
+    private static void RequireFits(MistralConfig config, SftOptions options, Backend backend)
+    {
+        config.RequirePositions(options.SequenceLength, "the sequence length (--seq)");
+        ActivationMemory.RequireFits(config, (double)options.MicroBatchSize * options.SequenceLength, backend, "the micro-batch (--micro-batch × --seq)");
     }
 
     protected override SftStepMetrics TrainStep(int step)
@@ -79,12 +92,13 @@ public sealed class SftTrainer : SingleModelTrainer<SftOptions, SftDataLoader, S
             lossTokens, Skipped: !updated, NonFinite: !updated && lossTokens > 0, Data.Epochs);
     }
 
-    private static (SftDataLoader Data, string Fingerprint) LoadData(RunSpec<SftOptions> spec, string tokenizerDirectory, DataPosition position)
+    private static (SftDataLoader Data, string Fingerprint) LoadData(RunSpec<SftOptions> spec, TokenizerFiles tokenizerFiles, DataPosition position)
     {
-        var tokenizer = MistralTokenizer.Load(tokenizerDirectory);
+        var tokenizer = tokenizerFiles.CreateTokenizer();
         var exampleTokenizer = new SftExampleTokenizer(tokenizer);
-        var packed = SequencePacker.Pack(SftJsonlReader.Read(spec.DataPath).Select(exampleTokenizer.Tokenize), spec.Options.SequenceLength, tokenizer.EosId);
-        if (packed.Count == 0) throw new InvalidDataException($"{spec.DataPath}: no training sequences");
+        var examples = SftExampleFilter.Fitting(SftJsonlReader.Read(spec.DataPath).Select(e => (e, exampleTokenizer.Tokenize(e))),
+            spec.Options.SequenceLength, spec.DataPath);
+        var packed = SequencePacker.Pack(examples, spec.Options.SequenceLength, tokenizer.EosId);
         return (new SftDataLoader(packed, spec.Options.MicroBatchSize, position), TrainerState.Fingerprint(packed.SelectMany(p => new[] { p.Inputs, p.Targets })));
     }
 }

@@ -1,3 +1,5 @@
+using Mistral.C2F.Engine.Diagnostics;
+using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
 
 namespace Mistral.C2F.Rlhf.Training;
@@ -15,6 +17,19 @@ public static class RunDirectories
     /// <summary>The checkpoint a resumed run continues from.</summary>
     public static string LatestCheckpoint(string runDirectory) =>
         new CheckpointDirectory(runDirectory).Latest ?? throw new IOException($"{Path.GetFullPath(runDirectory)} has no checkpoint to resume from");
+
+    /// <summary>
+    /// The tokenizer a resumed run continues with: its checkpoint's; for a checkpoint written without one (by c2f before
+    /// checkpoints always carried it), the one of the model the run started from, with a warning. The data fingerprint
+    /// check that follows refuses a tokenizer that changed what the data means.
+    /// </summary>
+    public static TokenizerFiles ResumedTokenizer(string checkpoint, string startingModel)
+    {
+        if (File.Exists(Path.Combine(checkpoint, MistralTokenizer.ModelFileName)) || !File.Exists(Path.Combine(startingModel, MistralTokenizer.ModelFileName)))
+            return TokenizerFiles.Read(checkpoint);
+        Warnings.Report($"{checkpoint} holds no {MistralTokenizer.ModelFileName}; taking the tokenizer of {startingModel}, where the run started");
+        return TokenizerFiles.Read(startingModel);
+    }
 
     /// <summary>Refuses to resume on data whose tokenized fingerprint differs from the one the checkpoint recorded.</summary>
     public static void RequireSameData(string dataPath, string checkpoint, string fingerprint, string recordedFingerprint)

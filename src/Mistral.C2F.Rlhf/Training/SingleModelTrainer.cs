@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
 using Mistral.C2F.Rlhf.Data;
 
@@ -12,14 +13,15 @@ public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
     where TOptions : ICheckpointedRunOptions where TData : IDataStream where TReport : IStepReport
 {
     private readonly TrainingLoop _loop;
-    private readonly string _tokenizerDirectory, _fingerprint;
+    private readonly TokenizerFiles _tokenizer;
+    private readonly string _fingerprint;
 
-    /// <param name="tokenizerDirectory">Where checkpoints copy the tokenizer files from.</param>
+    /// <param name="tokenizer">The tokenizer files every checkpoint carries.</param>
     /// <param name="resumed">The state of the checkpoint a resumed run continues from; null for a new run.</param>
-    protected SingleModelTrainer(TrainableModel model, TData data, RunSpec<TOptions> spec, string runDirectory, string tokenizerDirectory,
+    protected SingleModelTrainer(TrainableModel model, TData data, RunSpec<TOptions> spec, string runDirectory, TokenizerFiles tokenizer,
         string fingerprint, TrainerState? resumed)
     {
-        (Model, Data, Spec, _tokenizerDirectory, _fingerprint) = (model, data, spec, tokenizerDirectory, fingerprint);
+        (Model, Data, Spec, _tokenizer, _fingerprint) = (model, data, spec, tokenizer, fingerprint);
         RunDirectory = Path.GetFullPath(runDirectory);
         _loop = new TrainingLoop(RunDirectory, spec.Options.SaveEvery, spec.Options.KeepCheckpoints, spec.Options.MaxConsecutiveSkips);
         if (resumed is not null) _loop.Restore(resumed.Step, resumed.SkippedSteps, resumed.ConsecutiveSkips);
@@ -43,7 +45,7 @@ public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
 
     private void SaveCheckpoint(string directory)
     {
-        Model.Save(directory, _tokenizerDirectory);
+        Model.Save(directory, _tokenizer);
         new TrainerState(_loop.Step, Model.Optimizer.Step, Data.Position, _loop.SkippedSteps, _loop.ConsecutiveNonFinite, _fingerprint).Save(directory);
     }
 

@@ -99,7 +99,7 @@ public sealed class SftTrainerTests : IDisposable
         var error = Assert.Throws<TrainingDivergedException>(() => trainer.Run(cancellation: TestContext.Current.CancellationToken));
         Assert.Contains("2 steps in a row", error.Message);
         Assert.Contains("checkpoint-000003", error.Message);
-        using var model = MistralCheckpoint.LoadModel(Path.Combine(Run("diverged"), "checkpoint-000003"), Cpu(), checkFinite: true);
+        using var model = MistralCheckpoint.LoadModel(Path.Combine(Run("diverged"), "checkpoint-000003"), Cpu());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mistral.C2F.Engine.Diagnostics;
 using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Training;
 using Spectre.Console;
 
 namespace Mistral.C2F.Cli.Commands;
@@ -22,10 +23,10 @@ internal static class BenchCommand
                 "or kernels (each hand-written CUDA kernel against the device's rooflines, PyTorch and ILGPU; --backend cuda or cuda-emu)",
             DefaultValueFactory = _ => "train",
         }.AcceptOnlyFromAmong("train", "forward", "decode", "kernels");
-        var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 4 };
-        var length = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 };
-        var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps", DefaultValueFactory = _ => 2 };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 4 }.AtLeast(1);
+        var length = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 }.AtLeast(1);
+        var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 }.AtLeast(1);
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps", DefaultValueFactory = _ => 2 }.AtLeast(0);
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
         var kernelOptions = new KernelBenchMode.Options();
@@ -41,9 +42,12 @@ internal static class BenchCommand
                 return;
             }
             var config = MistralPresets.Get(parse.GetRequiredValue(preset));
-            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
-            using var model = new MistralModel(config, backend, RandomInitializer.Create(config, backend, seed: 0));
             var (b, s) = (parse.GetValue(batch), parse.GetValue(length));
+            bool decode = parse.GetRequiredValue(mode) == "decode";
+            config.RequirePositions(decode ? (long)s + parse.GetValue(warmup) + parse.GetValue(steps) : s, decode ? "--seq + --warmup + --steps" : "--seq");
+            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
+            ActivationMemory.RequireFits(config, (double)b * s, backend, "--batch × --seq");
+            using var model = new MistralModel(config, backend, RandomInitializer.Create(config, backend, seed: 0));
             var timing = parse.GetRequiredValue(mode) switch
             {
                 "train" => StepBenchmark.Train(model, b, s, parse.GetValue(warmup), parse.GetValue(steps)),

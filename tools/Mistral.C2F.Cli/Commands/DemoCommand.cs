@@ -25,7 +25,7 @@ internal static class DemoCommand
         {
             var directory = Path.Combine(parse.GetRequiredValue(output).FullName, "tiny");
             var config = MistralPresets.Get("tiny");
-            RandomCheckpoint.Write(directory, config, seed: 0);
+            RandomCheckpoint.Ensure(directory, config, seed: 0);
             var tokenizer = MistralTokenizer.Load(directory);
             var prompt = "Sort the numbers 7, 3 and 5 from smallest to largest:";
             var ids = tokenizer.Encode(prompt, addBos: true);

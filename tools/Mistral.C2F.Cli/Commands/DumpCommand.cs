@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Mistral.C2F.Engine.Autograd;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Training;
@@ -25,16 +26,17 @@ internal static class DumpCommand
             Required = true,
         };
         var logitsOnly = new Option<bool>("--logits-only") { Description = "Skip the loss and the gradients" };
-        var (backend, threads) = (CommonOptions.Backend(), CommonOptions.Threads());
+        var (backend, threads, allowNonFinite) = (CommonOptions.Backend(), CommonOptions.Threads(), CommonOptions.AllowNonFinite());
         var command = new Command("dump", "Write the logits of a model for token ids to a safetensors file")
         {
-            model, tokens, output, logitsOnly, backend, threads,
+            model, tokens, output, logitsOnly, backend, threads, allowNonFinite,
         };
         command.SetAction(parse =>
         {
             var rows = ReadTokens(parse.GetRequiredValue(tokens).FullName);
             using var compute = CommonOptions.CreateBackend(parse.GetRequiredValue(backend), parse.GetValue(threads));
-            using var mistral = MistralCheckpoint.LoadModel(CommonOptions.ExistingDirectory(parse.GetRequiredValue(model)), compute);
+            using var mistral = MistralCheckpoint.LoadModel(CommonOptions.ExistingDirectory(parse.GetRequiredValue(model)), compute,
+                parse.GetValue(allowNonFinite));
             int batch = rows.Length, length = rows[0].Length, vocab = mistral.Config.VocabSize;
             for (int b = 0; b < batch; b++) mistral.ValidateTokens(rows[b], $"{parse.GetRequiredValue(tokens).Name} row {b}");
 
@@ -79,6 +81,7 @@ internal static class DumpCommand
     internal static int[][] ReadTokens(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        ModelFiles.RequireRegularFile(path);
         int[][]? rows;
         try
         {

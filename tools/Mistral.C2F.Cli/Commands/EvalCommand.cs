@@ -18,8 +18,8 @@ internal static class EvalCommand
         var prompts = new Option<FileInfo>("--prompts") { Description = "JSONL of {\"prompt\",\"response\"} with the reference answer as the response", Required = true };
         var rewardModel = new Option<string>("--reward-model") { Description = "Reward model directory, to score the responses" };
         var heldOut = new Option<FileInfo>("--heldout") { Description = "JSONL of {\"text\"} lines for perplexity" };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens generated per prompt", DefaultValueFactory = _ => 64 };
-        var samples = new Option<int>("--show") { Description = "Responses to print", DefaultValueFactory = _ => 5 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens generated per prompt", DefaultValueFactory = _ => 64 }.AtLeast(1);
+        var samples = new Option<int>("--show") { Description = "Responses to print", DefaultValueFactory = _ => 5 }.AtLeast(0);
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
         var command = new Command("eval", "Evaluate a model: accuracy, reward, length, EOS rate, redundancy, perplexity")

@@ -14,16 +14,16 @@ internal static class GenerateCommand
     {
         var model = CommonOptions.ModelDirectory();
         var prompts = new Option<string[]>("--prompt") { Description = "Prompt text; repeat for a batch", Required = true };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Most new tokens per prompt", DefaultValueFactory = _ => 128 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Most new tokens per prompt", DefaultValueFactory = _ => 128 }.AtLeast(1);
         var temperature = new Option<float>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0f };
-        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = all)", DefaultValueFactory = _ => 0 };
+        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = all)", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var topP = new Option<float>("--top-p") { Description = "Keep the smallest set of tokens with this much probability", DefaultValueFactory = _ => 1f };
         var seed = new Option<int>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var chat = new Option<bool>("--chat") { Description = "Wrap each prompt in the Mistral instruct template ([INST] … [/INST])" };
-        var (backend, threads) = (CommonOptions.Backend(), CommonOptions.Threads());
+        var (backend, threads, allowNonFinite) = (CommonOptions.Backend(), CommonOptions.Threads(), CommonOptions.AllowNonFinite());
         var command = new Command("generate", "Generate text from a model directory")
         {
-            model, prompts, maxTokens, temperature, topK, topP, seed, chat, backend, threads,
+            model, prompts, maxTokens, temperature, topK, topP, seed, chat, backend, threads, allowNonFinite,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -32,7 +32,7 @@ internal static class GenerateCommand
             sampling.Validate();
             var tokenizer = MistralTokenizer.Load(directory);
             using var compute = CommonOptions.CreateBackend(parse.GetRequiredValue(backend), parse.GetValue(threads));
-            using var mistral = MistralCheckpoint.LoadModel(directory, compute);
+            using var mistral = MistralCheckpoint.LoadModel(directory, compute, parse.GetValue(allowNonFinite));
             var texts = parse.GetRequiredValue(prompts);
             var promptIds = texts.Select(text => parse.GetValue(chat)
                 ? new ChatTemplate(tokenizer).Render([new ChatMessage(ChatRole.User, text)])

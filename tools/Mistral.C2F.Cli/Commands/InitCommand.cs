@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
 using Spectre.Console;
@@ -36,12 +37,13 @@ internal static class InitCommand
             if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any() && !parse.GetValue(force))
                 throw new IOException($"{directory} is not empty; pass --force to write into it");
             var storage = MistralCheckpoint.ParseStorage(parse.GetValue(dtype) ?? config.TorchDtype);
-            Write(directory, config, storage, parse.GetValue(seed), parse.GetValue(shardSize));
+            Write(directory, config, storage, parse.GetValue(seed), parse.GetValue(shardSize), inPlace: parse.GetValue(force));
         });
         return command;
     }
 
-    internal static void Write(string directory, MistralConfig config, DType storage, int seed, long shardBytes)
+    /// <param name="inPlace">Write among the files already in the directory (--force); otherwise the directory appears all at once, so a kill leaves nothing.</param>
+    internal static void Write(string directory, MistralConfig config, DType storage, int seed, long shardBytes, bool inPlace)
     {
         var parameters = MistralParameterNames.For(config);
         long totalElements = parameters.Sum(p => p.Shape.ElementCount);
@@ -49,7 +51,9 @@ internal static class InitCommand
             .Start(progress =>
             {
                 var task = progress.AddTask($"{totalElements / 1e6:F1}M parameters as {storage}", maxValue: totalElements);
-                RandomCheckpoint.Write(directory, config, seed, storage, shardBytes, elements => task.Increment(elements));
+                void WriteInto(string target) => RandomCheckpoint.Write(target, config, seed, storage, shardBytes, elements => task.Increment(elements));
+                if (inPlace) WriteInto(directory);
+                else StagedDirectory.Write(directory, replace: true, WriteInto);
             });
         AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(directory)}: {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, " +
             $"vocab {config.VocabSize}, {totalElements / 1e6:F1}M parameters ({storage}), seed {seed}");

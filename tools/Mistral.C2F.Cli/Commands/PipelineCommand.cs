@@ -17,7 +17,7 @@ internal static class PipelineCommand
         var defaults = new PipelineOptions();
         var preset = new Option<string>("--preset") { Description = "Model and stage sizes", DefaultValueFactory = _ => "tiny" }.AcceptOnlyFromAmong("tiny");
         var output = new Option<DirectoryInfo>("--out") { Description = "Pipeline directory (every stage's run, the report)", DefaultValueFactory = _ => new DirectoryInfo("runs/pipeline") };
-        var iterations = new Option<int?>("--ppo-iterations") { Description = $"PPO iterations of the Coarse Actor (default {defaults.PpoIterations})" };
+        var iterations = new Option<int?>("--ppo-iterations") { Description = $"PPO iterations of the Coarse Actor (default {defaults.PpoIterations})" }.AtLeast(1);
         var noFixedLimit = new Option<bool>("--no-fixed-limit-ablation") { Description = "Skip PPO with a fixed length limit (the CM ablation)" };
         var refine = new Option<string[]>("--refine") { Description = "KRM refinements to compare, first = the Fine Actor: none, trim, dare (default trim none dare)" };
         var lambdas = new Option<float[]>("--lambda") { Description = "λ sweep, first = the Fine Actor's (default 1 0.5 1.5)" };

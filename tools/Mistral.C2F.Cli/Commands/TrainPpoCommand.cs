@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Rlhf.Ppo;
 using Mistral.C2F.Rlhf.Ppo.Training;
 using Mistral.C2F.Rlhf.Training;
@@ -24,16 +25,16 @@ internal static class TrainPpoCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Run directory: checkpoints (actor/, critic/), metrics.jsonl", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint" };
         var config = new Option<FileInfo>("--config") { Description = "JSON of PPO options with TRL's names (kl_coef, cliprange, …, continuous_maximization)" };
-        var iterations = new Option<int?>("--iterations") { Description = $"PPO iterations (default {defaults.Iterations})" };
-        var rollouts = new Option<int?>("--rollouts") { Description = $"Prompts rolled out per iteration (default {defaults.RolloutsPerIteration})" };
+        var iterations = new Option<int?>("--iterations") { Description = $"PPO iterations (default {defaults.Iterations})" }.AtLeast(1);
+        var rollouts = new Option<int?>("--rollouts") { Description = $"Prompts rolled out per iteration (default {defaults.RolloutsPerIteration})" }.AtLeast(1);
         var klCoef = new Option<double?>("--kl-coef") { Description = $"Initial KL coefficient β (default {defaults.Ppo.KlCoef})" };
         var fixedKl = new Option<bool>("--fixed-kl") { Description = "Keep β fixed (no adaptive KL controller)" };
         var actorLr = new Option<double?>("--actor-lr") { Description = $"Actor learning rate (default {defaults.Ppo.ActorLearningRate})" };
         var criticLr = new Option<double?>("--critic-lr") { Description = $"Critic learning rate (default {defaults.Ppo.CriticLearningRate})" };
-        var lengthLimit = new Option<int?>("--length-limit") { Description = $"Initial rollout length limit L₀ (default {defaults.Ppo.ContinuousMaximization.InitialLengthLimit})" };
-        var maxLengthLimit = new Option<int?>("--max-length-limit") { Description = $"Largest length limit (default {defaults.Ppo.ContinuousMaximization.MaxLengthLimit})" };
+        var lengthLimit = new Option<int?>("--length-limit") { Description = $"Initial rollout length limit L₀ (default {defaults.Ppo.ContinuousMaximization.InitialLengthLimit})" }.AtLeast(1);
+        var maxLengthLimit = new Option<int?>("--max-length-limit") { Description = $"Largest length limit (default {defaults.Ppo.ContinuousMaximization.MaxLengthLimit})" }.AtLeast(1);
         var fixedLimit = new Option<bool>("--fixed-limit") { Description = "Ablation: keep the length limit at L₀ (no Continuous Maximization)" };
-        var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval in iterations (default {defaults.SaveEvery})" };
+        var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval in iterations (default {defaults.SaveEvery})" }.AtLeast(1);
         var seed = new Option<int?>("--seed") { Description = "Seed of prompt order and sampling (default 0)" };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
@@ -45,6 +46,13 @@ internal static class TrainPpoCommand
         command.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
+            if (parse.GetValue(resume))
+            {
+                ResumeOptions.RequireOnly(parse, command, output, resume, iterations, threads, backendName);
+                var saved = RunSpec<PpoTrainingOptions>.Load(runDirectory).Options;
+                int done = PpoState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Iteration;
+                ResumeOptions.RequireStepsLeft(done, parse.GetValue(iterations) ?? saved.Iterations, runDirectory, "--iterations");
+            }
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             PpoTrainer trainer;
             if (parse.GetValue(resume)) trainer = PpoTrainer.Resume(runDirectory, backend, parse.GetValue(iterations));
@@ -100,6 +108,7 @@ internal static class TrainPpoCommand
     private static PpoOptions ReadConfig(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: PPO config not found", path);
+        ModelFiles.RequireRegularFile(path);
         try
         {
             var options = JsonSerializer.Deserialize<PpoOptions>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty PPO config");

@@ -15,12 +15,12 @@ internal static class TrainRewardModelCommand
         var data = new Option<FileInfo>("--data") { Description = "JSONL with {\"prompt\", \"chosen\", \"rejected\", \"margin\"?} per line" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run directory: checkpoints, metrics.jsonl", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint" };
-        var steps = new Option<int?>("--steps") { Description = $"Optimizer steps (default {defaults.Steps})" };
-        var batch = new Option<int?>("--batch") { Description = $"Pairs per step (default {defaults.BatchSize})" };
-        var maxLength = new Option<int?>("--max-length") { Description = $"Longest prompt + response in tokens (default {defaults.MaxLength})" };
+        var steps = new Option<int?>("--steps") { Description = $"Optimizer steps (default {defaults.Steps})" }.AtLeast(1);
+        var batch = new Option<int?>("--batch") { Description = $"Pairs per step (default {defaults.BatchSize})" }.AtLeast(1);
+        var maxLength = new Option<int?>("--max-length") { Description = $"Longest prompt + response in tokens (default {defaults.MaxLength})" }.AtLeast(3);
         var learningRate = new Option<double?>("--lr") { Description = $"Peak learning rate (default {defaults.LearningRate})" };
-        var warmup = new Option<int?>("--warmup") { Description = $"Warmup steps (default {defaults.WarmupSteps})" };
-        var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval (default {defaults.SaveEvery})" };
+        var warmup = new Option<int?>("--warmup") { Description = $"Warmup steps (default {defaults.WarmupSteps})" }.AtLeast(0);
+        var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval (default {defaults.SaveEvery})" }.AtLeast(1);
         var seed = new Option<int?>("--seed") { Description = "Data shuffling seed (default 0)" };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
@@ -31,8 +31,17 @@ internal static class TrainRewardModelCommand
         command.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
-            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             RewardModelTrainer trainer;
+            if (parse.GetValue(resume))
+            {
+                ResumeOptions.RequireOnly(parse, command, output, resume, steps, threads, backendName);
+                var saved = RunSpec<RewardModelOptions>.Load(runDirectory).Options;
+                int done = TrainerState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Step;
+                var resumed = saved with { Steps = parse.GetValue(steps) ?? saved.Steps };
+                ResumeOptions.RequireStepsLeft(done, resumed.Steps, runDirectory, "--steps");
+                ResumeOptions.WarnScheduleChange(done, saved.Schedule(), resumed.Schedule());
+            }
+            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, parse.GetValue(steps));
             else
             {

@@ -24,16 +24,16 @@ internal static class TrainSftCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Run directory: checkpoints, metrics.jsonl", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint" };
         var defaults = new SftOptions();
-        var steps = new Option<int?>("--steps") { Description = $"Optimizer steps (default {defaults.Steps}; tiny: {TinyOptions.Steps})" };
-        var batch = new Option<int?>("--batch") { Description = $"Sequences per step (default {defaults.BatchSize})" };
-        var microBatch = new Option<int?>("--micro-batch") { Description = "Sequences per forward/backward pass (default: --batch)" };
-        var sequence = new Option<int?>("--seq") { Description = $"Tokens per packed sequence (default {defaults.SequenceLength})" };
+        var steps = new Option<int?>("--steps") { Description = $"Optimizer steps (default {defaults.Steps}.AtLeast(1); tiny: {TinyOptions.Steps})" };
+        var batch = new Option<int?>("--batch") { Description = $"Sequences per step (default {defaults.BatchSize})" }.AtLeast(1);
+        var microBatch = new Option<int?>("--micro-batch") { Description = "Sequences per forward/backward pass (default: --batch)" }.AtLeast(1);
+        var sequence = new Option<int?>("--seq") { Description = $"Tokens per packed sequence (default {defaults.SequenceLength})" }.AtLeast(2);
         var learningRate = new Option<double?>("--lr") { Description = $"Peak learning rate (default {defaults.LearningRate})" };
-        var warmup = new Option<int?>("--warmup") { Description = $"Warmup steps (default {defaults.WarmupSteps})" };
+        var warmup = new Option<int?>("--warmup") { Description = $"Warmup steps (default {defaults.WarmupSteps})" }.AtLeast(0);
         var weightDecay = new Option<float?>("--weight-decay") { Description = "AdamW weight decay on projections (default 0)" };
         var maxGradNorm = new Option<double?>("--max-grad-norm") { Description = $"Gradient clipping, 0 = off (default {defaults.MaxGradNorm})" };
-        var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval in steps (default {defaults.SaveEvery})" };
-        var keep = new Option<int?>("--keep") { Description = $"Checkpoints kept (default {defaults.KeepCheckpoints})" };
+        var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval in steps (default {defaults.SaveEvery})" }.AtLeast(1);
+        var keep = new Option<int?>("--keep") { Description = $"Checkpoints kept (default {defaults.KeepCheckpoints})" }.AtLeast(1);
         var seed = new Option<int?>("--seed") { Description = "Data shuffling seed (default 0)" };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
@@ -45,35 +45,51 @@ internal static class TrainSftCommand
         sft.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
-            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
-            SftTrainer trainer;
+            Engine.Backends.Backend CreateBackend() => CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             if (parse.GetValue(resume))
-                trainer = SftTrainer.Resume(runDirectory, backend, parse.GetValue(steps));
-            else
             {
-                var (modelDirectory, dataPath, baseOptions) = (parse.GetValue(preset), parse.GetValue(model), parse.GetValue(data)) switch
-                {
-                    ("tiny", null, null) => PrepareTiny(runDirectory),
-                    (null, string m, FileInfo d) => (CommonOptions.ExistingDirectory(m), d.FullName, defaults),
-                    _ => throw new ArgumentException("give --model and --data, or --preset tiny (or --resume with --out)"),
-                };
-                var options = baseOptions with
-                {
-                    Steps = parse.GetValue(steps) ?? baseOptions.Steps,
-                    BatchSize = parse.GetValue(batch) ?? baseOptions.BatchSize,
-                    MicroBatchSize = parse.GetValue(microBatch) ?? parse.GetValue(batch) ?? baseOptions.MicroBatchSize,
-                    SequenceLength = parse.GetValue(sequence) ?? baseOptions.SequenceLength,
-                    LearningRate = parse.GetValue(learningRate) ?? baseOptions.LearningRate,
-                    WarmupSteps = parse.GetValue(warmup) ?? baseOptions.WarmupSteps,
-                    Optimizer = baseOptions.Optimizer with { WeightDecay = parse.GetValue(weightDecay) ?? baseOptions.Optimizer.WeightDecay },
-                    MaxGradNorm = parse.GetValue(maxGradNorm) ?? baseOptions.MaxGradNorm,
-                    SaveEvery = parse.GetValue(saveEvery) ?? baseOptions.SaveEvery,
-                    KeepCheckpoints = parse.GetValue(keep) ?? baseOptions.KeepCheckpoints,
-                    Seed = parse.GetValue(seed) ?? baseOptions.Seed,
-                };
-                trainer = SftTrainer.Start(new RunSpec<SftOptions>(modelDirectory, dataPath, options), runDirectory, backend);
+                ResumeOptions.RequireOnly(parse, sft, output, resume, steps, threads, backendName);
+                var saved = RunSpec<SftOptions>.Load(runDirectory).Options;
+                int done = TrainerState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Step;
+                var resumed = saved with { Steps = parse.GetValue(steps) ?? saved.Steps };
+                ResumeOptions.RequireStepsLeft(done, resumed.Steps, runDirectory, "--steps");
+                ResumeOptions.WarnScheduleChange(done, saved.Schedule, resumed.Schedule);
+                using var backend = CreateBackend();
+                using var trainer = SftTrainer.Resume(runDirectory, backend, resumed.Steps);
+                Train(trainer, cancellation);
+                return Task.CompletedTask;
             }
-            using (trainer) Train(trainer, cancellation);
+            bool tiny = (parse.GetValue(preset), parse.GetValue(model), parse.GetValue(data)) switch
+            {
+                ("tiny", null, null) => true,
+                (null, string, FileInfo) => false,
+                _ => throw new ArgumentException("give --model and --data, or --preset tiny (or --resume with --out)"),
+            };
+            var baseOptions = tiny ? TinyOptions : defaults;
+            var options = baseOptions with
+            {
+                Steps = parse.GetValue(steps) ?? baseOptions.Steps,
+                BatchSize = parse.GetValue(batch) ?? baseOptions.BatchSize,
+                MicroBatchSize = parse.GetValue(microBatch) ?? parse.GetValue(batch) ?? baseOptions.MicroBatchSize,
+                SequenceLength = parse.GetValue(sequence) ?? baseOptions.SequenceLength,
+                LearningRate = parse.GetValue(learningRate) ?? baseOptions.LearningRate,
+                WarmupSteps = parse.GetValue(warmup) ?? baseOptions.WarmupSteps,
+                Optimizer = baseOptions.Optimizer with { WeightDecay = parse.GetValue(weightDecay) ?? baseOptions.Optimizer.WeightDecay },
+                MaxGradNorm = parse.GetValue(maxGradNorm) ?? baseOptions.MaxGradNorm,
+                SaveEvery = parse.GetValue(saveEvery) ?? baseOptions.SaveEvery,
+                KeepCheckpoints = parse.GetValue(keep) ?? baseOptions.KeepCheckpoints,
+                Seed = parse.GetValue(seed) ?? baseOptions.Seed,
+            };
+            // Every check that needs no files comes before the preset writes any.
+            options.Validate();
+            RunDirectories.RequireNoCheckpoints(runDirectory);
+            using (var backend = CreateBackend())
+            {
+                var (modelDirectory, dataPath) = tiny ? PrepareTiny(runDirectory)
+                    : (CommonOptions.ExistingDirectory(parse.GetValue(model)!), parse.GetValue(data)!.FullName);
+                using var trainer = SftTrainer.Start(new RunSpec<SftOptions>(modelDirectory, dataPath, options), runDirectory, backend);
+                Train(trainer, cancellation);
+            }
             return Task.CompletedTask;
         });
         return sft;
@@ -85,15 +101,14 @@ internal static class TrainSftCommand
         Steps = 300, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 2e-3, WarmupSteps = 20, SaveEvery = 100,
     };
 
-    private static (string Model, string Data, SftOptions Options) PrepareTiny(string runDirectory)
+    private static (string Model, string Data) PrepareTiny(string runDirectory)
     {
         var modelDirectory = Path.Combine(runDirectory, "base");
         var dataPath = Path.Combine(runDirectory, BuiltInSftData.DefaultFileName);
-        if (!File.Exists(Path.Combine(modelDirectory, MistralCheckpoint.ConfigFileName)))
-            RandomCheckpoint.Write(modelDirectory, MistralPresets.Get("tiny"), seed: 0);
+        RandomCheckpoint.Ensure(modelDirectory, MistralPresets.Get("tiny"), seed: 0);
         if (!File.Exists(dataPath)) BuiltInSftData.Write(dataPath);
         AnsiConsole.MarkupLine($"[grey]tiny preset: random model in {Markup.Escape(modelDirectory)}, built-in data in {Markup.Escape(dataPath)}[/]");
-        return (modelDirectory, dataPath, TinyOptions);
+        return (modelDirectory, dataPath);
     }
 
     private static void Train(SftTrainer trainer, CancellationToken cancellation)

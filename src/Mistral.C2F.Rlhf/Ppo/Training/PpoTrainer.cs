@@ -30,17 +30,18 @@ public sealed class PpoTrainer : IDisposable
     private readonly MistralTokenizer _tokenizer;
     private readonly RunSpec<PpoTrainingOptions> _spec;
     private readonly TrainingLoop _loop;
-    private readonly string _actorTokenizer, _criticTokenizer, _fingerprint;
+    private readonly TokenizerFiles _tokenizerFiles;
+    private readonly string _fingerprint;
     private IKlController _kl;
     private ContinuousMaximizationState _lengthLimit;
     private RunningMoments _scoreMoments;
 
-    private PpoTrainer(RunSpec<PpoTrainingOptions> spec, string runDirectory, Models models, ShuffledEpochs<int[]> prompts, MistralTokenizer tokenizer,
+    /// <param name="tokenizerFiles">The actor's tokenizer, written into the actor's and the critic's checkpoints (the critic reads the actor's tokens).</param>
+    private PpoTrainer(RunSpec<PpoTrainingOptions> spec, string runDirectory, Models models, ShuffledEpochs<int[]> prompts, TokenizerFiles tokenizerFiles,
         string fingerprint, PpoState? state)
     {
         (_spec, _actor, _critic, _reference, _rewardModel) = (spec, models.Actor, models.Critic, models.Reference, models.RewardModel);
-        (_prompts, _tokenizer, _fingerprint) = (prompts, tokenizer, fingerprint);
-        (_actorTokenizer, _criticTokenizer) = (models.ActorTokenizer, models.CriticTokenizer);
+        (_prompts, _tokenizerFiles, _tokenizer, _fingerprint) = (prompts, tokenizerFiles, tokenizerFiles.CreateTokenizer(), fingerprint);
         RunDirectory = Path.GetFullPath(runDirectory);
         var options = spec.Options;
         _loop = new TrainingLoop(RunDirectory, options.SaveEvery, options.KeepCheckpoints, options.MaxConsecutiveSkips);
@@ -65,10 +66,11 @@ public sealed class PpoTrainer : IDisposable
         RunDirectories.RequireNoCheckpoints(runDirectory);
         var options = spec.Options;
         var critic = options.CriticDirectory ?? options.RewardModelDirectory;
+        var tokenizer = TokenizerFiles.Read(spec.ModelDirectory);
+        var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, DataPosition.Start(options.Seed));
         var models = LoadModels(spec, backend,
-            new TrainableModel(MistralCheckpoint.LoadModel(spec.ModelDirectory, backend, checkFinite: true), options.Optimizer), spec.ModelDirectory,
-            new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(critic, backend, checkFinite: true), options.Optimizer), critic);
-        var (prompts, tokenizer, fingerprint) = LoadPrompts(spec, spec.ModelDirectory, DataPosition.Start(options.Seed));
+            new TrainableModel(MistralCheckpoint.LoadModel(spec.ModelDirectory, backend), options.Optimizer),
+            new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(critic, backend), options.Optimizer));
         Directory.CreateDirectory(runDirectory);
         spec.Save(runDirectory);
         return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state: null);
@@ -82,11 +84,12 @@ public sealed class PpoTrainer : IDisposable
         var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
         var state = PpoState.Load(checkpoint);
         var (actor, critic) = (ActorOf(checkpoint), Path.Combine(checkpoint, CriticDirectoryName));
-        var (prompts, tokenizer, fingerprint) = LoadPrompts(spec, actor, state.DataPosition);
+        var tokenizer = RunDirectories.ResumedTokenizer(actor, spec.ModelDirectory);
+        var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
         var models = LoadModels(spec, backend,
-            TrainableModel.Load(actor, backend, spec.Options.Optimizer, state.ActorOptimizerStep), actor,
-            TrainableModel.Load(critic, backend, spec.Options.Optimizer, state.CriticOptimizerStep), critic);
+            TrainableModel.Load(actor, backend, spec.Options.Optimizer, state.ActorOptimizerStep),
+            TrainableModel.Load(critic, backend, spec.Options.Optimizer, state.CriticOptimizerStep));
         return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state);
     }
 
@@ -152,35 +155,34 @@ public sealed class PpoTrainer : IDisposable
 
     private void SaveCheckpoint(string directory)
     {
-        _actor.Save(ActorOf(directory), _actorTokenizer);
-        _critic.Save(Path.Combine(directory, CriticDirectoryName), _criticTokenizer);
+        _actor.Save(ActorOf(directory), _tokenizerFiles);
+        _critic.Save(Path.Combine(directory, CriticDirectoryName), _tokenizerFiles);
         new PpoState(_loop.Step, _actor.Optimizer.Step, _critic.Optimizer.Step, _prompts.Position, _loop.SkippedSteps, _loop.ConsecutiveNonFinite,
             _kl, _lengthLimit, _scoreMoments, _fingerprint).Save(directory);
     }
 
-    private static Models LoadModels(RunSpec<PpoTrainingOptions> spec, Backend backend, TrainableModel actor, string actorTokenizer,
-        TrainableModel critic, string criticTokenizer)
+    private static Models LoadModels(RunSpec<PpoTrainingOptions> spec, Backend backend, TrainableModel actor, TrainableModel critic)
     {
         var options = spec.Options;
         // The reference and the reward model only run forward: no gradients, no tape, no optimizer.
-        var reference = MistralCheckpoint.LoadModel(options.ReferenceDirectory ?? spec.ModelDirectory, backend, checkFinite: true);
-        var rewardModel = MistralCheckpoint.LoadSequenceClassifier(options.RewardModelDirectory, backend, checkFinite: true);
+        var reference = MistralCheckpoint.LoadModel(options.ReferenceDirectory ?? spec.ModelDirectory, backend);
+        var rewardModel = MistralCheckpoint.LoadSequenceClassifier(options.RewardModelDirectory, backend);
         if (!rewardModel.Config.IsSequenceClassifier || rewardModel.Parameters[MistralParameterNames.ScoreHead] is null)
             throw new InvalidDataException($"{options.RewardModelDirectory} is not a reward model");
-        return new Models(actor, actorTokenizer, critic, criticTokenizer, reference, rewardModel);
+        return new Models(actor, critic, reference, rewardModel);
     }
 
-    private static (ShuffledEpochs<int[]> Prompts, MistralTokenizer Tokenizer, string Fingerprint) LoadPrompts(RunSpec<PpoTrainingOptions> spec,
-        string tokenizerDirectory, DataPosition position)
+    private static (ShuffledEpochs<int[]> Prompts, string Fingerprint) LoadPrompts(RunSpec<PpoTrainingOptions> spec, TokenizerFiles tokenizerFiles,
+        DataPosition position)
     {
-        var tokenizer = MistralTokenizer.Load(tokenizerDirectory);
+        var tokenizer = tokenizerFiles.CreateTokenizer();
         var prompts = SftJsonlReader.Read(spec.DataPath).Select(example => example switch
         {
             PromptResponseExample pair => tokenizer.Encode(pair.Prompt, addBos: true),
             TextExample text => tokenizer.Encode(text.Text, addBos: true),
             _ => throw new InvalidDataException($"{spec.DataPath}: PPO prompts are {{\"prompt\"}} or {{\"text\"}} lines, not conversations"),
         }).ToList();
-        return (new ShuffledEpochs<int[]>(prompts, position), tokenizer, TrainerState.Fingerprint(prompts));
+        return (new ShuffledEpochs<int[]>(prompts, position), TrainerState.Fingerprint(prompts));
     }
 
     public void Dispose()
@@ -191,8 +193,7 @@ public sealed class PpoTrainer : IDisposable
         _rewardModel.Dispose();
     }
 
-    private sealed record Models(TrainableModel Actor, string ActorTokenizer, TrainableModel Critic, string CriticTokenizer,
-        MistralModel Reference, MistralModel RewardModel);
+    private sealed record Models(TrainableModel Actor, TrainableModel Critic, MistralModel Reference, MistralModel RewardModel);
 
     /// <summary>One iteration's rollouts and everything PPO computes from them before the updates, per token in the batch's layout.</summary>
     private sealed record Rollouts(RolloutBatch Batch, bool[] EndsWithEos, double[] LogProbs, double[] Values, double[] Kl, TokenRewards Rewards,
