@@ -13,8 +13,8 @@ internal static class CommandRunner
         if (parse.Errors.Count > 0)
         {
             // One line per problem, as for every other error, instead of the whole help text.
-            foreach (var error in parse.Errors) Error.WriteLine($"c2f: error: {error.Message}");
-            Error.WriteLine($"c2f: see '{string.Join(' ', CommandPath(parse.CommandResult.Command, root))} --help'");
+            var help = $"(see '{string.Join(' ', CommandPath(parse.CommandResult.Command, root))} --help')";
+            foreach (var error in parse.Errors) Error.WriteLine($"c2f: error: {error.Message} {help}");
             return 1;
         }
         using var warnings = Warnings.Redirect(message => Error.WriteLine($"c2f: warning: {message}"));

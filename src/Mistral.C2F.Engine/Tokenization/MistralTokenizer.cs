@@ -29,7 +29,7 @@ public sealed class MistralTokenizer
     {
         var path = Path.Combine(checkpointDirectory, ModelFileName);
         if (!File.Exists(path))
-            throw new FileNotFoundException($"No {ModelFileName} in checkpoint directory '{Path.GetFullPath(checkpointDirectory)}'.", path);
+            throw new FileNotFoundException($"{Path.GetFullPath(path)}: not found; the model directory has no {ModelFileName}", path);
         ModelFiles.RequireWithin(path, checkpointDirectory);
         return FromModelFile(path);
     }

@@ -35,11 +35,9 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         return new RewardModelTrainer(model, data, spec, runDirectory, tokenizer, fingerprint, resumed: null);
     }
 
-    public static RewardModelTrainer Resume(string runDirectory, Backend backend, int? steps = null)
+    public static RewardModelTrainer Resume(string runDirectory, Backend backend, Func<RewardModelOptions, RewardModelOptions>? change = null)
     {
-        var spec = RunSpec<RewardModelOptions>.Load(runDirectory);
-        if (steps is int total) spec = spec with { Options = spec.Options with { Steps = total } };
-        spec.Options.Validate();
+        var spec = RunSpec<RewardModelOptions>.Resumed(runDirectory, change);
         var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
         RequireFits(MistralCheckpoint.LoadConfig(checkpoint), spec.Options, backend);
         var state = TrainerState.Load(checkpoint);

@@ -49,12 +49,10 @@ public sealed class SftTrainer : SingleModelTrainer<SftOptions, SftDataLoader, S
         return new SftTrainer(model, data, spec, runDirectory, tokenizer, fingerprint, resumed: null);
     }
 
-    /// <summary>Continues the run in <paramref name="runDirectory"/> from its latest checkpoint, optionally to a new step count.</summary>
-    public static SftTrainer Resume(string runDirectory, Backend backend, int? steps = null)
+    /// <summary>Continues the run in <paramref name="runDirectory"/> from its latest checkpoint, optionally with changed options (a new step count, say).</summary>
+    public static SftTrainer Resume(string runDirectory, Backend backend, Func<SftOptions, SftOptions>? change = null)
     {
-        var spec = RunSpec<SftOptions>.Load(runDirectory);
-        if (steps is int total) spec = spec with { Options = spec.Options with { Steps = total } };
-        spec.Options.Validate();
+        var spec = RunSpec<SftOptions>.Resumed(runDirectory, change);
         var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
         RequireFits(MistralCheckpoint.LoadConfig(checkpoint), spec.Options, backend);
         var state = TrainerState.Load(checkpoint);
@@ -66,7 +64,7 @@ public sealed class SftTrainer : SingleModelTrainer<SftOptions, SftDataLoader, S
     }
 
     /// <summary>Sequences the model has positions for, and a micro-batch whose activations fit the backend's memory: checked before any data is read.</summary>
-    private static void RequireFits(MistralConfig config, SftOptions options, Backend backend)
+    public static void RequireFits(MistralConfig config, SftOptions options, Backend backend)
     {
         config.RequirePositions(options.SequenceLength, "the sequence length (--seq)");
         ActivationMemory.RequireFits(config, (double)options.MicroBatchSize * options.SequenceLength, backend, "the micro-batch (--micro-batch × --seq)");

@@ -16,7 +16,7 @@ public static class RunDirectories
 
     /// <summary>The checkpoint a resumed run continues from.</summary>
     public static string LatestCheckpoint(string runDirectory) =>
-        new CheckpointDirectory(runDirectory).Latest ?? throw new IOException($"{Path.GetFullPath(runDirectory)} has no checkpoint to resume from");
+        new CheckpointDirectory(runDirectory).Latest ?? throw new IOException($"{Path.GetFullPath(runDirectory)} has no checkpoint to resume from; start the run again without --resume");
 
     /// <summary>
     /// The tokenizer a resumed run continues with: its checkpoint's; for a checkpoint written without one (by c2f before

@@ -4,7 +4,7 @@ using Mistral.C2F.Engine.IO;
 namespace Mistral.C2F.Rlhf.Training;
 
 /// <summary>What a run trains (the model it starts from, its data) and how; saved in the run directory so --resume needs nothing else.</summary>
-public sealed record RunSpec<TOptions>(string ModelDirectory, string DataPath, TOptions Options)
+public sealed record RunSpec<TOptions>(string ModelDirectory, string DataPath, TOptions Options) where TOptions : IRunOptions
 {
     public const string FileName = "run.json";
 
@@ -12,6 +12,20 @@ public sealed record RunSpec<TOptions>(string ModelDirectory, string DataPath, T
 
     public void Save(string runDirectory) =>
         AtomicFile.WriteAllText(Path.Combine(runDirectory, FileName), JsonSerializer.Serialize(this, Json));
+
+    /// <summary>
+    /// The description a resumed run continues with: the saved one, with <paramref name="change"/> applied to its options
+    /// (a longer run, another checkpoint interval), checked and saved back, so a later resume continues with it too.
+    /// </summary>
+    public static RunSpec<TOptions> Resumed(string runDirectory, Func<TOptions, TOptions>? change)
+    {
+        var spec = Load(runDirectory);
+        if (change is null) return spec;
+        spec = spec with { Options = change(spec.Options) };
+        spec.Options.Validate();
+        spec.Save(runDirectory);
+        return spec;
+    }
 
     public static RunSpec<TOptions> Load(string runDirectory)
     {

@@ -71,7 +71,7 @@ public sealed class RewardModelTrainerTests : IDisposable
         }
         Assert.Equal("MistralForSequenceClassification",
             MistralCheckpoint.LoadConfig(Path.Combine(_directory.Path, "rm", "checkpoint-000060")).Architecture);
-        using var resumed = RewardModelTrainer.Resume(Path.Combine(_directory.Path, "rm"), new CpuBackend(2), steps: 62);
+        using var resumed = RewardModelTrainer.Resume(Path.Combine(_directory.Path, "rm"), new CpuBackend(2), o => o with { Steps = 62 });
         Assert.Equal(60, resumed.Step);
         resumed.Run(cancellation: TestContext.Current.CancellationToken);
         Assert.Equal(62, resumed.Step);

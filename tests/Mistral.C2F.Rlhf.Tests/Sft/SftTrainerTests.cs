@@ -108,7 +108,7 @@ public sealed class SftTrainerTests : IDisposable
         using (var trainer = SftTrainer.Start(_spec with { Options = _spec.Options with { Steps = 3 } }, Run("changed"), Cpu()))
             trainer.Run(cancellation: TestContext.Current.CancellationToken);
         BuiltInSftData.Write(_spec.DataPath, count: 96, seed: 99);
-        var error = Assert.Throws<InvalidDataException>(() => SftTrainer.Resume(Run("changed"), Cpu(), steps: 6));
+        var error = Assert.Throws<InvalidDataException>(() => SftTrainer.Resume(Run("changed"), Cpu(), o => o with { Steps = 6 }));
         Assert.Contains("the data changed", error.Message);
         Assert.Throws<IOException>(() => SftTrainer.Start(_spec, Run("changed"), Cpu()));
     }

@@ -46,16 +46,18 @@ internal static class TrainPpoCommand
         command.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
+            PpoTrainingOptions Change(PpoTrainingOptions o) =>
+                o with { Iterations = parse.GetValue(iterations) ?? o.Iterations, SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery };
             if (parse.GetValue(resume))
             {
-                ResumeOptions.RequireOnly(parse, command, output, resume, iterations, threads, backendName);
+                ResumeOptions.RequireOnly(parse, command, output, resume, iterations, saveEvery, threads, backendName);
                 var saved = RunSpec<PpoTrainingOptions>.Load(runDirectory).Options;
                 int done = PpoState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Iteration;
-                ResumeOptions.RequireStepsLeft(done, parse.GetValue(iterations) ?? saved.Iterations, runDirectory, "--iterations");
+                ResumeOptions.RequireStepsLeft(done, Change(saved).Iterations, runDirectory, "--iterations");
             }
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             PpoTrainer trainer;
-            if (parse.GetValue(resume)) trainer = PpoTrainer.Resume(runDirectory, backend, parse.GetValue(iterations));
+            if (parse.GetValue(resume)) trainer = PpoTrainer.Resume(runDirectory, backend, Change);
             else
             {
                 var (policy, promptFile, rm) = (parse.GetValue(model), parse.GetValue(prompts), parse.GetValue(rewardModel));

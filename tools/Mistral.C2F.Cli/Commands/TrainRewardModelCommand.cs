@@ -32,17 +32,18 @@ internal static class TrainRewardModelCommand
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
             RewardModelTrainer trainer;
+            RewardModelOptions Change(RewardModelOptions o) =>
+                o with { Steps = parse.GetValue(steps) ?? o.Steps, SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery };
             if (parse.GetValue(resume))
             {
-                ResumeOptions.RequireOnly(parse, command, output, resume, steps, threads, backendName);
+                ResumeOptions.RequireOnly(parse, command, output, resume, steps, saveEvery, threads, backendName);
                 var saved = RunSpec<RewardModelOptions>.Load(runDirectory).Options;
                 int done = TrainerState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Step;
-                var resumed = saved with { Steps = parse.GetValue(steps) ?? saved.Steps };
-                ResumeOptions.RequireStepsLeft(done, resumed.Steps, runDirectory, "--steps");
-                ResumeOptions.WarnScheduleChange(done, saved.Schedule(), resumed.Schedule());
+                ResumeOptions.RequireStepsLeft(done, Change(saved).Steps, runDirectory, "--steps");
+                ResumeOptions.WarnScheduleChange(done, saved.Schedule(), Change(saved).Schedule());
             }
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
-            if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, parse.GetValue(steps));
+            if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, Change);
             else
             {
                 var (modelDirectory, dataFile) = (parse.GetValue(model), parse.GetValue(data));

@@ -48,14 +48,19 @@ internal static class TrainSftCommand
             Engine.Backends.Backend CreateBackend() => CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             if (parse.GetValue(resume))
             {
-                ResumeOptions.RequireOnly(parse, sft, output, resume, steps, threads, backendName);
+                ResumeOptions.RequireOnly(parse, sft, output, resume, steps, saveEvery, keep, threads, backendName);
+                SftOptions Change(SftOptions o) => o with
+                {
+                    Steps = parse.GetValue(steps) ?? o.Steps,
+                    SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery,
+                    KeepCheckpoints = parse.GetValue(keep) ?? o.KeepCheckpoints,
+                };
                 var saved = RunSpec<SftOptions>.Load(runDirectory).Options;
                 int done = TrainerState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Step;
-                var resumed = saved with { Steps = parse.GetValue(steps) ?? saved.Steps };
-                ResumeOptions.RequireStepsLeft(done, resumed.Steps, runDirectory, "--steps");
-                ResumeOptions.WarnScheduleChange(done, saved.Schedule, resumed.Schedule);
+                ResumeOptions.RequireStepsLeft(done, Change(saved).Steps, runDirectory, "--steps");
+                ResumeOptions.WarnScheduleChange(done, saved.Schedule, Change(saved).Schedule);
                 using var backend = CreateBackend();
-                using var trainer = SftTrainer.Resume(runDirectory, backend, resumed.Steps);
+                using var trainer = SftTrainer.Resume(runDirectory, backend, Change);
                 Train(trainer, cancellation);
                 return Task.CompletedTask;
             }
@@ -85,6 +90,7 @@ internal static class TrainSftCommand
             RunDirectories.RequireNoCheckpoints(runDirectory);
             using (var backend = CreateBackend())
             {
+                if (tiny) SftTrainer.RequireFits(MistralPresets.Get("tiny"), options, backend);
                 var (modelDirectory, dataPath) = tiny ? PrepareTiny(runDirectory)
                     : (CommonOptions.ExistingDirectory(parse.GetValue(model)!), parse.GetValue(data)!.FullName);
                 using var trainer = SftTrainer.Start(new RunSpec<SftOptions>(modelDirectory, dataPath, options), runDirectory, backend);

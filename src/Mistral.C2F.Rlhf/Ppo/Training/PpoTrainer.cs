@@ -76,11 +76,9 @@ public sealed class PpoTrainer : IDisposable
         return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state: null);
     }
 
-    public static PpoTrainer Resume(string runDirectory, Backend backend, int? iterations = null)
+    public static PpoTrainer Resume(string runDirectory, Backend backend, Func<PpoTrainingOptions, PpoTrainingOptions>? change = null)
     {
-        var spec = RunSpec<PpoTrainingOptions>.Load(runDirectory);
-        if (iterations is int total) spec = spec with { Options = spec.Options with { Iterations = total } };
-        spec.Options.Validate();
+        var spec = RunSpec<PpoTrainingOptions>.Resumed(runDirectory, change);
         var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
         var state = PpoState.Load(checkpoint);
         var (actor, critic) = (ActorOf(checkpoint), Path.Combine(checkpoint, CriticDirectoryName));

@@ -1,4 +1,5 @@
 using Mistral.C2F.Engine.Training;
+using Mistral.C2F.Rlhf.Training;
 
 namespace Mistral.C2F.Rlhf.Ppo.Training;
 
@@ -6,7 +7,7 @@ namespace Mistral.C2F.Rlhf.Ppo.Training;
 /// A PPO run: the models besides the starting policy, how many rollouts per iteration, and the run's bookkeeping.
 /// The algorithm's own settings are <see cref="Ppo"/> (TRL's names).
 /// </summary>
-public sealed record PpoTrainingOptions
+public sealed record PpoTrainingOptions : IRunOptions
 {
     /// <summary>PPO iterations: rollouts, then num_ppo_epochs × num_mini_batches updates.</summary>
     public int Iterations { get; init; } = 50;
