@@ -68,7 +68,19 @@ internal readonly record struct AttentionGeometry(int Batch, int QueryLength, in
         return visible;
     }
 
-    /// <summary>Whether bit <paramref name="bit"/> of a <see cref="VisibleKeys"/> mask is set.</summary>
+    /// <summary>Bit i set: row firstRow + i (i &lt; count ≤ 32) exists and sees a key at keyPosition; see <see cref="VisibleKeys"/>.</summary>
+    public int SeeingRows(ArrayView<int> queryPositions, int b, int keyPosition, int firstRow, int count)
+    {
+        int seeing = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int row = firstRow + i;
+            if (row < RowsPerPair && IsVisible(queryPositions[b * QueryLength + QueryOfRow(row)], keyPosition, Window)) seeing |= 1 << i;
+        }
+        return seeing;
+    }
+
+    /// <summary>Whether bit <paramref name="bit"/> of a <see cref="VisibleKeys"/> or <see cref="SeeingRows"/> mask is set.</summary>
     public static bool Sees(int mask, int bit) => (mask & (1 << bit)) != 0;
 
     /// <summary>
