@@ -17,7 +17,9 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 /// A kv head's gradient thus sums its query heads inside one group.</item>
 /// </list>
 /// Both tiled kernels recompute the scores; blocks (or row tiles) that nothing in the tile can see are
-/// skipped by a group vote, which also fences the previous iteration's shared-memory reads.
+/// skipped by a group vote, which also fences the previous iteration's shared-memory reads. Hidden (row, key)
+/// pairs add nothing rather than 0·x: a select on visibility bits (<see cref="AttentionGeometry.VisibleKeys"/>),
+/// since a hidden key's or row's data may be NaN.
 /// </summary>
 internal sealed class AttentionBackwardKernels(KernelLaunch launch, DeviceScratch scratch)
 {
@@ -102,10 +104,9 @@ internal sealed class AttentionBackwardKernels(KernelLaunch launch, DeviceScratc
 
         for (int block = 0; block < s.KeyLength; block += Keys)
         {
-            int key1 = block + lane, key2 = key1 + QueryLanes;
-            bool visible1 = key1 < s.KeyLength && AttentionGeometry.IsVisible(queryPosition, inputs.KeyPositions[b * s.KeyLength + key1], s.Window);
-            bool visible2 = key2 < s.KeyLength && AttentionGeometry.IsVisible(queryPosition, inputs.KeyPositions[b * s.KeyLength + key2], s.Window);
-            if (!Group.BarrierOr(visible1 | visible2)) continue;
+            int seen = s.VisibleKeys(inputs.KeyPositions, b, queryPosition, block, Keys);
+            if (!Group.BarrierOr(seen != 0)) continue;
+            bool visible1 = AttentionGeometry.Sees(seen, lane), visible2 = AttentionGeometry.Sees(seen, lane + QueryLanes);
 
             s.StageKeys(inputs, kBlock, padded, vBlock, padded, b, kvHead, block, Keys);
             Group.Barrier();
@@ -119,16 +120,16 @@ internal sealed class AttentionBackwardKernels(KernelLaunch launch, DeviceScratc
                 dp1 += dOut * vBlock[lane * padded + dim];
                 dp2 += dOut * vBlock[(lane + QueryLanes) * padded + dim];
             }
-            float p1 = visible1 ? DeviceMath.Exp2(score1 * scaleLog2 - lseLog2) : 0f;
-            float p2 = visible2 ? DeviceMath.Exp2(score2 * scaleLog2 - lseLog2) : 0f;
-            ds[r * Keys + lane] = p1 * (dp1 - delta) * s.Scale;
-            ds[r * Keys + lane + QueryLanes] = p2 * (dp2 - delta) * s.Scale;
+            // ds = p·(dp − δ)·scale, exactly 0 at hidden keys: their dO·v may be NaN.
+            float p1 = DeviceMath.Exp2(score1 * scaleLog2 - lseLog2), p2 = DeviceMath.Exp2(score2 * scaleLog2 - lseLog2);
+            ds[r * Keys + lane] = visible1 ? p1 * (dp1 - delta) * s.Scale : 0f;
+            ds[r * Keys + lane + QueryLanes] = visible2 ? p2 * (dp2 - delta) * s.Scale : 0f;
             Warp.Barrier(); // the row's 8 lanes share one warp
 
             for (int dim = lane; dim < d; dim += QueryLanes)
             {
                 float acc = accumulator[r * d + dim];
-                for (int j = 0; j < Keys; j++) acc += ds[r * Keys + j] * kBlock[j * padded + dim];
+                for (int j = 0; j < Keys; j++) acc = AttentionGeometry.Sees(seen, j) ? acc + ds[r * Keys + j] * kBlock[j * padded + dim] : acc;
                 accumulator[r * d + dim] = acc;
             }
         }
@@ -166,8 +167,9 @@ internal sealed class AttentionBackwardKernels(KernelLaunch launch, DeviceScratc
             kAccumulator[ownedKey * d + dim] = 0f;
             vAccumulator[ownedKey * d + dim] = 0f;
         }
-        int key = firstKey + scoreKey;
+        int key = firstKey + scoreKey, gradientKey = firstKey + ownedKey;
         int keyPosition = key < s.KeyLength ? inputs.KeyPositions[b * s.KeyLength + key] : -1;
+        int ownedKeyPosition = gradientKey < s.KeyLength ? inputs.KeyPositions[b * s.KeyLength + gradientKey] : -1;
         float scaleLog2 = s.ScaleLog2;
 
         for (int firstRow = 0; firstRow < s.RowsPerPair; firstRow += KeyRows)
@@ -200,20 +202,22 @@ internal sealed class AttentionBackwardKernels(KernelLaunch launch, DeviceScratc
             ds[scoreRow * Keys + scoreKey] = scoreGrad;
             Group.Barrier();
 
+            // Only the rows that see the owned key add to it: p = ds = 0 for the others, whose q or dO may be NaN.
+            int seeing = s.SeeingRows(inputs.QueryPositions, b, ownedKeyPosition, firstRow, KeyRows);
             for (int dim = lane; dim < d; dim += KeyLanes)
             {
                 float dv = vAccumulator[ownedKey * d + dim], dk = kAccumulator[ownedKey * d + dim];
                 for (int i = 0; i < KeyRows; i++)
                 {
-                    dv += p[i * Keys + ownedKey] * dOutTile[i * padded + dim];
-                    dk += ds[i * Keys + ownedKey] * qTile[i * padded + dim];
+                    bool sees = AttentionGeometry.Sees(seeing, i);
+                    dv = sees ? dv + p[i * Keys + ownedKey] * dOutTile[i * padded + dim] : dv;
+                    dk = sees ? dk + ds[i * Keys + ownedKey] * qTile[i * padded + dim] : dk;
                 }
                 vAccumulator[ownedKey * d + dim] = dv;
                 kAccumulator[ownedKey * d + dim] = dk;
             }
         }
 
-        int gradientKey = firstKey + ownedKey;
         if (gradientKey >= s.KeyLength) return;
         long gradientRow = s.KeyOffset(b, gradientKey, kvHead);
         for (int dim = lane; dim < d; dim += KeyLanes)

@@ -14,7 +14,8 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 /// previous block's reads), one barrier after staging K and V, and two warp barriers (a row's lanes share
 /// a warp). Scores live in the exp2 domain (scale·log2 e folded in). Shared memory: Q and K rows padded to
 /// D+1 floats so the 8 keys read at once fall in different banks, V and the output accumulator D floats,
-/// scores and p 16×16 each.
+/// scores and p 16×16 each. Each lane holds a bit mask of the block's keys its row sees: the max takes NaN
+/// scores along, and p·v is added at seen keys only (p = 0 at a hidden key, whose value may be NaN).
 /// </summary>
 internal sealed class AttentionForwardKernels(KernelLaunch launch)
 {
@@ -60,10 +61,9 @@ internal sealed class AttentionForwardKernels(KernelLaunch launch)
 
         for (int block = 0; block < s.KeyLength; block += Keys)
         {
-            int key1 = block + lane, key2 = key1 + Lanes;
-            bool visible1 = key1 < s.KeyLength && AttentionGeometry.IsVisible(queryPosition, inputs.KeyPositions[b * s.KeyLength + key1], s.Window);
-            bool visible2 = key2 < s.KeyLength && AttentionGeometry.IsVisible(queryPosition, inputs.KeyPositions[b * s.KeyLength + key2], s.Window);
-            if (!Group.BarrierOr(visible1 | visible2)) continue;
+            int seen = s.VisibleKeys(inputs.KeyPositions, b, queryPosition, block, Keys);
+            if (!Group.BarrierOr(seen != 0)) continue;
+            bool visible1 = AttentionGeometry.Sees(seen, lane), visible2 = AttentionGeometry.Sees(seen, lane + Lanes);
 
             s.StageKeys(inputs, kBlock, padded, vBlock, d, b, kvHead, block, Keys);
             Group.Barrier();
@@ -80,7 +80,7 @@ internal sealed class AttentionForwardKernels(KernelLaunch launch)
             Warp.Barrier();
 
             float newMax = max;
-            for (int j = 0; j < Keys; j++) newMax = IntrinsicMath.Max(newMax, scores[r * Keys + j]);
+            for (int j = 0; j < Keys; j++) newMax = DeviceMath.Maximum(newMax, scores[r * Keys + j]); // a NaN score poisons the row
             p[r * Keys + lane] = visible1 ? DeviceMath.Exp2(scores[r * Keys + lane] - newMax) : 0f;
             p[r * Keys + lane + Lanes] = visible2 ? DeviceMath.Exp2(scores[r * Keys + lane + Lanes] - newMax) : 0f;
             float correction = max == float.NegativeInfinity ? 0f : DeviceMath.Exp2(max - newMax);
@@ -93,16 +93,18 @@ internal sealed class AttentionForwardKernels(KernelLaunch launch)
             for (int dim = lane; dim < d; dim += Lanes)
             {
                 float acc = accumulator[r * d + dim] * correction;
-                for (int j = 0; j < Keys; j++) acc += p[r * Keys + j] * vBlock[j * d + dim];
+                for (int j = 0; j < Keys; j++) acc = AttentionGeometry.Sees(seen, j) ? acc + p[r * Keys + j] * vBlock[j * d + dim] : acc;
                 accumulator[r * d + dim] = acc;
             }
         }
 
+        // A row that saw no key has a sum of exactly 0 (a seen key adds 2^0 = 1 at the max) and gets zeros and -inf;
+        // a NaN sum is no empty row: it divides into NaN.
         if (!valid) return;
         long outputRow = s.QueryOffset(b, query, head);
-        for (int dim = lane; dim < d; dim += Lanes) output[outputRow + dim] = sum > 0 ? accumulator[r * d + dim] / sum : 0f;
+        for (int dim = lane; dim < d; dim += Lanes) output[outputRow + dim] = sum != 0 ? accumulator[r * d + dim] / sum : 0f;
         if (hasLogSumExp != 0 && lane == 0)
-            logSumExp[s.StatsIndex(b, head, query)] = sum > 0 ? (max + DeviceMath.Log2(sum)) * DeviceMath.Ln2 : float.NegativeInfinity;
+            logSumExp[s.StatsIndex(b, head, query)] = sum != 0 ? (max + DeviceMath.Log2(sum)) * DeviceMath.Ln2 : float.NegativeInfinity;
     }
 }
 

@@ -53,6 +53,37 @@ internal readonly record struct AttentionGeometry(int Batch, int QueryLength, in
     }
 
     /// <summary>
+    /// Bit j set: key firstKey + j (j &lt; count ≤ 32) exists and a query at queryPosition sees it. Where p or ds is 0 at a
+    /// hidden key, the kernels select on these bits instead of adding 0·x: 0·NaN is NaN, and a key the query cannot see
+    /// (outside the window, an empty slot) must change nothing.
+    /// </summary>
+    public int VisibleKeys(ArrayView<int> keyPositions, int b, int queryPosition, int firstKey, int count)
+    {
+        int visible = 0;
+        for (int j = 0; j < count; j++)
+        {
+            int key = firstKey + j;
+            if (key < KeyLength && IsVisible(queryPosition, keyPositions[b * KeyLength + key], Window)) visible |= 1 << j;
+        }
+        return visible;
+    }
+
+    /// <summary>Bit i set: row firstRow + i (i &lt; count ≤ 32) exists and sees a key at keyPosition; see <see cref="VisibleKeys"/>.</summary>
+    public int SeeingRows(ArrayView<int> queryPositions, int b, int keyPosition, int firstRow, int count)
+    {
+        int seeing = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int row = firstRow + i;
+            if (row < RowsPerPair && IsVisible(queryPositions[b * QueryLength + QueryOfRow(row)], keyPosition, Window)) seeing |= 1 << i;
+        }
+        return seeing;
+    }
+
+    /// <summary>Whether bit <paramref name="bit"/> of a <see cref="VisibleKeys"/> or <see cref="SeeingRows"/> mask is set.</summary>
+    public static bool Sees(int mask, int bit) => (mask & (1 << bit)) != 0;
+
+    /// <summary>
     /// <see cref="AttentionSpec.IsVisible"/> for kernels (which cannot call into the record):
     /// 0 ≤ kp ≤ qp and, with a window W &gt; 0, qp − W &lt; kp. A test pins the two together.
     /// </summary>

@@ -17,6 +17,14 @@ internal static class DeviceMath
     public static float Log(float x) => IntrinsicMath.CPUOnly.Log2(x) * Ln2;
     public static float Log2(float x) => IntrinsicMath.CPUOnly.Log2(x);
 
+    /// <summary>
+    /// IEEE 754's maximum: the larger of a and b, NaN when either is NaN, so a NaN reaches a softmax's output as the op
+    /// contract requires. IntrinsicMath.Max on CUDA (PTX max.f32) and <c>a &gt; b ? a : b</c> return the other operand
+    /// instead, although the CPU accelerator's Math.Max propagates it. Ordered comparisons are false for a NaN, and then
+    /// a + b is NaN.
+    /// </summary>
+    public static float Maximum(float a, float b) => a >= b ? a : b >= a ? b : a + b;
+
     /// <summary>The thread's first element and the stride of a 1D grid-stride loop.</summary>
     public static long GlobalThread => (long)Grid.IdxX * Group.DimX + Group.IdxX;
     public static long GlobalThreads => (long)Grid.DimX * Group.DimX;

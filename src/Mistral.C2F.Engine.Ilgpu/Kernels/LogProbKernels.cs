@@ -88,6 +88,7 @@ internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
             }
             float a = target < 0 ? 0 : rows.LogProbGrad[row];
             float b = rows.HasEntropy != 0 ? rows.EntropyGrad[row] : 0;
+            if (target < 0 && b == 0) continue; // a masked row without an entropy term adds nothing: −p·0 is NaN for a NaN logit
             float logP = logits[i] - rows.LogSumExp[row], p = DeviceMath.Exp(logP);
             float gradient = -p * (a + (b == 0 ? 0 : b * (rows.Entropy[row] + logP)));
             logitsGrad[i] += v == target ? gradient + a : gradient;
@@ -113,7 +114,7 @@ internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
         {
             if (other.Sum == 0) return this;
             if (Sum == 0) return other;
-            float max = IntrinsicMath.Max(Max, other.Max), d1 = Max - max, d2 = other.Max - max;
+            float max = DeviceMath.Maximum(Max, other.Max), d1 = Max - max, d2 = other.Max - max;
             float f1 = DeviceMath.Exp(d1), f2 = DeviceMath.Exp(d2);
             return new SoftmaxState(max, f1 * Sum + f2 * other.Sum, f1 * (Weighted + d1 * Sum) + f2 * (other.Weighted + d2 * other.Sum));
         }

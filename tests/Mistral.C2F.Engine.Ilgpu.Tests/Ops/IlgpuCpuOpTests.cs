@@ -10,3 +10,11 @@ public sealed class IlgpuCpuForwardOpTests(IlgpuBackends backends) : DeviceForwa
 /// <inheritdoc cref="IlgpuCpuForwardOpTests"/>
 [Trait("Backend", "ilgpu")]
 public sealed class IlgpuCpuBackwardOpTests(IlgpuBackends backends) : DeviceBackwardOpTests(() => backends.Cpu);
+
+/// <inheritdoc cref="IlgpuCpuForwardOpTests"/>
+[Trait("Backend", "ilgpu")]
+public sealed class IlgpuCpuNonFiniteOpTests(IlgpuBackends backends) : NonFiniteOpTests(() => backends.Cpu);
+
+/// <inheritdoc cref="IlgpuCpuForwardOpTests"/>
+[Trait("Backend", "ilgpu")]
+public sealed class IlgpuCpuNonFiniteModelTests(IlgpuBackends backends) : NonFiniteModelTests(() => backends.Cpu);

@@ -10,3 +10,11 @@ public sealed class IlgpuCudaForwardOpTests(IlgpuBackends backends) : DeviceForw
 /// <inheritdoc cref="IlgpuCudaForwardOpTests"/>
 [Trait("Backend", "cuda")]
 public sealed class IlgpuCudaBackwardOpTests(IlgpuBackends backends) : DeviceBackwardOpTests(() => backends.Cuda);
+
+/// <inheritdoc cref="IlgpuCudaForwardOpTests"/>
+[Trait("Backend", "cuda")]
+public sealed class IlgpuCudaNonFiniteOpTests(IlgpuBackends backends) : NonFiniteOpTests(() => backends.Cuda);
+
+/// <inheritdoc cref="IlgpuCudaForwardOpTests"/>
+[Trait("Backend", "cuda")]
+public sealed class IlgpuCudaNonFiniteModelTests(IlgpuBackends backends) : NonFiniteModelTests(() => backends.Cuda);
