@@ -12,7 +12,10 @@
 // all of them; repeated K/V never exist. Scores live in the exp2 domain (scale·log2 e folded in). Key blocks
 // that no row of a tile can see are skipped by comparing position ranges (min/max over the block's non-empty
 // slots against the tile's query positions), which holds for permuted slots as well as sorted ones. Empty
-// slots and keys past the end are staged as zeros, so a NaN in a free cache slot never reaches a result.
+// slots and keys past the end are staged as zeros, so a NaN in a free cache slot never reaches a result. A NaN
+// or infinity in any element a query's result reads reaches that result (the op contract's IEEE rule): the
+// running maxima keep NaN, and a (row, key) pair that does not see each other is left out of every weighted sum
+// rather than weighted by 0, since 0·NaN = NaN.
 //
 // Each kernel keeps one head-dimension slice per lane in registers: C = ceil(D/32) rounded up to 1, 2, 4 or 8
 // (D <= 256), one set of entry points per C. Shared tiles are read as float4 with row strides in
@@ -38,6 +41,7 @@ constexpr int kKeyBlock = 32;
 constexpr int kKeysPerWarp = 4;
 constexpr int kKeyTile = kWarps * kKeysPerWarp;
 constexpr int kRowTile = 32;
+static_assert(kKeysPerWarp == kRowsPerWarp && kRowTile == kKeyBlock, "dk and dv sum their rows as the forward sums its keys");
 
 struct Geometry
 {
@@ -83,7 +87,7 @@ C2F_DEVICE bool is_visible(int query_position, int key_position, int window)
 
 C2F_DEVICE float warp_max(float x)
 {
-    for (int offset = 16; offset > 0; offset /= 2) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, offset));
+    for (int offset = 16; offset > 0; offset /= 2) x = c2f::max_nan(x, __shfl_xor_sync(0xffffffffu, x, offset));
     return x;
 }
 
@@ -150,10 +154,13 @@ C2F_DEVICE float component(float4 v, int i) { return i == 0 ? v.x : i == 1 ? v.y
 
 C2F_DEVICE const float4* as_float4(const float* tile) { return reinterpret_cast<const float4*>(tile); }
 
-/// acc[r][c] += Σ_j weights[r][j] · rows[j][lane + 32c] over a key block: the P·V of the forward and the dS·K
-/// of dq. `weights` is the warp's kRowsPerWarp × 32 tile, `rows` the staged block (rows 4·stride floats apart).
-template <int C>
-C2F_DEVICE void accumulate_weighted_rows(float (&acc)[kRowsPerWarp][C], const float* weights, const float* rows, int stride, int lane)
+/// acc[r][c] += Σ_j weights[r][j] · rows[j][lane + 32c] over the 32 staged rows j: the P·V of the forward, the dS·K
+/// of dq (r a query row, j a key), and the P·dO and dS·Q of dk and dv (r a key, j a query row). `weights` is the
+/// warp's kRowsPerWarp × 32 tile, `rows` 4·stride floats apart. Masked, only the pairs of bit j of seen[r]: a hidden
+/// pair's weight is 0, but 0·NaN = NaN, and a row the pair does not read must change nothing.
+template <int C, bool Masked>
+C2F_DEVICE void accumulate_weighted_rows(float (&acc)[kRowsPerWarp][C], const float* weights, const float* rows, int stride, int lane,
+    const unsigned (&seen)[kRowsPerWarp])
 {
     #pragma unroll 1
     for (int j4 = 0; j4 < kKeyBlock / 4; j4++)
@@ -171,10 +178,28 @@ C2F_DEVICE void accumulate_weighted_rows(float (&acc)[kRowsPerWarp][C], const fl
                 float x = row[min(lane + 32 * c, 4 * stride - 1)];
                 #pragma unroll
                 for (int r = 0; r < kRowsPerWarp; r++)
-                    acc[r][c] = fmaf(component(w[r], jj), x, acc[r][c]);
+                    if (!Masked || (seen[r] >> (j4 * 4 + jj) & 1u)) acc[r][c] = fmaf(component(w[r], jj), x, acc[r][c]);
             }
         }
     }
+}
+
+/// accumulate_weighted_rows over the pairs that see each other (visible[r]: whether this lane's j and the warp's r
+/// do), by the plain loop when all of them do (a block inside every row's window), else by the masked one.
+template <int C>
+C2F_DEVICE void accumulate_visible_rows(float (&acc)[kRowsPerWarp][C], const float* weights, const float* rows, int stride, int lane,
+    const bool (&visible)[kRowsPerWarp])
+{
+    unsigned seen[kRowsPerWarp];
+    bool all = true;
+    #pragma unroll
+    for (int r = 0; r < kRowsPerWarp; r++)
+    {
+        seen[r] = __ballot_sync(0xffffffffu, visible[r]);
+        all &= seen[r] == 0xffffffffu;
+    }
+    if (all) accumulate_weighted_rows<C, false>(acc, weights, rows, stride, lane, seen);
+    else accumulate_weighted_rows<C, true>(acc, weights, rows, stride, lane, seen);
 }
 
 /// Keys [first_key, first_key + count) of (b, kv head) into k_tile and v_tile (rows of `stride` float4s), one
@@ -312,7 +337,7 @@ struct Forward
             for (int r = 0; r < kRowsPerWarp; r++)
             {
                 float s = visible[r] ? score[r] * scale_log2 : -INFINITY;
-                float new_max = fmaxf(row_max[r], warp_max(s));
+                float new_max = c2f::max_nan(row_max[r], warp_max(s));
                 float p = visible[r] ? exp2f(s - new_max) : 0.0f;
                 float correction = row_max[r] == -INFINITY ? 0.0f : exp2f(row_max[r] - new_max);
                 row_max[r] = new_max;
@@ -323,7 +348,7 @@ struct Forward
             }
             __syncwarp();
 
-            accumulate_weighted_rows(acc, p_tile, v_tile, ks, lane);
+            accumulate_visible_rows(acc, p_tile, v_tile, ks, lane, visible);
             __syncwarp(); // p is read before the next block writes it
         }
 
@@ -331,6 +356,8 @@ struct Forward
         for (int r = 0; r < kRowsPerWarp; r++)
         {
             const int row = t.row(r);
+            // A row that saw no key has a sum of exactly 0 (a seen key adds 2⁰ = 1 at the row's max): zeros and
+            // −inf. A NaN sum (a NaN score or value it saw) gives NaN.
             const float sum = warp_sum(partial_sum[r]);
             if (row >= g.rows()) continue;
             float* out = a.output + g.query_offset(t.b, row, t.kv_head);
@@ -338,10 +365,10 @@ struct Forward
             for (int c = 0; c < C; c++)
             {
                 int dim = lane + 32 * c;
-                if (dim < g.head_dim) out[dim] = sum > 0.0f ? acc[r][c] / sum : 0.0f;
+                if (dim < g.head_dim) out[dim] = sum != 0.0f ? acc[r][c] / sum : 0.0f;
             }
             if (a.log_sum_exp != nullptr && lane == 0)
-                a.log_sum_exp[g.stats_index(t.b, row, t.kv_head)] = sum > 0.0f ? (row_max[r] + log2f(sum)) * kLn2 : -INFINITY;
+                a.log_sum_exp[g.stats_index(t.b, row, t.kv_head)] = sum != 0.0f ? (row_max[r] + log2f(sum)) * kLn2 : -INFINITY;
         }
     }
 };
@@ -430,7 +457,7 @@ struct QueryGrad
             }
             __syncwarp();
 
-            accumulate_weighted_rows(acc, ds_tile, k_tile, ks, lane);
+            accumulate_visible_rows(acc, ds_tile, k_tile, ks, lane, visible);
             __syncwarp();
         }
 
@@ -540,35 +567,8 @@ struct KeyValueGrad
             }
             __syncwarp();
 
-            #pragma unroll 1
-            for (int r4 = 0; r4 < kRowTile / 4; r4++)
-            {
-                float4 p[kKeysPerWarp], ds[kKeysPerWarp];
-                #pragma unroll
-                for (int kk = 0; kk < kKeysPerWarp; kk++)
-                {
-                    p[kk] = as_float4(p_tile)[kk * 8 + r4];
-                    ds[kk] = as_float4(ds_tile)[kk * 8 + r4];
-                }
-                #pragma unroll
-                for (int rr = 0; rr < 4; rr++)
-                {
-                    const float* query_row = q_tile + (r4 * 4 + rr) * 4 * rs;
-                    const float* grad_row = do_tile + (r4 * 4 + rr) * 4 * rs;
-                    #pragma unroll
-                    for (int c = 0; c < C; c++)
-                    {
-                        int dim = min(lane + 32 * c, 4 * rs - 1);
-                        float qx = query_row[dim], gx = grad_row[dim];
-                        #pragma unroll
-                        for (int kk = 0; kk < kKeysPerWarp; kk++)
-                        {
-                            dv[kk][c] = fmaf(component(p[kk], rr), gx, dv[kk][c]);
-                            dk[kk][c] = fmaf(component(ds[kk], rr), qx, dk[kk][c]);
-                        }
-                    }
-                }
-            }
+            accumulate_visible_rows(dv, p_tile, do_tile, rs, lane, visible);
+            accumulate_visible_rows(dk, ds_tile, q_tile, rs, lane, visible);
             __syncwarp();
         }
 

@@ -18,6 +18,12 @@
 // float32 atomics (FlashAttention-2) or, deterministically, computed by a pass of its own: one block per
 // (query tile, head, batch) streaming the key tiles like the forward. Gradients are float32 and
 // accumulated (+=), as every backward gradient of the op contract.
+//
+// NaN and infinity reach exactly the results that read them (the op contract's IEEE rule): the running maxima
+// keep NaN, P and dS are selected to 0 at the (query, key) pairs that do not see each other, and since the mma
+// would still add 0·NaN from such a pair, a masked tile's 16-row chunk of the B operand (V, dO, Q or K) that
+// holds a non-finite value is summed pair by pair over the pairs that see each other. Finite data never takes
+// that path; checking for it costs one read of the chunk in masked tiles only.
 #include "c2f/cuda.cuh"
 
 namespace flash_attention {
@@ -127,13 +133,74 @@ C2F_DEVICE void warp_gemm_nt(float (&c)[Columns / 8][4], LoadA a_at, const bf16*
     }
 }
 
-/// c[j] += A·B with A the bf16 image of `p` (16 × Depth, in registers) and B a [Depth][Columns] shared matrix.
-template <int Columns, int Depth, int Stride>
-C2F_DEVICE void warp_gemm_registers_nn(float (&c)[Columns / 8][4], const float (&p)[Depth / 8][4], const bf16* b)
+/// Whether rows [0, 16) × columns [0, Columns) of a padded shared bf16 matrix are all finite, for the whole warp.
+template <int Columns, int Stride>
+C2F_DEVICE bool rows_finite(const bf16* rows)
+{
+    constexpr int ChunksPerRow = Columns / 8;  // of 16 bytes
+    bool finite = true;
+    for (int i = lane_id(); i < 16 * ChunksPerRow; i += 32)
+    {
+        const uint4 chunk = *reinterpret_cast<const uint4*>(rows + i / ChunksPerRow * Stride + i % ChunksPerRow * 8);
+        for (uint32_t word : {chunk.x, chunk.y, chunk.z, chunk.w})
+            finite &= (word & 0x7F80u) != 0x7F80u && (word & 0x7F800000u) != 0x7F800000u;  // exponent all ones: NaN or ±inf
+    }
+    return __all_sync(0xffffffffu, finite);
+}
+
+/// The sum of one 16-k chunk of an mma product, c[row][column] += Σ_kk a(row, kk)·B[kk][column], pair by pair over the
+/// pairs seen(row, kk) only (local indices; rows of the C fragments, lane / 4 and lane / 4 + 8): what the mma gives
+/// but for the 0·NaN of the others. `a(half, kk)` is A at row lane / 4 + 8·half, called by every lane together.
+template <int Columns, int Stride, class A, class Seen>
+C2F_DEVICE void add_seen_pairs(float (&c)[Columns / 8][4], const bf16* b, A a, Seen seen)
+{
+    const int lane = lane_id();
+#pragma unroll 1
+    for (int kk = 0; kk < 16; kk++)
+    {
+        const float a0 = a(0, kk), a1 = a(1, kk);
+        const bool seen0 = seen(lane / 4, kk), seen1 = seen(lane / 4 + 8, kk);
+        const bf16* row = b + kk * Stride + 2 * (lane % 4);
+#pragma unroll
+        for (int t = 0; t < Columns / 8; t++)
+        {
+            const __nv_bfloat162 pair = *reinterpret_cast<const __nv_bfloat162*>(row + 8 * t);
+            const float x0 = __low2float(pair), x1 = __high2float(pair);
+            if (seen0)
+            {
+                c[t][0] = fmaf(a0, x0, c[t][0]);
+                c[t][1] = fmaf(a0, x1, c[t][1]);
+            }
+            if (seen1)
+            {
+                c[t][2] = fmaf(a1, x0, c[t][2]);
+                c[t][3] = fmaf(a1, x1, c[t][3]);
+            }
+        }
+    }
+}
+
+/// c[j] += A·B with A the bf16 image of `p` (16 × Depth, in registers) and B a [Depth][Columns] shared matrix. When
+/// `masked` (p is 0 at the pairs (row, k) that do not see each other), a chunk of 16 rows of B that holds a NaN or an
+/// infinity is summed over the pairs seen(row, k) only (local indices).
+template <int Columns, int Depth, int Stride, class Seen>
+C2F_DEVICE void warp_gemm_registers_nn(float (&c)[Columns / 8][4], const float (&p)[Depth / 8][4], const bf16* b, bool masked, Seen seen)
 {
 #pragma unroll
     for (int k = 0; k < Depth / 16; k++)
     {
+        if (masked && !rows_finite<Columns, Stride>(b + 16 * k * Stride))
+        {
+            // A(row, kk) sits in lane 4·(row % 8) + (kk % 8) / 2 of the quad, in p[2k + kk / 8][2·(row / 8) + kk % 2].
+            auto a = [&](int half, int kk) {
+                const float(&left)[4] = p[2 * k], (&right)[4] = p[2 * k + 1];
+                const float mine = kk < 8 ? (kk & 1 ? left[2 * half + 1] : left[2 * half]) : (kk & 1 ? right[2 * half + 1] : right[2 * half]);
+                const float value = __shfl_sync(0xffffffffu, mine, (lane_id() & ~3) | (kk & 7) / 2);
+                return __bfloat162float(__float2bfloat16_rn(value));  // the mma's operand
+            };
+            add_seen_pairs<Columns, Stride>(c, b + 16 * k * Stride, a, [&](int row, int kk) { return seen(row, 16 * k + kk); });
+            continue;
+        }
         uint32_t a[4];
         accumulators_to_a(a, p[2 * k], p[2 * k + 1]);
 #pragma unroll
@@ -153,11 +220,11 @@ C2F_DEVICE void zero(float (&c)[Tiles][4])
     for (int t = 0; t < Tiles; t++) c[t][0] = c[t][1] = c[t][2] = c[t][3] = 0.0f;
 }
 
-/// The maximum and sum over the 4 lanes of a quad, which together hold one accumulator row.
+/// The maximum (NaN if any is) and sum over the 4 lanes of a quad, which together hold one accumulator row.
 C2F_DEVICE float quad_max(float value)
 {
-    value = fmaxf(value, __shfl_xor_sync(0xffffffffu, value, 1));
-    return fmaxf(value, __shfl_xor_sync(0xffffffffu, value, 2));
+    value = c2f::max_nan(value, __shfl_xor_sync(0xffffffffu, value, 1));
+    return c2f::max_nan(value, __shfl_xor_sync(0xffffffffu, value, 2));
 }
 
 C2F_DEVICE float quad_sum(float value)
@@ -249,14 +316,14 @@ C2F_DEVICE void forward_key_tile(const uint32_t (&query)[D / 16][4], const bf16*
     }, keys);
 
     int lane = lane_id();
+    auto seen = [&](int row, int key) { return visible(row0 + row, key0 + key, window); };
     if (masked)
     {
 #pragma unroll
         for (int n = 0; n < KeyTile / 8; n++)
 #pragma unroll
             for (int e = 0; e < 4; e++)
-                if (!visible(row0 + lane / 4 + e / 2 * 8, key0 + 8 * n + 2 * (lane % 4) + e % 2, window))
-                    scores[n][e] = -INFINITY;
+                if (!seen(lane / 4 + e / 2 * 8, 8 * n + 2 * (lane % 4) + e % 2)) scores[n][e] = -INFINITY;
     }
 
 #pragma unroll
@@ -264,8 +331,9 @@ C2F_DEVICE void forward_key_tile(const uint32_t (&query)[D / 16][4], const bf16*
     {
         float tileMax = -INFINITY;
 #pragma unroll
-        for (int n = 0; n < KeyTile / 8; n++) tileMax = fmaxf(tileMax, fmaxf(scores[n][2 * half], scores[n][2 * half + 1]));
-        float newMax = fmaxf(rowMax[half], quad_max(tileMax) * scaleLog2);
+        for (int n = 0; n < KeyTile / 8; n++)
+            tileMax = c2f::max_nan(tileMax, c2f::max_nan(scores[n][2 * half], scores[n][2 * half + 1]));
+        float newMax = c2f::max_nan(rowMax[half], quad_max(tileMax) * scaleLog2);
         // A row that has seen no key yet keeps max −inf; subtracting 0 then keeps exp2 away from NaN.
         float shift = newMax == -INFINITY ? 0.0f : newMax;
         float rescale = exp2f(rowMax[half] - shift);
@@ -287,7 +355,7 @@ C2F_DEVICE void forward_key_tile(const uint32_t (&query)[D / 16][4], const bf16*
             }
     }
 
-    warp_gemm_registers_nn<D, KeyTile, Stride>(output, scores, values);
+    warp_gemm_registers_nn<D, KeyTile, Stride>(output, scores, values, masked, seen);
 }
 
 /// The empty query rows [first, last) of one head: zero output and log-sum-exp −inf.
@@ -346,14 +414,17 @@ C2F_DEVICE void forward(bf16* shared, const bf16* __restrict__ q, const bf16* __
     {
         int row = row0 + lane / 4 + 8 * half;
         float sum = quad_sum(rowSum[half]);  // every lane shuffles
-        if (row >= L) sum = 0.0f;  // an empty slot's row, computed against zero-filled keys: it sees nothing
         if (row >= S) continue;
-        float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;
+        // A filled row sees at least its own key (sum ≥ 1, or NaN). An empty slot's row, computed against the keys all
+        // the same, sees nothing: zeros and −inf, selected, since scaling by 0 would keep a NaN it met.
+        const bool seesKeys = row < L;
+        const float inverse = 1.0f / sum;
         bf16* out = outputs + row * queryRow + 2 * (lane % 4);
 #pragma unroll
         for (int d = 0; d < D / 8; d++)
-            *reinterpret_cast<uint32_t*>(out + 8 * d) = c2f::pack_bf16x2(output[d][2 * half] * inverse, output[d][2 * half + 1] * inverse);
-        if (lane % 4 == 0) rowLogSumExp[row] = sum > 0.0f ? (rowMax[half] + log2f(sum)) * kLn2 : -INFINITY;
+            *reinterpret_cast<uint32_t*>(out + 8 * d) = seesKeys
+                ? c2f::pack_bf16x2(output[d][2 * half] * inverse, output[d][2 * half + 1] * inverse) : 0u;
+        if (lane % 4 == 0) rowLogSumExp[row] = seesKeys ? (rowMax[half] + log2f(sum)) * kLn2 : -INFINITY;
     }
 }
 
@@ -409,30 +480,28 @@ C2F_DEVICE void backward_query_tile(const bf16* keys, const bf16* values, const 
 {
     constexpr int Stride = padded<D>, DsStride = padded<QueryTile>;
     const int localKey0 = 16 * warp_id(), lane = lane_id();
-    float p[QueryTile / 8][4];
+    float p[QueryTile / 8][4], ds[QueryTile / 8][4];
     zero(p);
+    zero(ds);
     warp_gemm_nt<QueryTile, D, Stride>(p, [&](uint32_t (&a)[4], int k) { load_a<Stride>(a, keys, localKey0, 16 * k); }, queries);
+    warp_gemm_nt<QueryTile, D, Stride>(ds, [&](uint32_t (&a)[4], int k) { load_a<Stride>(a, values, localKey0, 16 * k); }, outputGrads);
     const float scaleLog2 = scale * kLog2e;
+    // P and dS exactly 0 where a key and a query do not see each other, whatever NaN their score or dP holds; both in
+    // one pass, dP formed first, so that each element's visibility is tested once (kept for a second pass, the 32
+    // tests spilled registers at D = 128).
+    auto seen = [&](int key, int query) { return visible(query0 + query, key0 + key, window); };
 #pragma unroll
     for (int n = 0; n < QueryTile / 8; n++)
 #pragma unroll
         for (int e = 0; e < 4; e++)
         {
-            int query = 8 * n + 2 * (lane % 4) + e % 2;
-            p[n][e] = exp2f(fmaf(p[n][e], scaleLog2, -rowLse2[query]));
-            if (masked && !visible(query0 + query, key0 + lane / 4 + e / 2 * 8, window)) p[n][e] = 0.0f;
+            const int query = 8 * n + 2 * (lane % 4) + e % 2;
+            const bool hidden = masked && !seen(lane / 4 + e / 2 * 8, query);
+            p[n][e] = hidden ? 0.0f : exp2f(fmaf(p[n][e], scaleLog2, -rowLse2[query]));
+            ds[n][e] = hidden ? 0.0f : p[n][e] * (ds[n][e] - rowDelta[query]) * scale;
         }
-    warp_gemm_registers_nn<D, QueryTile, Stride>(valueGrad, p, outputGrads);
-
-    float ds[QueryTile / 8][4];
-    zero(ds);
-    warp_gemm_nt<QueryTile, D, Stride>(ds, [&](uint32_t (&a)[4], int k) { load_a<Stride>(a, values, localKey0, 16 * k); }, outputGrads);
-#pragma unroll
-    for (int n = 0; n < QueryTile / 8; n++)
-#pragma unroll
-        for (int e = 0; e < 4; e++)
-            ds[n][e] = p[n][e] * (ds[n][e] - rowDelta[8 * n + 2 * (lane % 4) + e % 2]) * scale;
-    warp_gemm_registers_nn<D, QueryTile, Stride>(keyGrad, ds, queries);
+    warp_gemm_registers_nn<D, QueryTile, Stride>(valueGrad, p, outputGrads, masked, seen);
+    warp_gemm_registers_nn<D, QueryTile, Stride>(keyGrad, ds, queries, masked, seen);
     if constexpr (!AtomicQueryGrad) return;
 
 #pragma unroll
@@ -444,10 +513,12 @@ C2F_DEVICE void backward_query_tile(const bf16* keys, const bf16* values, const 
 }
 
 /// dQ[query tile] += dS·K over the block's keys, in 16-row chunks spread over the warps, rows below `length`;
-/// float32 atomics because every key tile adds into the same rows.
-template <int D, int Warps, int QueryTile>
+/// float32 atomics because every key tile adds into the same rows. When `masked` (dS is 0 where a query and a key
+/// do not see each other), a chunk of 16 keys holding a NaN or an infinity is summed over the pairs seen(row, key)
+/// only (local indices), as in warp_gemm_registers_nn.
+template <int D, int Warps, int QueryTile, class Seen>
 C2F_DEVICE void add_query_grad(const bf16* dsTransposed, const bf16* keys, float* queryGrad, long queryRow,
-                               int query0, int length)
+                               int query0, int length, bool masked, Seen seen)
 {
     using Shape = BackwardShape<D, Warps, QueryTile>;
     constexpr int Columns = Shape::DqColumns, ChunksPerRow = D / Columns;
@@ -460,6 +531,15 @@ C2F_DEVICE void add_query_grad(const bf16* dsTransposed, const bf16* keys, float
 #pragma unroll
         for (int k = 0; k < Shape::KeyTile / 16; k++)
         {
+            const bf16* keyRows = keys + 16 * k * Shape::Stride + column0;
+            if (masked && !rows_finite<Columns, Shape::Stride>(keyRows))
+            {
+                add_seen_pairs<Columns, Shape::Stride>(
+                    grad, keyRows,
+                    [&](int half, int kk) { return __bfloat162float(dsTransposed[(16 * k + kk) * Shape::DsStride + localRow0 + lane / 4 + 8 * half]); },
+                    [&](int row, int kk) { return seen(localRow0 + row, 16 * k + kk); });
+                continue;
+            }
             uint32_t a[4];
             load_a_transposed<Shape::DsStride>(a, dsTransposed, localRow0, 16 * k);
 #pragma unroll
@@ -585,7 +665,13 @@ C2F_DEVICE void backward(bf16* shared, const bf16* __restrict__ q, const bf16* _
         // Every warp's dSᵀ is written, and every warp is done with this Q/dO stage, so the next step's prefetch
         // may refill it; the next step's first barrier keeps its dSᵀ writes behind these reads.
         __syncthreads();
-        if (AtomicQueryGrad) add_query_grad<D, Warps, QueryTile>(dsTransposed, keys, queryGrad + (long)batch * S * queryRow + head * D, queryRow, query0, L);
+        if (AtomicQueryGrad)
+        {
+            // Some query of the tile and key of the block do not see each other (or a warp's keys sat the tile out).
+            bool blockMasked = query0 < blockKey0 + KeyTile - 1 || query0 + QueryTile - 1 - window >= blockKey0;
+            add_query_grad<D, Warps, QueryTile>(dsTransposed, keys, queryGrad + (long)batch * S * queryRow + head * D, queryRow, query0, L,
+                                                blockMasked, [&](int row, int key) { return visible(query0 + row, blockKey0 + key, window); });
+        }
     }
 
     add_key_rows<D>(keyGrad + (long)batch * S * kvRow + kvHead * D, kvRow, key0, L, keyAccumulator);
@@ -614,16 +700,18 @@ C2F_DEVICE void query_grad_key_tile(const uint32_t (&query)[D / 16][4], const ui
     }, values);
     const float scaleLog2 = scale * kLog2e;
     const int lane = lane_id();
+    auto seen = [&](int row, int key) { return visible(row0 + row, key0 + key, window); };
 #pragma unroll
     for (int n = 0; n < KeyTile / 8; n++)
 #pragma unroll
         for (int e = 0; e < 4; e++)
         {
-            float p = exp2f(fmaf(ds[n][e], scaleLog2, -rowLse2[e / 2]));
-            if (masked && !visible(row0 + lane / 4 + e / 2 * 8, key0 + 8 * n + 2 * (lane % 4) + e % 2, window)) p = 0.0f;
-            ds[n][e] = p * (dp[n][e] - rowDelta[e / 2]) * scale;
+            // Exactly 0 where the row does not see the key, whatever NaN its score or dP hold.
+            const float p = exp2f(fmaf(ds[n][e], scaleLog2, -rowLse2[e / 2]));
+            const bool hidden = masked && !seen(lane / 4 + e / 2 * 8, 8 * n + 2 * (lane % 4) + e % 2);
+            ds[n][e] = hidden ? 0.0f : p * (dp[n][e] - rowDelta[e / 2]) * scale;
         }
-    warp_gemm_registers_nn<D, KeyTile, Stride>(queryGrad, ds, keys);
+    warp_gemm_registers_nn<D, KeyTile, Stride>(queryGrad, ds, keys, masked, seen);
 }
 
 /// dQ without atomics: one block per (query tile, head, batch) streams the key tiles its rows see, in order, and

@@ -5,7 +5,8 @@
 // A block owns a row at a time and streams it once in 16-byte vectors (a scalar head and tail for rows off
 // a 16-byte boundary, e.g. an odd vocabulary). Forward: each thread keeps an online softmax state
 // (max m, S = Σ e^(z−m), T = Σ e^(z−m)·(z−m)) that merges across threads; lse = m + log S and
-// H = log S − T/S, so the entropy never subtracts two large numbers. Backward: one pass, each element's
+// H = log S − T/S, so the entropy never subtracts two large numbers. A NaN logit makes m, and with it its row's
+// log-sum-exp, entropy, log-prob (a masked target's stays 0) and gradients, NaN. Backward: one pass, each element's
 // gradient written by its own thread. A target ≥ vocab is reported in the fault record and never read.
 #include "c2f/cuda.cuh"
 #include "c2f/vector_io.cuh"
@@ -40,12 +41,12 @@ struct SoftmaxState
     {
         float local_max = z[0];
 #pragma unroll
-        for (int k = 1; k < N; k++) local_max = fmaxf(local_max, z[k]);
-        if (local_max > max) raise_max(local_max);
+        for (int k = 1; k < N; k++) local_max = c2f::max_nan(local_max, z[k]);
+        if (!(local_max <= max)) raise_max(local_max);  // also for a NaN, which then poisons the whole state
 #pragma unroll
         for (int k = 0; k < N; k++) {
             const float d = z[k] - max, e = __expf(d);
-            if (e > 0) {  // skips −inf logits, whose e·d would be NaN
+            if (e != 0) {  // skips −inf logits, whose e·d would be NaN (and underflows, which add 0), never a NaN
                 sum += e;
                 weighted += e * d;
             }
@@ -59,7 +60,7 @@ struct SoftmaxState
             *this = other;
             return;
         }
-        const float m = fmaxf(max, other.max), d1 = max - m, d2 = other.max - m;
+        const float m = c2f::max_nan(max, other.max), d1 = max - m, d2 = other.max - m;
         const float f1 = __expf(d1), f2 = __expf(d2);
         weighted = f1 * (weighted + d1 * sum) + f2 * (other.weighted + d2 * other.sum);
         sum = f1 * sum + f2 * other.sum;

@@ -20,3 +20,21 @@
 #endif
 
 #include "c2f/mma.cuh"
+
+namespace c2f {
+
+/// The larger of a and b, NaN if either is NaN. fmaxf returns the other operand for a NaN (IEEE maxNum), so a
+/// running maximum built on it drops a NaN score or logit; the op contract wants the NaN in every output that
+/// reads it. One instruction from sm_80 on (max.NaN.f32, FMNMX.NAN), the oldest architecture built.
+#if defined(__CUDACC__)
+C2F_DEVICE float max_nan(float a, float b)
+{
+    float d;
+    asm("max.NaN.f32 %0, %1, %2;" : "=f"(d) : "f"(a), "f"(b));
+    return d;
+}
+#else
+C2F_DEVICE float max_nan(float a, float b) { return isnan(a) || isnan(b) ? NAN : fmaxf(a, b); }
+#endif
+
+}  // namespace c2f

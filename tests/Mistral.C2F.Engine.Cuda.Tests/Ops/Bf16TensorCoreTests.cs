@@ -65,6 +65,29 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
     }
 
     /// <summary>
+    /// One NaN in an operand (or in the accumulated product) of a tensor-core product makes exactly the elements that
+    /// read it non-finite (the shared non-finite op checks have no product large enough for the tensor cores).
+    /// </summary>
+    /// <param name="input">0: NaN in a; 1: in b; 2: in the accumulated c.</param>
+    [Theory]
+    [InlineData(37, 50, 72, false, true, 0)]
+    [InlineData(37, 50, 72, false, false, 1)]
+    [InlineData(72, 40, 37, true, false, 2)]
+    [InlineData(33, 35, 41, false, true, 1)]  // the kernel's element path
+    public void Products_propagate_nan_to_the_elements_that_read_it(int m, int n, int k, bool transposeA, bool transposeB, int input)
+    {
+        using var backend = Backend();
+        using var pair = new BackendPair(backend);
+        var a = pair.Input(Planted(m * k, input == 0), transposeA ? [k, m] : [m, k]);
+        var b = pair.Input(Planted(k * n, input == 1), transposeB ? [n, k] : [k, n]);
+        var c = pair.Input(Planted(m * n, input == 2), m, n);
+        backend.MatMul(a.Tested, b.Tested, c.Tested, transposeA, transposeB, accumulate: input == 2);
+        pair.Reference.MatMul(a.Reference, b.Reference, c.Reference, transposeA, transposeB, accumulate: input == 2);
+        Numerics.AssertSameNonFinite(backend.ToFloats(c.Tested), pair.Reference.ToDoubles(c.Reference),
+            $"bf16 product {m}×{n}×{k} tA={transposeA} tB={transposeB}, NaN in input {input}");
+    }
+
+    /// <summary>
     /// Float32 products, told apart from bf16 ones by operands that are not bf16-exact (rounding them costs about 2e-3):
     /// the TT case, which the tensor-core GEMM lacks, and products with a side under 32 (decode), which are bound by
     /// memory and would only read more on the tensor-core path.
@@ -138,6 +161,58 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
             var accumulated = backend.ToFloats(gradient.Tested).Select((x, i) => (float)(x - before[i])).ToArray();
             Numerics.AssertClose(accumulated, pair.Reference.ToDoubles(gradient.Reference), Bf16Tolerance, $"flash {name} {spec}");
         }
+    }
+
+    /// <summary>
+    /// One NaN in q, k, v or dO at position 35 of the first sequence (the second is right-padded, its empty slots NaN):
+    /// flash attention's outputs and gradients are non-finite exactly where the float64 reference's are. Position 35
+    /// sits in the key and query tiles that cross the causal diagonal and the window's edge of the rows next to it,
+    /// where a pair that does not see the NaN shares an mma with pairs that do.
+    /// </summary>
+    /// <param name="input">0: NaN in q; 1: in k; 2: in v; 3: in dO.</param>
+    /// <param name="deterministic">The backward's dQ by its own pass or by FlashAttention-2's atomics.</param>
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(1, true)]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    [InlineData(3, false)]
+    public void Flash_attention_propagates_nan_only_to_the_queries_that_see_it(int input, bool deterministic)
+    {
+        const int batch = 2, length = 70, planted = 35, filledSecond = 60;
+        var spec = new AttentionSpec(2, 1, 64, 16);
+        int queryWidth = spec.QueryHeads * spec.HeadDim, kvWidth = spec.KvHeads * spec.HeadDim;
+        bool Filled(int slot) => slot < length || slot % length < filledSecond;
+        float[] Values(int width, bool plant)
+        {
+            var values = Numerics.RandomFloats(_random, batch * length * width);
+            for (int slot = 0; slot < batch * length; slot++)
+                if (!Filled(slot)) values.AsSpan(slot * width, width).Fill(float.NaN);
+            if (plant) values[planted * width + _random.Next(width)] = float.NaN;
+            return values;
+        }
+        using var backend = Backend(deterministic);
+        using var pair = new BackendPair(backend);
+        var q = pair.Input(Values(queryWidth, input == 0), batch, length, queryWidth);
+        var k = pair.Input(Values(kvWidth, input == 1), batch, length, kvWidth);
+        var v = pair.Input(Values(kvWidth, input == 2), batch, length, kvWidth);
+        var positions = pair.Ints(Enumerable.Range(0, batch * length).Select(i => Filled(i) ? i % length : -1).ToArray(), batch, length);
+        var (output, logSumExp) = (pair.Output(batch, length, queryWidth), pair.Output(batch, spec.QueryHeads, length));
+        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested);
+        pair.Reference.Attention(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference,
+            logSumExp.Reference);
+        var outputGrad = pair.Input(Values(queryWidth, input == 3), batch, length, queryWidth);
+        var (dq, dk, dv) = (pair.Input(Numerics.RandomFloats(_random, batch * length * queryWidth), batch, length, queryWidth),
+            pair.Input(Numerics.RandomFloats(_random, batch * length * kvWidth), batch, length, kvWidth),
+            pair.Input(Numerics.RandomFloats(_random, batch * length * kvWidth), batch, length, kvWidth));
+        backend.AttentionBackward(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested,
+            outputGrad.Tested, dq.Tested, dk.Tested, dv.Tested);
+        pair.Reference.AttentionBackward(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference,
+            logSumExp.Reference, outputGrad.Reference, dq.Reference, dk.Reference, dv.Reference);
+        string what = $"flash attention, NaN in {new[] { "q", "k", "v", "dO" }[input]} (deterministic {deterministic})";
+        foreach (var (name, tensor) in new[] { ("output", output), ("log-sum-exp", logSumExp), ("dq", dq), ("dk", dk), ("dv", dv) })
+            Numerics.AssertSameNonFinite(backend.ToFloats(tensor.Tested), pair.Reference.ToDoubles(tensor.Reference), $"{what}: {name}");
     }
 
     [Fact]
@@ -221,6 +296,14 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
     }
 
     private float[] RandomBf16(int count) => RoundedToBf16(Numerics.RandomFloats(_random, count));
+
+    /// <summary>Random values, with one NaN at a random element if <paramref name="plant"/>.</summary>
+    private float[] Planted(int count, bool plant)
+    {
+        var values = Numerics.RandomFloats(_random, count);
+        if (plant) values[_random.Next(count)] = float.NaN;
+        return values;
+    }
 
     private static float[] RoundedToBf16(float[] values)
     {

@@ -26,3 +26,38 @@ public sealed class CudaBackwardOpTests(KernelDevices devices) : DeviceBackwardO
 /// <inheritdoc cref="EmulatedCudaTrainingStepTests"/>
 [Trait("Backend", "cuda")]
 public sealed class CudaTrainingStepTests(KernelDevices devices) : DeviceTrainingStepChecks(() => devices.CudaBackend);
+
+/// <summary>NaN and infinity propagate through the emulated kernels as IEEE arithmetic does, and only where the op reads them.</summary>
+[Trait("Backend", "cuda-emu")]
+public sealed class EmulatedCudaNonFiniteOpTests(KernelDevices devices) : NonFiniteOpTests(() => devices.EmulatedBackend);
+
+/// <inheritdoc cref="EmulatedCudaNonFiniteOpTests"/>
+[Trait("Backend", "cuda-emu")]
+public sealed class EmulatedCudaNonFiniteModelTests(KernelDevices devices) : NonFiniteModelTests(() => devices.EmulatedBackend);
+
+/// <summary>
+/// The same on bf16 tensor-core products and flash attention (the head dim 64 cases and the model's training
+/// sequences): only the non-finite masks are compared, so bf16 rounding does not matter.
+/// </summary>
+[Trait("Backend", "cuda-emu")]
+public sealed class EmulatedBf16NonFiniteOpTests(KernelDevices devices) : NonFiniteOpTests(() => devices.EmulatedBf16Backend);
+
+/// <inheritdoc cref="EmulatedBf16NonFiniteOpTests"/>
+[Trait("Backend", "cuda-emu")]
+public sealed class EmulatedBf16NonFiniteModelTests(KernelDevices devices) : NonFiniteModelTests(() => devices.EmulatedBf16Backend);
+
+/// <inheritdoc cref="EmulatedCudaNonFiniteOpTests"/>
+[Trait("Backend", "cuda")]
+public sealed class CudaNonFiniteOpTests(KernelDevices devices) : NonFiniteOpTests(() => devices.CudaBackend);
+
+/// <inheritdoc cref="EmulatedCudaNonFiniteOpTests"/>
+[Trait("Backend", "cuda")]
+public sealed class CudaNonFiniteModelTests(KernelDevices devices) : NonFiniteModelTests(() => devices.CudaBackend);
+
+/// <inheritdoc cref="EmulatedBf16NonFiniteOpTests"/>
+[Trait("Backend", "cuda")]
+public sealed class CudaBf16NonFiniteOpTests(KernelDevices devices) : NonFiniteOpTests(() => devices.CudaBf16Backend);
+
+/// <inheritdoc cref="EmulatedBf16NonFiniteOpTests"/>
+[Trait("Backend", "cuda")]
+public sealed class CudaBf16NonFiniteModelTests(KernelDevices devices) : NonFiniteModelTests(() => devices.CudaBf16Backend);

@@ -27,7 +27,7 @@ public sealed class KernelDevices : IDisposable
         return (device, reason);
     });
 
-    private CudaBackend? _emulatedBackend, _cudaBackend;
+    private CudaBackend? _emulatedBackend, _cudaBackend, _emulatedBf16Backend, _cudaBf16Backend;
 
     /// <summary>The CPU emulator of the kernels, or a skip saying why its library is missing.</summary>
     public IKernelDevice Emulator => _emulator.Value.Device ?? Skip("no CPU emulator", _emulator.Value.Reason);
@@ -41,6 +41,12 @@ public sealed class KernelDevices : IDisposable
     /// <summary>The op contract on the GPU, or a skip saying why there is none.</summary>
     public CudaBackend CudaBackend => _cudaBackend ??= new CudaBackend(Cuda, ownsDevice: false);
 
+    /// <summary>The emulated kernels with bf16 tensor-core products and flash attention (<see cref="CudaPrecision.Bf16TensorCores"/>).</summary>
+    public CudaBackend EmulatedBf16Backend => _emulatedBf16Backend ??= new CudaBackend(Emulator, ownsDevice: false, CudaPrecision.Bf16TensorCores);
+
+    /// <summary>The GPU with bf16 tensor-core products and flash attention, or a skip saying why there is none.</summary>
+    public CudaBackend CudaBf16Backend => _cudaBf16Backend ??= new CudaBackend(Cuda, ownsDevice: false, CudaPrecision.Bf16TensorCores);
+
     private static IKernelDevice Skip(string what, string reason)
     {
         Assert.Skip($"{what}: {reason}");
@@ -51,6 +57,8 @@ public sealed class KernelDevices : IDisposable
     {
         _emulatedBackend?.Dispose();
         _cudaBackend?.Dispose();
+        _emulatedBf16Backend?.Dispose();
+        _cudaBf16Backend?.Dispose();
         if (_emulator.IsValueCreated) _emulator.Value.Device?.Dispose();
         if (_cuda.IsValueCreated) _cuda.Value.Device?.Dispose();
     }
