@@ -128,6 +128,7 @@ C2F_DEVICE void backward(const T* __restrict__ logits, const int* __restrict__ t
             if (threadIdx.x == 0) c2f::report_fault(fault, c2f::TargetToken, target, vocab);
             continue;
         }
+        if (target < 0 && !entropy) continue;  // a masked row is read by nothing: adding −p·0 would turn a NaN logit into a NaN gradient
         const float a = target < 0 ? 0.0f : log_prob_grad[row];
         const float b = entropy ? entropy_grad[row] : 0.0f, h = entropy ? entropy[row] : 0.0f;
         const float lse = log_sum_exp[row];

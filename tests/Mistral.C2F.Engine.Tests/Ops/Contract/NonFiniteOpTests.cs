@@ -166,13 +166,18 @@ public abstract class NonFiniteOpTests(Func<Backend> backend)
         AssertSameNonFinite(dv, $"{what}: dv");
     }
 
-    /// <summary>A NaN logit poisons its row's log-sum-exp, log-prob, entropy and logit gradients; masked rows stay as the reference has them.</summary>
+    /// <summary>
+    /// A NaN logit poisons its row's log-sum-exp, log-prob, entropy and logit gradients; masked rows stay as the reference has
+    /// them. A second NaN sits in row 1, always masked, which only the entropy term reads.
+    /// </summary>
     [Theory]
     [InlineData(7, 61)]
     [InlineData(5, 1031)]
     public void TokenLogProbs_propagate_nan(int rows, int vocab)
     {
-        var logits = Planted(4f, rows, vocab);
+        var values = Numerics.RandomFloats(_random, (long)rows * vocab, 4f);
+        values[_random.Next(values.Length)] = values[vocab + _random.Next(vocab)] = float.NaN;
+        var logits = Pair.Input(values, rows, vocab);
         var targets = Pair.Ints(Enumerable.Range(0, rows).Select(i => i % 3 == 1 ? -1 : _random.Next(vocab)).ToArray(), rows);
         var (logProbs, lse, entropy) = (Pair.Output(rows), Pair.Output(rows), Pair.Output(rows));
         Pair.Tested.TokenLogProbs(logits.Tested, targets.Tested, logProbs.Tested, lse.Tested, entropy.Tested);
@@ -186,6 +191,12 @@ public abstract class NonFiniteOpTests(Func<Backend> backend)
         Pair.Reference.TokenLogProbsBackward(logits.Reference, targets.Reference, lse.Reference, logProbGrad.Reference, entropy.Reference,
             entropyGrad.Reference, logitsGrad.Reference);
         AssertSameNonFinite(logitsGrad, "d logits");
+
+        // Without an entropy term a masked row is read by nothing: its NaN must not reach its gradient.
+        var logitsGradOnly = Random(1e-3f, rows, vocab);
+        Pair.Tested.TokenLogProbsBackward(logits.Tested, targets.Tested, lse.Tested, logProbGrad.Tested, null, null, logitsGradOnly.Tested);
+        Pair.Reference.TokenLogProbsBackward(logits.Reference, targets.Reference, lse.Reference, logProbGrad.Reference, null, null, logitsGradOnly.Reference);
+        AssertSameNonFinite(logitsGradOnly, "d logits without entropy");
     }
 
     /// <param name="inGradient">NaN in the output gradient instead of the forward input.</param>
