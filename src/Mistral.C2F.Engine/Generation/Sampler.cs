@@ -29,7 +29,8 @@ public sealed class Sampler
         if (!TensorPrimitives.IsFiniteAll(logits))
         {
             int bad = logits.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
-            throw new InvalidDataException($"the model gave the logit {logits[bad]} to token {bad}: its weights or activations are not finite");
+            string value = float.IsNaN(logits[bad]) ? "NaN" : logits[bad] > 0 ? "+infinity" : "-infinity";
+            throw new InvalidDataException($"the model gave the logit {value} to token {bad}: its weights or activations are not finite");
         }
         if (_options.IsGreedy) return ArgMax(logits);
 

@@ -77,4 +77,17 @@ public sealed class SamplerTests
     [InlineData(1f, 0, 1.5f)]
     public void Invalid_options_are_rejected(float temperature, int topK, float topP) =>
         Assert.Throws<ArgumentException>(() => new Sampler(new SamplingOptions(temperature, topK, topP), 0));
+
+    /// <summary>A NaN compares false with everything, so argmax or the sort would pick a token as if nothing were wrong.</summary>
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.8f)]
+    public void A_non_finite_logit_is_refused_naming_the_token(float temperature)
+    {
+        float[] logits = [0.5f, 1.5f, float.NaN, -2f];
+        var error = Assert.Throws<InvalidDataException>(() => new Sampler(new SamplingOptions(temperature), 0).Next(logits));
+        Assert.Contains("the logit NaN to token 2", error.Message);
+        logits[2] = float.PositiveInfinity;
+        Assert.Contains("the logit +infinity to token 2", Assert.Throws<InvalidDataException>(() => new Sampler(new SamplingOptions(temperature), 0).Next(logits)).Message);
+    }
 }

@@ -91,6 +91,21 @@ public sealed class TrainingUtilityTests : IDisposable
         Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(_directory.Path), e => e.EndsWith(".tmp", StringComparison.Ordinal));
     }
 
+    /// <summary>What a kill leaves — a staging copy of a checkpoint, a pruned one renamed but not yet deleted — is hidden from view and swept by the next save.</summary>
+    [Fact]
+    public void Leftovers_of_a_killed_save_or_prune_stay_hidden_and_the_next_save_removes_them()
+    {
+        var run = new CheckpointDirectory(_directory.Path, keepLast: 2);
+        run.Save(10, directory => File.WriteAllText(Path.Combine(directory, "state.json"), "{}"));
+        foreach (var leftover in new[] { ".checkpoint-000012.0123.tmp", ".checkpoint-000008.4567.deleting" })
+            File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(_directory.Path, leftover)).FullName, "half"), "x");
+        Assert.EndsWith("checkpoint-000010", run.Latest);
+        run.Save(12, directory => File.WriteAllText(Path.Combine(directory, "state.json"), "{}"));
+        run.Save(14, directory => File.WriteAllText(Path.Combine(directory, "state.json"), "{}"));
+        Assert.Equal(["checkpoint-000012", "checkpoint-000014", "latest"],
+            Directory.EnumerateFileSystemEntries(_directory.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void Metrics_of_steps_after_the_resumed_checkpoint_are_dropped()
     {

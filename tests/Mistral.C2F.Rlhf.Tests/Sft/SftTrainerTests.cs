@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Cpu;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Diagnostics;
 using Mistral.C2F.Engine.Training;
 using Mistral.C2F.Rlhf.Sft;
 using Mistral.C2F.Rlhf.Sft.Data;
@@ -111,5 +112,21 @@ public sealed class SftTrainerTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => SftTrainer.Resume(Run("changed"), Cpu(), o => o with { Steps = 6 }));
         Assert.Contains("the data changed", error.Message);
         Assert.Throws<IOException>(() => SftTrainer.Start(_spec, Run("changed"), Cpu()));
+    }
+
+    /// <summary>A checkpoint written before checkpoints always carried the tokenizer resumes with the starting model's, said in a warning.</summary>
+    [Fact]
+    public void A_checkpoint_without_a_tokenizer_resumes_with_the_starting_model_s_and_the_next_checkpoints_carry_it()
+    {
+        using (var trainer = SftTrainer.Start(_spec with { Options = _spec.Options with { Steps = 3 } }, Run("old"), Cpu()))
+            trainer.Run(cancellation: TestContext.Current.CancellationToken);
+        File.Delete(Path.Combine(Run("old"), "checkpoint-000003", "tokenizer.model"));
+        var warnings = new List<string>();
+        using (Warnings.Redirect(warnings.Add))
+        using (var trainer = SftTrainer.Resume(Run("old"), Cpu(), o => o with { Steps = 6 }))
+            trainer.Run(cancellation: TestContext.Current.CancellationToken);
+        Assert.Contains(warnings, w => w.Contains("checkpoint-000003 holds no tokenizer.model; taking the tokenizer of"));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_spec.ModelDirectory, "tokenizer.model")),
+            File.ReadAllBytes(Path.Combine(Run("old"), "checkpoint-000006", "tokenizer.model")));
     }
 }
