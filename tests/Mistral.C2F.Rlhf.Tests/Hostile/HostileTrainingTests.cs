@@ -51,11 +51,12 @@ public sealed class HostileTrainingTests(HostileModels models) : IClassFixture<H
         PreferenceJsonl.Write(data, Enumerable.Range(0, 12).Select(i => new PreferencePair($"What is {i}+1?", $"{i + 1}", $"{i + 2}")));
         var run = Directory("resumed-rm");
         AssertSucceeded(C2f("train", "rm", "--model", models.Single, "--data", data, "--out", run, "--steps", "4", "--save-every", "2", "--batch", "4"));
-        AssertSucceeded(C2f("train", "rm", "--out", run, "--resume", "--steps", "8"));
-        Assert.False(System.IO.Directory.Exists(Path.Combine(run, "checkpoint-000004")));
-        var checkpoint = Path.Combine(run, "checkpoint-000008");
-        Assert.Contains("tokenizer.model", System.IO.Directory.EnumerateFiles(checkpoint).Select(Path.GetFileName));
+        // Saves at 6, 8 and 10 with two kept: checkpoint 4, where the resume started, is gone before the save at 10.
         AssertSucceeded(C2f("train", "rm", "--out", run, "--resume", "--steps", "10"));
+        Assert.False(System.IO.Directory.Exists(Path.Combine(run, "checkpoint-000004")));
+        var checkpoint = Path.Combine(run, "checkpoint-000010");
+        Assert.Contains("tokenizer.model", System.IO.Directory.EnumerateFiles(checkpoint).Select(Path.GetFileName));
+        AssertSucceeded(C2f("train", "rm", "--out", run, "--resume", "--steps", "12"));
     }
 
     /// <summary>§5: data with nothing to learn from once trained "successfully" with every step skipped.</summary>

@@ -67,7 +67,7 @@ public sealed class PpoTrainer : IDisposable
         var options = spec.Options;
         var critic = options.CriticDirectory ?? options.RewardModelDirectory;
         var tokenizer = TokenizerFiles.Read(spec.ModelDirectory);
-        var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, DataPosition.Start(options.Seed));
+        var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, MistralCheckpoint.LoadConfig(spec.ModelDirectory), DataPosition.Start(options.Seed));
         var models = LoadModels(spec, backend,
             new TrainableModel(MistralCheckpoint.LoadModel(spec.ModelDirectory, backend), options.Optimizer),
             new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(critic, backend), options.Optimizer));
@@ -83,7 +83,7 @@ public sealed class PpoTrainer : IDisposable
         var state = PpoState.Load(checkpoint);
         var (actor, critic) = (ActorOf(checkpoint), Path.Combine(checkpoint, CriticDirectoryName));
         var tokenizer = RunDirectories.ResumedTokenizer(actor, spec.ModelDirectory);
-        var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, state.DataPosition);
+        var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, MistralCheckpoint.LoadConfig(actor), state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
         var models = LoadModels(spec, backend,
             TrainableModel.Load(actor, backend, spec.Options.Optimizer, state.ActorOptimizerStep),
@@ -170,8 +170,9 @@ public sealed class PpoTrainer : IDisposable
         return new Models(actor, critic, reference, rewardModel);
     }
 
+    /// <summary>The prompts, tokenized; a rollout at the largest length limit must fit the model's positions, found before any model loads.</summary>
     private static (ShuffledEpochs<int[]> Prompts, string Fingerprint) LoadPrompts(RunSpec<PpoTrainingOptions> spec, TokenizerFiles tokenizerFiles,
-        DataPosition position)
+        MistralConfig config, DataPosition position)
     {
         var tokenizer = tokenizerFiles.CreateTokenizer();
         var prompts = SftJsonlReader.Read(spec.DataPath).Select(example => example switch
@@ -180,6 +181,9 @@ public sealed class PpoTrainer : IDisposable
             TextExample text => tokenizer.Encode(text.Text, addBos: true),
             _ => throw new InvalidDataException($"{spec.DataPath}: PPO prompts are {{\"prompt\"}} or {{\"text\"}} lines, not conversations"),
         }).ToList();
+        if (prompts.Count == 0) throw new InvalidDataException($"{spec.DataPath}: no prompts");
+        config.RequirePositions((long)prompts.Max(p => p.Length) + spec.Options.Ppo.ContinuousMaximization.MaxLengthLimit,
+            $"{spec.DataPath}: the longest prompt plus the largest length limit (--max-length-limit)");
         return (new ShuffledEpochs<int[]>(prompts, position), TrainerState.Fingerprint(prompts));
     }
 
