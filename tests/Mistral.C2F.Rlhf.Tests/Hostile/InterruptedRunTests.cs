@@ -46,7 +46,15 @@ public sealed class InterruptedRunTests : IDisposable
         return false;
     }
 
-    private static bool Saving(string run) => Directory.Exists(run) && Directory.EnumerateDirectories(run, ".checkpoint-*").Any();
+    private static string[] Staging(string run) =>
+        Directory.Exists(run) ? Directory.EnumerateDirectories(run, ".checkpoint-*").ToArray() : [];
+
+    /// <summary>A save under way: a staging directory that was not there before (an earlier kill may have left one behind).</summary>
+    private static Func<bool> SaveStarts(string run)
+    {
+        var leftovers = Staging(run).ToHashSet();
+        return () => Staging(run).Any(directory => !leftovers.Contains(directory));
+    }
 
     /// <summary>After a kill: `latest` names a checkpoint that holds every file, and no checkpoint in view lacks one.</summary>
     private static void AssertCheckpointsComplete(string run)
@@ -76,7 +84,7 @@ public sealed class InterruptedRunTests : IDisposable
             // Killed before its first checkpoint, a run starts again; after, it resumes.
             string[] args = new CheckpointDirectory(killed).Latest is null
                 ? ["train", "sft", "--preset", "tiny", "--out", killed, .. Training] : ["train", "sft", "--out", killed, "--resume"];
-            if (kills < 3 && KillWhen(() => Saving(killed), args))
+            if (kills < 3 && KillWhen(SaveStarts(killed), args))
             {
                 kills++;
                 AssertCheckpointsComplete(killed);
