@@ -24,6 +24,9 @@ public sealed class SplitMix64(ulong state)
 
     public int Next(int minInclusive, int maxExclusive) => minInclusive + Next(maxExclusive - minInclusive);
 
+    /// <summary>Uniform in [0, 1), from the top 53 bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
     public T Pick<T>(IReadOnlyList<T> items) => items[Next(items.Count)];
 
     /// <summary>Fisher–Yates, in place.</summary>

@@ -12,13 +12,15 @@ namespace Mistral.C2F.Rlhf.Evaluation;
 /// <param name="EosRate">Share that ended with EOS instead of at the length limit, in 0..1.</param>
 /// <param name="RepeatedNgramRate">1 − distinct-4 over words (<see cref="RepeatedNgrams"/>), pooled over the responses.</param>
 /// <param name="RepeatedSentenceRate">Repeated sentences (<see cref="RepeatedSentences"/>) over all sentences, pooled.</param>
+/// <param name="IdleSentenceRate">Sentences that add no step and no first answer (<see cref="IdleSentences"/>), pooled.</param>
 public sealed record ResponseMetrics(
     int Count,
     double Accuracy,
     double MeanLengthTokens,
     double EosRate,
     double RepeatedNgramRate,
-    double RepeatedSentenceRate)
+    double RepeatedSentenceRate,
+    double IdleSentenceRate)
 {
     /// <summary>
     /// The metrics of <paramref name="responses"/>, where response i answers a problem whose answer is
@@ -35,6 +37,7 @@ public sealed record ResponseMetrics(
 
         var ngrams = default(RepeatCount);
         var sentences = default(RepeatCount);
+        var idle = default(RepeatCount);
         int correct = 0, endedWithEos = 0;
         long tokens = 0;
         for (int i = 0; i < responses.Count; i++)
@@ -45,8 +48,9 @@ public sealed record ResponseMetrics(
             tokens += response.TokenCount;
             ngrams += RepeatedNgrams.Count(response.Text);
             sentences += RepeatedSentences.Count(response.Text);
+            idle += IdleSentences.Count(response.Text);
         }
         double count = responses.Count;
-        return new ResponseMetrics(responses.Count, correct / count, tokens / count, endedWithEos / count, ngrams.Rate, sentences.Rate);
+        return new ResponseMetrics(responses.Count, correct / count, tokens / count, endedWithEos / count, ngrams.Rate, sentences.Rate, idle.Rate);
     }
 }

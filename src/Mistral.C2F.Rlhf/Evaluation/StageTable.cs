@@ -2,12 +2,12 @@ using static Mistral.C2F.Rlhf.Evaluation.SignificantFigures;
 
 namespace Mistral.C2F.Rlhf.Evaluation;
 
-/// <summary>The report's table of every stage × metric, with the units in the headers.</summary>
+/// <summary>The report's table of every stage × metric over the seeds, with the units in the headers.</summary>
 public static class StageTable
 {
     public static IReadOnlyList<string> Headers { get; } =
     [
-        "stage", "accuracy (%)", "RM score (mean)", "length (tokens, mean)", "EOS (%)", "repeated 4-grams (%)",
+        "stage", "accuracy (%)", "RM score (mean)", "length (tokens, mean)", "EOS (%)", "idle sentences (%)", "repeated 4-grams (%)",
         "repeated sentences (%)", "perplexity (held-out)",
     ];
 
@@ -15,20 +15,27 @@ public static class StageTable
     public const string Legend =
         "Accuracy: final answer correct (the number after \"The answer is\", else the last integer). " +
         "EOS: responses that ended with EOS rather than at the length limit. " +
+        "Idle sentences: sentences that write no new equation and do not state the answer for the first time (restated question, filler, " +
+        "a checked or repeated step, a restated answer), pooled over responses. " +
         "Repeated 4-grams: 1 − distinct-4 over lower-cased whitespace-separated words, counted within each response and pooled over responses. " +
         "Repeated sentences: sentences (split on . ! ?) equal to an earlier sentence of the same response, pooled. " +
         "\"–\": not measured.";
 
-    public static string Render(IEnumerable<StageRow> stages) =>
-        MarkdownTable.Render(Headers, stages.Select(Row));
+    /// <summary>The stages of one run (c2f eval): each metric as measured.</summary>
+    public static string Render(IEnumerable<StageRow> stages) => MarkdownTable.Render(Headers, stages.Select(stage => Row(stage.Name, [stage.Metrics])));
 
-    private static IReadOnlyList<string> Row(StageRow stage)
+    public static string Render(IReadOnlyList<PipelineReportInput> seeds) =>
+        MarkdownTable.Render(Headers, seeds[0].Stages.Select(stage => Row(stage.Name, seeds.Select(s => s.Stage(stage.Name)).ToList())));
+
+    private static IReadOnlyList<string> Row(string name, IReadOnlyList<StageMetrics> seeds)
     {
-        var (responses, score, perplexity) = stage.Metrics;
+        string Cell(Func<StageMetrics, double?> value, bool percent) =>
+            seeds.All(m => value(m) is not null) ? PipelineReport.Cell(seeds.Select(m => value(m)!.Value), percent) : Missing;
         return
         [
-            stage.Name, Percent(responses.Accuracy), Format(score), Format(responses.MeanLengthTokens), Percent(responses.EosRate),
-            Percent(responses.RepeatedNgramRate), Percent(responses.RepeatedSentenceRate), Format(perplexity),
+            name, Cell(m => m.Responses.Accuracy, true), Cell(m => m.RewardScoreMean, false), Cell(m => m.Responses.MeanLengthTokens, false),
+            Cell(m => m.Responses.EosRate, true), Cell(m => m.Responses.IdleSentenceRate, true), Cell(m => m.Responses.RepeatedNgramRate, true),
+            Cell(m => m.Responses.RepeatedSentenceRate, true), Cell(m => m.Perplexity, false),
         ];
     }
 }

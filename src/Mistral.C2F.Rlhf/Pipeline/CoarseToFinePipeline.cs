@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
@@ -18,48 +19,63 @@ using Mistral.C2F.Rlhf.Training;
 namespace Mistral.C2F.Rlhf.Pipeline;
 
 /// <summary>
-/// The whole method on an embedded task, offline: base pretraining → instruction SFT (concise answers) → reward model
-/// from preference pairs → Coarse Actor (PPO + Continuous Maximization from the base, and the fixed-limit ablation) →
-/// Fine Actor (Knowledge Residue Merger of the coarse residue into the instruction model, over refinements and λ) →
-/// evaluation of every model → report. Every stage writes its own run directory, so an interrupted pipeline picks up
-/// where it stopped when run again with the same output directory.
+/// One seed of the whole method on an embedded task, offline: base pretraining → instruction SFT (the clean format) →
+/// reward model from preference pairs, measured on held-out pairs and on the base model's samples → L₀ from the base
+/// model's answer lengths → Coarse Actor (PPO + Continuous Maximization from the base) and its ablations (the limit fixed
+/// at L₀ and at L_max; the answer checker as the reward) → Fine Actor (Knowledge Residue Merger of the coarse residue into
+/// the instruction model, λ chosen on the validation prompts, over refinements) → evaluation of every model on held-out
+/// prompts. Every stage writes its own directory, so an interrupted pipeline picks up where it stopped when run again.
 /// </summary>
 public sealed class CoarseToFinePipeline(PipelineOptions options, string outputDirectory, Backend backend, IProgress<PipelineProgress>? progress = null)
 {
     private readonly string _root = Path.GetFullPath(outputDirectory);
 
-    /// <summary>Runs (or finishes) every stage and writes the report; returns the report's input and its Markdown.</summary>
-    public (PipelineReportInput Report, string Markdown) Run(CancellationToken cancellation = default)
+    /// <summary>Runs (or finishes) every stage and returns what the report shows.</summary>
+    public PipelineReportInput Run(CancellationToken cancellation = default)
     {
         var data = PrepareData();
         var init = Initialize();
         var baseModel = Sft("base-pretraining", init, data.Path(ChainArithmeticDatasets.PretrainingFileName), options.Pretraining, cancellation);
         var instruct = Sft("instruction-sft", baseModel, data.Path(ChainArithmeticDatasets.InstructionSftFileName), options.InstructionSft, cancellation);
         var rewardModel = RewardModel(baseModel, data.Path(ChainArithmeticDatasets.PreferencesFileName), cancellation);
+        var rewardReport = MeasureRewardModel(rewardModel, baseModel, data, cancellation);
+        int startingLimit = StartingLimit(baseModel, data, cancellation);
 
-        var ppoRuns = new List<(string Name, string Run)> { ("Continuous Maximization", Path.Combine(_root, "coarse-actor")) };
-        if (options.FixedLimitAblation) ppoRuns.Add(("fixed limit", Path.Combine(_root, "coarse-actor-fixed-limit")));
-        var coarse = ppoRuns.Select(run => Ppo(run.Run, baseModel, rewardModel, data.Path(ChainArithmeticDatasets.PpoPromptsFileName),
-            fixedLimit: run.Name == "fixed limit", cancellation)).ToList();
+        var cm = options.Ppo.ContinuousMaximization with { InitialLengthLimit = startingLimit };
+        var runs = new List<(string Name, string Directory, ContinuousMaximizationOptions Limit, RewardSource Reward)>
+        {
+            (PipelineStages.Coarse, "coarse-actor", cm, RewardSource.RewardModel),
+        };
+        if (options.Ablations)
+        {
+            runs.Add((PipelineStages.FixedAtStart, "coarse-actor-fixed-start", cm with { FixedLimit = true }, RewardSource.RewardModel));
+            runs.Add((PipelineStages.FixedAtMax, "coarse-actor-fixed-max", cm with { InitialLengthLimit = cm.MaxLengthLimit, FixedLimit = true }, RewardSource.RewardModel));
+            runs.Add((PipelineStages.Verifiable, "coarse-actor-answer-checker", cm, RewardSource.AnswerChecker));
+        }
+        var actors = runs.Select(run => Ppo(Path.Combine(_root, run.Directory), baseModel, rewardModel, data, run.Limit, run.Reward, cancellation)).ToList();
+        var coarse = actors[0];
 
-        var fine = new List<(string Name, string Model)>();
-        foreach (var refine in options.Refinements)
-            fine.Add(($"fine actor (KRM {Name(refine)}, λ={Format(options.Lambdas[0])})", Merge(baseModel, coarse[0], instruct, refine, options.Lambdas[0], cancellation)));
-        foreach (var lambda in options.Lambdas.Skip(1))
-            fine.Add(($"fine actor (KRM {Name(options.Refinements[0])}, λ={Format(lambda)})", Merge(baseModel, coarse[0], instruct, options.Refinements[0], lambda, cancellation)));
+        var (sweep, lambda) = ChooseLambda(baseModel, coarse, instruct, data, cancellation);
+        var fine = options.Refinements.Select(refine => (Name: FineName(refine), Model: Merge(baseModel, coarse, instruct, refine, lambda, cancellation))).ToList();
 
-        var models = new List<(string Name, string Model)> { ("base", baseModel), ("instruct", instruct), ("coarse actor (CM)", coarse[0]) };
-        models.AddRange(fine.Take(1));
-        if (options.RefinementSft is { } refinement && Refine(coarse[0], fine[0].Model, data, refinement, cancellation) is { } refined)
-            models.Add(($"{fine[0].Name} + refinement SFT", refined));
-        if (coarse.Count > 1) models.Add(("coarse actor (fixed limit)", coarse[1]));
+        var models = new List<(string Name, string Model)> { (PipelineStages.Base, baseModel), (PipelineStages.Instruct, instruct), (PipelineStages.Coarse, coarse) };
+        models.Add(fine[0]);
+        if (options.RefinementSft is { } refinement && Refine(coarse, fine[0].Model, data, refinement, cancellation) is { } refined)
+            models.Add((PipelineStages.FineRefined, refined));
+        models.AddRange(runs.Skip(1).Zip(actors.Skip(1), (run, actor) => (run.Name, actor)));
         models.AddRange(fine.Skip(1));
         var stages = Evaluate(models, rewardModel, data, cancellation);
 
-        var report = new PipelineReportInput(stages, ppoRuns.Select(run => new PpoRunLog(run.Name, PpoLog(run.Run))).ToList());
-        Report("report", "writing report.md and the PPO plots");
-        return (report, PipelineReport.Write(_root, report));
+        var logs = runs.Select(run => new PpoRunLog(run.Name, PpoLog(Path.Combine(_root, run.Directory)))).ToList();
+        return new PipelineReportInput(options.Seed, stages, logs, rewardReport, startingLimit, sweep, lambda);
     }
+
+    private static string FineName(Sparsification refine) => refine switch
+    {
+        Sparsification.Trim => PipelineStages.Fine,
+        Sparsification.None => PipelineStages.FineNone,
+        _ => PipelineStages.FineDare,
+    };
 
     private sealed record DataDirectory(string Directory, ChainArithmeticDatasets Sets)
     {
@@ -71,7 +87,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         var directory = Path.Combine(_root, "data");
         var sets = ChainArithmeticDatasets.Build(options.Data);
         Report("data", $"{sets.Pretraining.Count} pretraining texts, {sets.InstructionSft.Count} SFT, {sets.Preferences.Count} preference pairs, " +
-            $"{sets.PpoPrompts.Count} PPO prompts, {sets.Evaluation.Count} held-out prompts");
+            $"{sets.PpoPrompts.Count} PPO prompts, {sets.ValidationPrompts.Count} validation and {sets.Evaluation.Count} held-out prompts");
         // Deterministic, so rewriting is harmless and keeps a resumed pipeline's data fingerprints intact.
         Directory.CreateDirectory(directory);
         sets.Write(directory);
@@ -105,19 +121,70 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         return trainer.Run(Forward<RewardModelStepMetrics>(stage, options.RewardModel.Steps, m => $"loss {m.Loss:F3} accuracy {m.Accuracy:P0}"), cancellation);
     }
 
-    private string Ppo(string run, string model, string rewardModel, string prompts, bool fixedLimit, CancellationToken cancellation)
+    /// <summary>The reward model on held-out and validation pairs, and on the base model's sampled answers to the validation prompts.</summary>
+    private RewardModelReport MeasureRewardModel(string rewardModelDirectory, string baseModel, DataDirectory data, CancellationToken cancellation)
+    {
+        Report("reward model", "held-out pairs, validation pairs, the base model's own answers");
+        var tokenizer = MistralTokenizer.Load(baseModel);
+        using var rewardModel = MistralCheckpoint.LoadSequenceClassifier(rewardModelDirectory, backend);
+        using var policy = MistralCheckpoint.LoadModel(baseModel, backend);
+        var samples = BaseSamples.Draw(policy, tokenizer, data.Sets.ValidationPrompts, options.Ppo.ContinuousMaximization.MaxLengthLimit,
+            seed: options.Seed, cancellation);
+        var scores = samples.Score(rewardModel, tokenizer);
+        return new RewardModelReport(
+            RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.HeldOutPreferences),
+            RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.ValidationPreferences),
+            RocAuc.Compute(scores, samples.Correct), samples.Correct.Average(c => c ? 1.0 : 0.0),
+            RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.UnitsSlipProbe).Accuracy);
+    }
+
+    /// <summary>L₀: a quantile of the base model's answer lengths to training prompts (sampled, as PPO samples), saved so a resumed run keeps it.</summary>
+    private int StartingLimit(string baseModel, DataDirectory data, CancellationToken cancellation)
+    {
+        var path = Path.Combine(_root, "starting-limit.json");
+        if (File.Exists(path)) return JsonNode.Parse(File.ReadAllText(path))!["starting_length_limit"]!.GetValue<int>();
+        Report("starting limit", $"the base model's answer lengths to {options.StartingLimitSamples} training prompts");
+        using var policy = MistralCheckpoint.LoadModel(baseModel, backend);
+        var tokenizer = MistralTokenizer.Load(baseModel);
+        var samples = BaseSamples.Draw(policy, tokenizer, data.Sets.PpoPrompts.Take(options.StartingLimitSamples).ToList(),
+            options.Ppo.ContinuousMaximization.MaxLengthLimit, seed: options.Seed + 1, cancellation);
+        var lengths = samples.Lengths.Order().ToArray();
+        int limit = Math.Max(1, lengths[(int)Math.Floor(options.StartingLimitQuantile * (lengths.Length - 1))]);
+        var json = new JsonObject { ["starting_length_limit"] = limit, ["quantile"] = options.StartingLimitQuantile, ["lengths"] = new JsonArray([.. lengths.Select(l => (JsonNode)l)]) };
+        AtomicFile.WriteAllText(path, json.ToJsonString() + "\n");
+        return limit;
+    }
+
+    private string Ppo(string run, string model, string rewardModel, DataDirectory data, ContinuousMaximizationOptions limit, RewardSource reward,
+        CancellationToken cancellation)
     {
         var stage = Path.GetFileName(run);
-        var ppo = options.Ppo with { ContinuousMaximization = options.Ppo.ContinuousMaximization with { FixedLimit = fixedLimit } };
-        var spec = new RunSpec<PpoTrainingOptions>(model, prompts, new PpoTrainingOptions
+        var spec = new RunSpec<PpoTrainingOptions>(model, data.Path(ChainArithmeticDatasets.PpoPromptsFileName), new PpoTrainingOptions
         {
             Iterations = options.PpoIterations, RolloutsPerIteration = options.RolloutsPerIteration, RewardModelDirectory = rewardModel,
-            Ppo = ppo, SaveEvery = Math.Max(1, options.PpoIterations / 4), Seed = options.Seed,
+            Ppo = options.Ppo with { ContinuousMaximization = limit }, Reward = reward, ValidationPrompts = data.Path(ChainArithmeticDatasets.ValidationFileName),
+            ValidationMaxTokens = options.EvaluationMaxTokens, SaveEvery = Math.Max(1, options.PpoIterations / 4), Seed = options.Seed,
         });
         using var trainer = new CheckpointDirectory(run).Latest is null ? PpoTrainer.Start(spec, run, backend) : PpoTrainer.Resume(run, backend);
         var final = trainer.Run(Forward<PpoIterationMetrics>(stage, options.PpoIterations,
             m => $"score {m[PpoMetrics.Scores]:F3} limit {m[PpoMetrics.LengthLimit]:F0} length {m[PpoMetrics.ResponseLength]:F1}"), cancellation);
         return PpoTrainer.ActorOf(final);
+    }
+
+    /// <summary>The λ sweep of the Fine Actor (trim) on the validation prompts; the best one (the smaller on a tie) is the Fine Actor's.</summary>
+    private (List<(float Lambda, double ValidationAccuracy)> Sweep, float Best) ChooseLambda(string baseModel, string coarse, string instruct,
+        DataDirectory data, CancellationToken cancellation)
+    {
+        var evaluator = new StageEvaluator(MistralTokenizer.Load(instruct), options.EvaluationMaxTokens);
+        var sweep = new List<(float, double)>();
+        foreach (var lambda in options.Lambdas)
+        {
+            var merged = Merge(baseModel, coarse, instruct, options.Refinements[0], lambda, cancellation);
+            Report("λ sweep", $"λ={Format(lambda)} on the validation prompts");
+            using var model = MistralCheckpoint.LoadModel(merged, backend);
+            sweep.Add((lambda, evaluator.Evaluate(model, data.Sets.ValidationPrompts, rewardModel: null, heldOutText: null, cancellation).Metrics.Responses.Accuracy));
+        }
+        return (sweep, sweep.OrderByDescending(s => s.Item2).ThenBy(s => s.Item1).First().Item1);
     }
 
     private string Merge(string baseModel, string coarse, string instruct, Sparsification refine, float lambda, CancellationToken cancellation)
@@ -141,8 +208,8 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         {
             Report("refinement data", "the coarse actor answers training prompts; redundant spans removed, wrong answers dropped");
             using var actor = MistralCheckpoint.LoadModel(coarse, backend);
-            var examples = RefinementData.Build(actor, MistralTokenizer.Load(coarse), data.Sets.InstructionSft.Take(options.RefinementPrompts).ToList(),
-                options.EvaluationMaxTokens, cancellation);
+            var prompts = data.Sets.PpoPrompts.Take(options.RefinementPrompts).ToList();
+            var examples = RefinementData.Build(actor, MistralTokenizer.Load(coarse), prompts, options.EvaluationMaxTokens, cancellation);
             if (examples.Count == 0) return null;
             SftJsonlWriter.Write(path, examples);
         }
@@ -167,10 +234,13 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
 
     private static List<PpoIterationRecord> PpoLog(string run) =>
         File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(line => JsonNode.Parse(line)!).Select(m => new PpoIterationRecord(
-            m["step"]!.GetValue<int>(), Value(m, PpoMetrics.Scores), Value(m, PpoMetrics.Kl), (int)Value(m, PpoMetrics.LengthLimit),
-            Value(m, PpoMetrics.ResponseLength), Value(m, PpoMetrics.TruncationRate))).ToList();
+            m["step"]!.GetValue<int>(), Value(m, PpoMetrics.RewardModelScores), Value(m, PpoMetrics.Kl), (int)Value(m, PpoMetrics.LengthLimit),
+            Value(m, PpoMetrics.ResponseLength), Value(m, PpoMetrics.TruncationRate), Optional(m, PpoMetrics.RewardModelAuc),
+            Optional(m, PpoMetrics.Accuracy), Optional(m, PpoMetrics.EvalAccuracy))).ToList();
 
     private static double Value(JsonNode metrics, string key) => metrics[key]?.GetValue<double>() ?? double.NaN;
+
+    private static double? Optional(JsonNode metrics, string key) => metrics[key]?.GetValue<double>();
 
     private static string Name(Sparsification refine) => refine.ToString().ToLowerInvariant();
 

@@ -31,28 +31,41 @@ public sealed record PipelineOptions
     /// <summary>The reward model, from the base, on preference pairs that differ in correctness, not length.</summary>
     public RewardModelOptions RewardModel { get; init; } = new()
     {
-        Steps = 1500, BatchSize = 16, MaxLength = 64, LearningRate = 5e-4, WarmupSteps = 50, SaveEvery = 500,
+        Steps = 1000, BatchSize = 16, MaxLength = 96, LearningRate = 5e-4, WarmupSteps = 50, SaveEvery = 500,
     };
 
     public int PpoIterations { get; init; } = 40;
-    public int RolloutsPerIteration { get; init; } = 32;
+    public int RolloutsPerIteration { get; init; } = 64;
 
-    /// <summary>PPO of the Coarse Actor from the base; the limit starts below a step-by-step answer's length.</summary>
+    /// <summary>
+    /// PPO of the Coarse Actor from the base. L₀ here is only a fallback: the pipeline sets it from the base model's answer
+    /// lengths (<see cref="StartingLimitQuantile"/>).
+    /// </summary>
     public PpoOptions Ppo { get; init; } = new()
     {
-        KlCoef = 0.05, ActorLearningRate = 1e-4, CriticLearningRate = 1e-3, NumPpoEpochs = 2, NumMiniBatches = 2,
-        ContinuousMaximization = new ContinuousMaximizationOptions { InitialLengthLimit = 16, MaxLengthLimit = 64, GrowthRate = 0.25 },
+        KlCoef = 0.05, KlTarget = 2, KlHorizon = 2560, ActorLearningRate = 5e-5, CriticLearningRate = 2e-4, FreezingActorSteps = 5, NumPpoEpochs = 2, NumMiniBatches = 2, MissingEosPenalty = 1.0, NormalizeScores = true,
+        ContinuousMaximization = new ContinuousMaximizationOptions { InitialLengthLimit = 24, MaxLengthLimit = 96, GrowthRate = 0.25 },
     };
 
-    /// <summary>Also run PPO with the limit fixed at L₀ (the ablation of Continuous Maximization).</summary>
-    public bool FixedLimitAblation { get; init; } = true;
+    /// <summary>
+    /// L₀ is this quantile of the lengths of the base model's sampled answers to <see cref="StartingLimitSamples"/> training
+    /// prompts: with 0.25, three answers in four do not fit at first, the regime Continuous Maximization is for.
+    /// </summary>
+    public double StartingLimitQuantile { get; init; } = 0.25;
+    public int StartingLimitSamples { get; init; } = 64;
+
+    /// <summary>
+    /// Also run the ablations: PPO with the limit fixed at L₀ (Continuous Maximization off) and at L_max, and PPO with
+    /// Continuous Maximization and the answer checker as the reward (separates the reward model's errors from PPO's).
+    /// </summary>
+    public bool Ablations { get; init; } = true;
 
     /// <summary>KRM refinements compared; the first is the Fine Actor of the main table.</summary>
     public IReadOnlyList<Sparsification> Refinements { get; init; } = [Sparsification.Trim, Sparsification.None, Sparsification.Dare];
     public double Density { get; init; } = 0.3;
 
-    /// <summary>λ values of the sweep (applied to every parameter group); the first is the Fine Actor's.</summary>
-    public IReadOnlyList<float> Lambdas { get; init; } = [1.0f, 0.5f, 1.5f];
+    /// <summary>λ values of the sweep (applied to every parameter group); the Fine Actor takes the one best on the validation prompts.</summary>
+    public IReadOnlyList<float> Lambdas { get; init; } = [0.5f, 1.0f, 1.5f, 2.0f, 3.0f];
 
     /// <summary>
     /// The optional refinement SFT of the Fine Actor on the Coarse Actor's correct answers to training prompts with
@@ -67,5 +80,5 @@ public sealed record PipelineOptions
     public int RefinementPrompts { get; init; } = 512;
 
     /// <summary>Tokens generated per evaluation prompt.</summary>
-    public int EvaluationMaxTokens { get; init; } = 64;
+    public int EvaluationMaxTokens { get; init; } = 96;
 }

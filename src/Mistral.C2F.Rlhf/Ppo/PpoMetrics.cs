@@ -22,6 +22,16 @@ public static class PpoMetrics
     public const string NextLengthLimit = "cm/next_length_limit";
     public const string Gate = "cm/gate";
     public const string TruncationRate = "cm/truncation_rate";
+    /// <summary>The actor's learning rate this iteration (lr, as TRL logs it).</summary>
+    public const string LearningRate = "lr";
+    /// <summary>Mean raw reward-model score of the rollouts, whatever the reward (with the answer checker as the reward, objective/scores is its).</summary>
+    public const string RewardModelScores = "rm/scores";
+    /// <summary>Share of rollouts whose final answer is right, where prompts carry reference answers.</summary>
+    public const string Accuracy = "objective/accuracy";
+    /// <summary>ROC AUC of the reward model's score against the answer checker on this iteration's rollouts: how well it still ranks the policy's own samples.</summary>
+    public const string RewardModelAuc = "rm/auc";
+    /// <summary>Greedy accuracy on the validation prompts after this iteration's update.</summary>
+    public const string EvalAccuracy = "eval/accuracy";
 
     /// <summary>One iteration's metrics by key.</summary>
     /// <param name="klCoef">The β the rollouts' rewards were computed with.</param>

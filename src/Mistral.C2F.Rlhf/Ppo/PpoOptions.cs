@@ -90,6 +90,24 @@ public sealed record PpoOptions
     [JsonPropertyName("critic_learning_rate")]
     public double CriticLearningRate { get; init; } = 9e-6;
 
+    /// <summary>
+    /// lr_scheduler_type: cosine_with_min_lr (OpenRLHF's default: cosine decay over the run's iterations to a tenth of the
+    /// learning rates) or constant.
+    /// </summary>
+    [JsonPropertyName("lr_scheduler_type")]
+    public LrSchedulerType LrSchedulerType { get; init; } = LrSchedulerType.CosineWithMinLr;
+
+    /// <summary>The learning rate of iteration <paramref name="iteration"/> (from 1) of <paramref name="iterations"/>, from its peak.</summary>
+    public double LearningRate(double peak, int iteration, int iterations) => LrSchedulerType == LrSchedulerType.Constant ? peak
+        : new Engine.Training.LearningRateSchedule(peak, WarmupSteps: 0, TotalSteps: iterations, MinimumRatio: 0.1).At(iteration);
+
+    /// <summary>
+    /// freezing_actor_steps (OpenRLHF): the first iterations update the critic alone, so that the actor's first updates use
+    /// values fitted to the rewards rather than the reward model's raw scale the critic starts from. 0: none.
+    /// </summary>
+    [JsonPropertyName("freezing_actor_steps")]
+    public int FreezingActorSteps { get; init; }
+
     /// <summary>max_grad_norm: global gradient-norm clipping, per model; 0 disables it.</summary>
     [JsonPropertyName("max_grad_norm")]
     public double MaxGradNorm { get; init; } = 1.0;
@@ -128,6 +146,8 @@ public sealed record PpoOptions
         Require(ActorLearningRate is > 0 and < double.PositiveInfinity, $"actor_learning_rate must be finite and > 0, got {ActorLearningRate}");
         Require(CriticLearningRate is > 0 and < double.PositiveInfinity, $"critic_learning_rate must be finite and > 0, got {CriticLearningRate}");
         Require(MaxGradNorm is >= 0 and < double.PositiveInfinity, $"max_grad_norm must be finite and ≥ 0, got {MaxGradNorm}");
+        Require(FreezingActorSteps >= 0, $"freezing_actor_steps must be ≥ 0, got {FreezingActorSteps}");
+        Require(Enum.IsDefined(LrSchedulerType), $"lr_scheduler_type must be constant or cosine_with_min_lr, got {LrSchedulerType}");
         ContinuousMaximization.Validate();
     }
 }

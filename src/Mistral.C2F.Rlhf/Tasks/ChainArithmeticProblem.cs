@@ -29,8 +29,29 @@ public sealed record ChainArithmeticProblem
 
     public int Answer => Solution.FinalAnswer;
 
+    /// <summary>
+    /// The problem worked step by step, slipping (<see cref="TensCrossing.Slipped"/>) at each step that crosses a tens boundary
+    /// and for which <paramref name="slipsAt"/> (given the step's index) says so; later steps work on from the slipped value.
+    /// </summary>
+    public WorkedSolution Work(Func<int, bool> slipsAt)
+    {
+        var written = new List<SolutionStep>(Steps.Count);
+        int value = Start;
+        for (int i = 0; i < Steps.Count; i++)
+        {
+            var (op, operand) = Steps[i];
+            int result = TensCrossing.Crosses(value, op, operand) && slipsAt(i) ? TensCrossing.Slipped(value, op, operand) : op.Apply(value, operand);
+            written.Add(new SolutionStep(value, op, operand, result));
+            value = result;
+        }
+        return new WorkedSolution(written);
+    }
+
     /// <summary>The question, in the words of the built-in corpus's arithmetic questions ("What is 12 plus 7?").</summary>
-    public string Prompt => $"What is {Start}{string.Concat(Steps.Select(step => $"{step.Operator.Symbol()}{step.Operand}"))}?";
+    public string Prompt => $"What is {Expression}?";
+
+    /// <summary>"7+5-3+8".</summary>
+    public string Expression => $"{Start}{string.Concat(Steps.Select(step => $"{step.Operator.Symbol()}{step.Operand}"))}";
 
     // Equality by the problem itself, not by the reference of its step list.
     public bool Equals(ChainArithmeticProblem? other) => other is not null && Prompt == other.Prompt;

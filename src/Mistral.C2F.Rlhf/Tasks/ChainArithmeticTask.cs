@@ -3,7 +3,7 @@ using Mistral.C2F.Engine.Determinism;
 namespace Mistral.C2F.Rlhf.Tasks;
 
 /// <summary>
-/// Generates chain-arithmetic problems: a start value and two to four additions or subtractions of a single digit.
+/// Generates chain-arithmetic problems: a start value and two or three additions or subtractions of a single digit.
 /// Doing all of them at once is hard for a tiny model, one at a time is easy (one digit onto a number below 100), so
 /// writing the intermediate steps raises accuracy: the reason the pipeline uses this task. Every value of a correct
 /// solution stays in 0..<see cref="MaxValue"/>, so answers are at most two digits.
@@ -11,7 +11,7 @@ namespace Mistral.C2F.Rlhf.Tasks;
 public static class ChainArithmeticTask
 {
     public const int MinOperations = 2;
-    public const int MaxOperations = 4;
+    public const int MaxOperations = 3;
     public const int MaxStart = 20;
     public const int MinOperand = 1;
     public const int MaxOperand = 9;
@@ -39,7 +39,9 @@ public static class ChainArithmeticTask
     /// <paramref name="count"/> different problems from <paramref name="seed"/>, none of them in
     /// <paramref name="excluded"/> (held-out sets exclude the training problems); the same arguments give the same list.
     /// </summary>
-    public static IReadOnlyList<ChainArithmeticProblem> Distinct(int count, int seed, IReadOnlySet<ChainArithmeticProblem>? excluded = null)
+    /// <param name="accept">Only problems it accepts are drawn (the instruction data takes problems without a tens crossing).</param>
+    public static IReadOnlyList<ChainArithmeticProblem> Distinct(int count, int seed, IReadOnlySet<ChainArithmeticProblem>? excluded = null,
+        Func<ChainArithmeticProblem, bool>? accept = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var random = new SplitMix64((ulong)(uint)seed);
@@ -51,7 +53,7 @@ public static class ChainArithmeticTask
             if (draws > 100L * count + 1000)
                 throw new InvalidOperationException($"Could not draw {count} distinct problems from seed {seed}.");
             var problem = Next(random);
-            if (excluded?.Contains(problem) != true && seen.Add(problem)) problems.Add(problem);
+            if (excluded?.Contains(problem) != true && accept?.Invoke(problem) != false && seen.Add(problem)) problems.Add(problem);
         }
         return problems;
     }

@@ -1,4 +1,6 @@
+using Mistral.C2F.Engine.Determinism;
 using Mistral.C2F.Rlhf.Evaluation;
+using Mistral.C2F.Rlhf.Tasks;
 
 namespace Mistral.C2F.Rlhf.Tests.Evaluation;
 
@@ -54,5 +56,51 @@ public sealed class RedundancyTests
 
         Assert.Equal(new RepeatCount(3, 6), pooled);
         Assert.Equal(0.5, pooled.Rate);
+    }
+
+    [Theory]
+    [InlineData("7+5=12. 12-3=9. 9+8=17. The answer is 17.", 0, 4)]
+    [InlineData("17", 0, 1)] // a bare answer is the answer
+    [InlineData("-4", 0, 1)]
+    [InlineData("Let me think. 7+5=12. The answer is 12.", 1, 3)]
+    [InlineData("We need 7+5-3. 7+5=12. 12-3=9. The answer is 9.", 1, 4)]
+    [InlineData("7+5=12. 7+5=12. 12-3=9. The answer is 9.", 1, 4)]
+    [InlineData("7+5=12. 12-3=9. Check: 12-3=9. The answer is 9.", 1, 4)]
+    [InlineData("7+5=12. 12-3=9. The answer is 9. So the answer is 9.", 1, 4)]
+    [InlineData("Let me think. Let me think.", 2, 2)]
+    [InlineData("7+5=12. 12-3=9", 0, 2)] // cut off: every sentence was a step
+    [InlineData("2-6=-4. -4+3=-1. The answer is -1.", 0, 3)]
+    [InlineData("", 0, 0)]
+    public void Idle_sentences_are_those_without_a_new_equation_or_the_first_answer(string text, int idle, int total)
+    {
+        Assert.Equal(new RepeatCount(idle, total), IdleSentences.Count(text));
+    }
+
+    /// <summary>
+    /// Every kind of redundancy the task writes, planted into correct solutions of generated problems, is seen by the
+    /// idle-sentence rate; a restated answer by repeated 4-grams and a repeated step by repeated sentences too (the general
+    /// measures see only repeats worded the same). The same solutions written compact measure zero on all three.
+    /// </summary>
+    [Theory]
+    [InlineData(RedundancyKind.RestatedQuestion, 0, 0)]
+    [InlineData(RedundancyKind.RepeatedStep, 0, 1)]
+    [InlineData(RedundancyKind.CheckedStep, 0, 0)]
+    [InlineData(RedundancyKind.Filler, 0, 0)]
+    [InlineData(RedundancyKind.RestatedAnswer, 1, 0)]
+    public void Planted_redundancy_is_detected_and_compact_solutions_measure_zero(RedundancyKind kind, int repeatedNgrams, int repeatedSentences)
+    {
+        var random = new SplitMix64(7);
+        foreach (var problem in ChainArithmeticTask.Distinct(50, seed: 3))
+        {
+            var planted = RedundancyPlan.Of([kind], problem.Steps.Count, random).Write(problem, problem.Solution);
+            Assert.Equal(1, IdleSentences.Count(planted).Repeated);
+            Assert.True(RepeatedNgrams.Count(planted).Repeated >= repeatedNgrams, planted);
+            Assert.Equal(repeatedSentences, RepeatedSentences.Count(planted).Repeated);
+
+            var compact = problem.Solution.StepByStep;
+            Assert.Equal(0, IdleSentences.Count(compact).Repeated);
+            Assert.Equal(0, RepeatedNgrams.Count(compact).Repeated);
+            Assert.Equal(0, RepeatedSentences.Count(compact).Repeated);
+        }
     }
 }

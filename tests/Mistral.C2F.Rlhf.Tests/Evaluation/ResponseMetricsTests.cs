@@ -32,7 +32,7 @@ public sealed class ResponseMetricsTests
     {
         var metrics = ResponseMetrics.Compute([new("12", 3, true), new("9", 2, true)], [12, 8]);
 
-        Assert.Equal(new ResponseMetrics(2, 0.5, 2.5, 1, 0, 0), metrics);
+        Assert.Equal(new ResponseMetrics(2, 0.5, 2.5, 1, 0, 0, 0), metrics);
     }
 
     [Fact]

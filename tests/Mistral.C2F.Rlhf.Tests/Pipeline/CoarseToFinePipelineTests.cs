@@ -9,7 +9,7 @@ using Mistral.C2F.Rlhf.Tasks;
 
 namespace Mistral.C2F.Rlhf.Tests.Pipeline;
 
-/// <summary>The whole pipeline at a miniature size: every stage runs, the report has every row, a second run resumes.</summary>
+/// <summary>The whole pipeline at a miniature size over two seeds: every stage runs, the report has everything, a second run resumes.</summary>
 [Trait("Backend", "cpu")]
 public sealed class CoarseToFinePipelineTests : IDisposable
 {
@@ -19,41 +19,58 @@ public sealed class CoarseToFinePipelineTests : IDisposable
 
     private static readonly PipelineOptions Miniature = new()
     {
-        Data = new ChainArithmeticDataOptions { PretrainingCount = 128, SftCount = 32, PreferenceCount = 32, PpoPromptCount = 16, EvaluationCount = 6, HeldOutTextCount = 4 },
+        Data = new ChainArithmeticDataOptions
+        {
+            PretrainingCount = 128, SftCount = 16, PreferenceCount = 32, PpoPromptCount = 16, ValidationCount = 6, ValidationPreferenceCount = 8,
+            EvaluationCount = 6, HeldOutPreferenceCount = 8, HeldOutTextCount = 4,
+        },
         Pretraining = new SftOptions { Steps = 6, BatchSize = 4, MicroBatchSize = 4, SequenceLength = 32, LearningRate = 1e-3, WarmupSteps = 1, SaveEvery = 6 },
-        InstructionSft = new SftOptions { Steps = 3, BatchSize = 4, MicroBatchSize = 4, SequenceLength = 32, LearningRate = 1e-3, WarmupSteps = 1, SaveEvery = 3 },
-        RewardModel = new RewardModelOptions { Steps = 3, BatchSize = 4, MaxLength = 64, LearningRate = 1e-3, WarmupSteps = 1, SaveEvery = 3 },
+        InstructionSft = new SftOptions { Steps = 3, BatchSize = 4, MicroBatchSize = 4, SequenceLength = 48, LearningRate = 1e-3, WarmupSteps = 1, SaveEvery = 3 },
+        RewardModel = new RewardModelOptions { Steps = 3, BatchSize = 4, MaxLength = 96, LearningRate = 1e-3, WarmupSteps = 1, SaveEvery = 3 },
         PpoIterations = 2,
         RolloutsPerIteration = 4,
         Ppo = new PpoOptions { NumPpoEpochs = 1, ContinuousMaximization = new ContinuousMaximizationOptions { InitialLengthLimit = 6, MaxLengthLimit = 12 } },
-        Refinements = [Sparsification.Trim, Sparsification.Dare],
+        StartingLimitSamples = 8,
         Lambdas = [1f, 0.5f],
+        RefinementPrompts = 8,
         EvaluationMaxTokens = 6,
     };
 
     [Fact]
-    public void Every_stage_runs_the_report_has_every_model_and_a_second_run_resumes_to_the_same_report()
+    public void Every_stage_of_every_seed_runs_the_report_has_everything_and_a_second_run_resumes_to_the_same_report()
     {
         var output = Path.Combine(_directory.Path, "pipeline");
         using var backend = new CpuBackend(2);
         var stages = new List<string>();
-        var first = new CoarseToFinePipeline(Miniature, output, backend, new Collect(p => stages.Add(p.Stage))).Run(TestContext.Current.CancellationToken);
+        var (seeds, markdown) = SeedSweep.Run(Miniature, [3, 4], output, backend, new Collect(p => stages.Add(p.Stage)), TestContext.Current.CancellationToken);
 
-        Assert.Equal(["base", "instruct", "coarse actor (CM)", "fine actor (KRM trim, λ=1)", "coarse actor (fixed limit)",
-            "fine actor (KRM dare, λ=1)", "fine actor (KRM trim, λ=0.5)"], first.Report.Stages.Select(s => s.Name));
-        Assert.Equal(["Continuous Maximization", "fixed limit"], first.Report.PpoRuns.Select(r => r.Name));
-        Assert.All(first.Report.PpoRuns, run => Assert.Equal(2, run.Iterations.Count));
-        Assert.All(new[] { "data", "init", "base-pretraining", "instruction-sft", "reward-model", "coarse-actor", "merge", "evaluation", "report" },
-            stage => Assert.Contains(stage, stages));
-        Assert.True(File.Exists(Path.Combine(output, "report.md")));
-        Assert.All(new[] { "ppo-reward.png", "ppo-kl.png", "ppo-length-limit.png", "ppo-response-length.png" },
-            png => Assert.True(new FileInfo(Path.Combine(output, png)).Length > 1000, png));
+        Assert.Equal([3, 4], seeds.Select(s => s.Seed));
+        var names = seeds[0].Stages.Select(s => s.Name).ToList();
+        Assert.Equal(PipelineStages.Base, names[0]);
+        Assert.Equal([PipelineStages.Base, PipelineStages.Instruct, PipelineStages.Coarse, PipelineStages.Fine, PipelineStages.FixedAtStart,
+            PipelineStages.FixedAtMax, PipelineStages.Verifiable, PipelineStages.FineNone, PipelineStages.FineDare], names.Where(n => n != PipelineStages.FineRefined));
+        Assert.Equal([PipelineStages.Coarse, PipelineStages.FixedAtStart, PipelineStages.FixedAtMax, PipelineStages.Verifiable], seeds[0].PpoRuns.Select(r => r.Name));
+        Assert.All(seeds.SelectMany(s => s.PpoRuns), run =>
+        {
+            Assert.Equal(2, run.Iterations.Count);
+            Assert.All(run.Iterations, i => Assert.NotNull(i.EvalAccuracy));
+        });
+        // L₀ comes from the base model's answers and bounds the fixed-at-L₀ run; the fixed-at-L_max run starts at L_max.
+        Assert.All(seeds, s => Assert.InRange(s.StartingLengthLimit, 1, 12));
+        Assert.All(seeds, s => Assert.Equal(s.StartingLengthLimit, s.PpoRuns[1].Iterations[^1].LengthLimit));
+        Assert.All(seeds, s => Assert.Equal(12, s.PpoRuns[2].Iterations[0].LengthLimit));
+        Assert.All(seeds, s => Assert.Contains(s.ChosenLambda, Miniature.Lambdas));
+        Assert.All(seeds, s => Assert.Equal(Miniature.Data.HeldOutPreferenceCount, s.RewardModel.HeldOut.Pairs));
+        Assert.All(new[] { "seed 3: base-pretraining", "seed 4: reward-model", "seed 4: λ sweep", "report" }, stage => Assert.Contains(stage, stages));
+        Assert.True(File.Exists(Path.Combine(output, "seed-3", "report.md")));
+        Assert.Equal(markdown, File.ReadAllText(Path.Combine(output, "report.md")));
+        Assert.Contains("Seeds: 3, 4.", markdown);
 
         // Every stage is done, so a second run only re-evaluates: same models, same numbers, nothing retrained.
         stages.Clear();
-        var second = new CoarseToFinePipeline(Miniature, output, backend, new Collect(p => stages.Add(p.Stage))).Run(TestContext.Current.CancellationToken);
-        Assert.DoesNotContain("merge", stages);
-        Assert.Equal(first.Markdown, second.Markdown);
+        var again = SeedSweep.Run(Miniature, [3, 4], output, backend, new Collect(p => stages.Add(p.Stage)), TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(stages, s => s.EndsWith("merge", StringComparison.Ordinal) || s.EndsWith("starting limit", StringComparison.Ordinal));
+        Assert.Equal(markdown, again.Markdown);
     }
 
     private sealed class Collect(Action<PipelineProgress> report) : IProgress<PipelineProgress>

@@ -43,11 +43,46 @@ public sealed class PpoTrainerTests : IDisposable
         Ppo = new PpoOptions
         {
             KlCoef = 0.01, AdaptiveKlControl = false, ActorLearningRate = 2e-3, CriticLearningRate = 2e-3, NumPpoEpochs = 2, NumMiniBatches = 2,
+            LrSchedulerType = LrSchedulerType.Constant,
             ContinuousMaximization = new ContinuousMaximizationOptions { InitialLengthLimit = 3, MaxLengthLimit = 12, FixedLimit = fixedLimit, GrowthRate = 0.5 },
         },
     });
 
     private static List<JsonNode> Metrics(string run) => File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+
+    /// <summary>
+    /// With the answer checker as the reward, a rollout scores 1 when it says 7 and 0 otherwise, so the mean score is the
+    /// rollout accuracy; the reward model still scores every rollout for the log, with its AUC against the checker; the
+    /// validation prompts are answered greedily after each iteration; a frozen actor stays put while the critic learns, and
+    /// the cosine schedule then decays the actor's learning rate.
+    /// </summary>
+    [Fact]
+    public void The_answer_checker_can_be_the_reward_and_the_log_measures_the_reward_model_and_the_validation_accuracy()
+    {
+        var run = Path.Combine(_directory.Path, "checker");
+        var spec = Spec(iterations: 5);
+        spec = spec with
+        {
+            Options = spec.Options with
+            {
+                Reward = RewardSource.AnswerChecker, ValidationPrompts = _prompts, ValidationMaxTokens = 3,
+                Ppo = spec.Options.Ppo with { FreezingActorSteps = 2, LrSchedulerType = LrSchedulerType.CosineWithMinLr },
+            },
+        };
+        using (var trainer = PpoTrainer.Start(spec, run, new CpuBackend(2))) trainer.Run(cancellation: TestContext.Current.CancellationToken);
+        var metrics = Metrics(run);
+        Assert.All(metrics, m =>
+        {
+            Assert.Equal(m[PpoMetrics.Accuracy]!.GetValue<double>(), m[PpoMetrics.Scores]!.GetValue<double>(), 12);
+            Assert.NotNull(m[PpoMetrics.RewardModelScores]);
+            Assert.InRange(m[PpoMetrics.EvalAccuracy]!.GetValue<double>(), 0, 1);
+        });
+        Assert.Contains(metrics, m => m[PpoMetrics.RewardModelAuc] is not null);
+        var rates = metrics.Select(m => m[PpoMetrics.LearningRate]!.GetValue<double>()).ToList();
+        Assert.Equal([0.0, 0.0], rates.Take(2));
+        Assert.True(rates[2] > rates[3] && rates[3] > rates[4] && rates[4] > 0, string.Join(", ", rates));
+        Assert.Equal(0, metrics[0][PpoMetrics.ApproxKl]!.GetValue<double>(), 12); // the frozen actor's ratio is 1
+    }
 
     [Fact]
     public void A_short_run_raises_the_reward_model_score()

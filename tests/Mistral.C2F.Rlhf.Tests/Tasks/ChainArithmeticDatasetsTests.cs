@@ -1,24 +1,31 @@
-using Mistral.C2F.Rlhf.RewardModel.Data;
-using System.Text.Json;
+using System.Text.RegularExpressions;
+using Mistral.C2F.Engine.Determinism;
 using Mistral.C2F.Engine.Tests.Support;
 using Mistral.C2F.Engine.Tokenization;
+using Mistral.C2F.Rlhf.Evaluation;
+using Mistral.C2F.Rlhf.RewardModel.Data;
 using Mistral.C2F.Rlhf.Sft.Data;
 using Mistral.C2F.Rlhf.Tasks;
 using Mistral.C2F.Rlhf.Tests.Support;
 
 namespace Mistral.C2F.Rlhf.Tests.Tasks;
 
-/// <summary>The pipeline's datasets: right answers, honest preference pairs, held-out sets that are held out, short examples.</summary>
+/// <summary>
+/// The pipeline's datasets: a web-like corpus that forgets the carry most of the time and is often redundant, clean
+/// instruction data without tens crossings, correctness-labelled preference pairs, and validation and held-out sets that
+/// share no problem with training or each other.
+/// </summary>
 [Trait("Backend", "cpu")]
 [Collection(BuiltInTokenizerCollection.Name)]
-public sealed class ChainArithmeticDatasetsTests(BuiltInTokenizerFixture fixture)
+public sealed partial class ChainArithmeticDatasetsTests(BuiltInTokenizerFixture fixture)
 {
-    /// <summary>What a tiny model's sequences allow, BOS and EOS included.</summary>
-    private const int MaxTokens = 60;
+    /// <summary>What the pipeline's reward model and evaluation allow, BOS and EOS included.</summary>
+    private const int MaxTokens = 96;
 
     private static readonly ChainArithmeticDataOptions Options = new()
     {
-        PretrainingCount = 1000, SftCount = 300, PreferenceCount = 400, PpoPromptCount = 200, EvaluationCount = 150, HeldOutTextCount = 100,
+        PretrainingCount = 2000, SftCount = 300, PreferenceCount = 600, PpoPromptCount = 200, ValidationCount = 60, ValidationPreferenceCount = 80,
+        EvaluationCount = 150, HeldOutPreferenceCount = 120, HeldOutTextCount = 100,
     };
 
     private static readonly ChainArithmeticDatasets Data = ChainArithmeticDatasets.Build(Options);
@@ -27,129 +34,177 @@ public sealed class ChainArithmeticDatasetsTests(BuiltInTokenizerFixture fixture
     public void Every_dataset_has_its_size_and_the_same_options_give_the_same_data()
     {
         Assert.Equal(
-            [Options.PretrainingCount, Options.SftCount, Options.PreferenceCount, Options.PpoPromptCount, Options.EvaluationCount, Options.HeldOutTextCount],
-            [Data.Pretraining.Count, Data.InstructionSft.Count, Data.Preferences.Count, Data.PpoPrompts.Count, Data.Evaluation.Count, Data.HeldOutText.Count]);
+            [Options.PretrainingCount, Options.SftCount, Options.PreferenceCount, Options.PpoPromptCount, Options.ValidationCount,
+                Options.ValidationPreferenceCount, Options.EvaluationCount, Options.HeldOutPreferenceCount, Options.HeldOutPreferenceCount, Options.HeldOutTextCount],
+            [Data.Pretraining.Count, Data.InstructionSft.Count, Data.Preferences.Count, Data.PpoPrompts.Count, Data.ValidationPrompts.Count,
+                Data.ValidationPreferences.Count, Data.Evaluation.Count, Data.HeldOutPreferences.Count, Data.UnitsSlipProbe.Count, Data.HeldOutText.Count]);
         var again = ChainArithmeticDatasets.Build(Options);
         Assert.Equal(Data.Pretraining, again.Pretraining);
-        Assert.Equal(Data.InstructionSft, again.InstructionSft);
         Assert.Equal(Data.Preferences, again.Preferences);
         Assert.Equal(Data.Evaluation, again.Evaluation);
-        Assert.Equal(Data.HeldOutText, again.HeldOutText);
         var reseeded = ChainArithmeticDatasets.Build(Options with { EvaluationSeed = Options.EvaluationSeed + 1 });
         Assert.Equal(Data.InstructionSft, reseeded.InstructionSft);
         Assert.NotEqual(Data.Evaluation, reseeded.Evaluation);
     }
 
     [Fact]
-    public void Sft_and_reference_answers_are_the_concise_correct_answers()
+    public void Instruction_data_is_compact_correct_steps_on_problems_without_a_tens_crossing()
     {
-        Assert.All(Data.InstructionSft.Concat(Data.PpoPrompts).Concat(Data.Evaluation), example =>
+        Assert.All(Data.InstructionSft, example =>
+        {
+            ChainArithmeticText.AssertWorkedCorrectly(example.Prompt, example.Response);
+            var (start, operands) = ChainArithmeticText.ParsePrompt(example.Prompt);
+            int value = start;
+            foreach (var operand in operands)
+            {
+                Assert.Equal(Math.Floor(value / 10.0), Math.Floor((value + operand) / 10.0));
+                value += operand;
+            }
+        });
+    }
+
+    [Fact]
+    public void Reference_answers_are_the_bare_correct_answers()
+    {
+        Assert.All(Data.PpoPrompts.Concat(Data.ValidationPrompts).Concat(Data.Evaluation), example =>
             Assert.Equal(ChainArithmeticText.Solve(example.Prompt).ToString(), example.Response));
     }
 
+    /// <summary>
+    /// The corpus the base model learns from: a fifth bare answers, more than half redundant steps (each checks its last
+    /// step), and the carry forgotten at about 70 % of tens crossings; every step that crosses no tens boundary is right.
+    /// </summary>
     [Fact]
-    public void Pretraining_text_mixes_step_by_step_concise_and_built_in_tasks_two_one_one()
+    public void Pretraining_text_forgets_most_carries_and_is_mostly_redundant()
     {
-        var kinds = Data.Pretraining.Select(example => Kind(example.Text)).ToArray();
+        var solutions = Data.Pretraining.Select(e => e.Text).Where(t => t.StartsWith("What is ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Options.PretrainingCount * 3 / 4, solutions.Count);
+        double redundant = solutions.Count(t => t.Contains("Check: ", StringComparison.Ordinal)) / (double)solutions.Count;
+        double concise = solutions.Count(t => BareAnswer().IsMatch(t)) / (double)solutions.Count;
+        Assert.InRange(redundant, 0.50, 0.60);
+        Assert.InRange(concise, 0.16, 0.24);
 
-        Assert.Equal(Options.PretrainingCount / 2, kinds.Count(kind => kind == "steps"));
-        Assert.Equal(Options.PretrainingCount / 4, kinds.Count(kind => kind == "concise"));
-        Assert.Equal(Options.PretrainingCount / 4, kinds.Count(kind => kind == "built-in"));
-        Assert.Equal(Options.HeldOutTextCount / 2, Data.HeldOutText.Count(example => Kind(example.Text) == "steps"));
-        Assert.Equal(Options.HeldOutTextCount / 2, Data.HeldOutText.Count(example => Kind(example.Text) == "concise"));
+        int crossings = 0, slipped = 0;
+        foreach (Match step in Step().Matches(string.Join(' ', solutions)))
+        {
+            int left = int.Parse(step.Groups[1].Value), operand = (step.Groups[2].Value == "+" ? 1 : -1) * int.Parse(step.Groups[3].Value);
+            int result = int.Parse(step.Groups[4].Value);
+            bool crosses = Math.Floor(left / 10.0) != Math.Floor((left + operand) / 10.0);
+            if (!crosses) Assert.Equal(left + operand, result);
+            else
+            {
+                crossings++;
+                if (result != left + operand) slipped++;
+            }
+        }
+        Assert.InRange(slipped / (double)crossings, 0.65, 0.75);
     }
 
     [Fact]
-    public void Preference_pairs_choose_the_correct_answer_and_reject_a_wrong_one_in_every_style_combination()
+    public void Preference_pairs_choose_a_correct_worked_solution_and_reject_a_wrong_or_uncheckable_one()
     {
-        Assert.All(Data.Preferences, pair =>
+        Assert.All(Data.Preferences.Concat(Data.HeldOutPreferences).Concat(Data.UnitsSlipProbe), labeled =>
         {
+            var pair = labeled.Pair;
             int answer = ChainArithmeticText.Solve(pair.Prompt);
             Assert.True(AnswerChecker.IsCorrect(pair.Chosen, answer), pair.ToString());
-            Assert.False(AnswerChecker.IsCorrect(pair.Rejected, answer), pair.ToString());
-            if (IsStepByStep(pair.Chosen)) ChainArithmeticText.AssertWorkedCorrectly(pair.Prompt, pair.Chosen);
+            Assert.Equal(0, Step().Matches(pair.Chosen).Count(step => !StepIsRight(step)));
+            Assert.Equal(labeled.ChosenRedundant, pair.Chosen.Contains("Check: ", StringComparison.Ordinal));
+            if (labeled.Rejected is RejectedKind.CrossingSlip or RejectedKind.OperatorMisread or RejectedKind.UnitsSlip or RejectedKind.FixedAnswer)
+                Assert.False(AnswerChecker.IsCorrect(pair.Rejected, answer), pair.ToString());
+            if (labeled.Rejected is RejectedKind.CrossingSlip or RejectedKind.UnitsSlip)
+                Assert.True(Step().Matches(pair.Rejected).Any(step => !StepIsRight(step)), pair.ToString());
+            if (labeled.Rejected == RejectedKind.CutOff) Assert.DoesNotContain("answer", pair.Rejected, StringComparison.OrdinalIgnoreCase);
         });
-        // A quarter each of (concise, concise), (steps, concise), (concise, steps), (steps, steps): length tells nothing.
-        var combinations = Data.Preferences.GroupBy(pair => (IsStepByStep(pair.Chosen), IsStepByStep(pair.Rejected)));
-        Assert.Equal(4, combinations.Count());
-        Assert.All(combinations, combination => Assert.Equal(Options.PreferenceCount / 4, combination.Count()));
-        Assert.InRange(Data.Preferences.Count(pair => pair.Chosen.Length > pair.Rejected.Length), Options.PreferenceCount / 5, Options.PreferenceCount * 2 / 5);
+        // Units slips are only a probe. Half the training pairs are drawn as forgotten carries; problems without a crossing, and slips
+        // that cancel out, give a misread operation instead, so about a third are carries in the end.
+        Assert.DoesNotContain(Data.Preferences, p => p.Rejected == RejectedKind.UnitsSlip);
+        Assert.All(Data.UnitsSlipProbe, p => Assert.Equal(RejectedKind.UnitsSlip, p.Rejected));
+        Assert.InRange(Data.Preferences.Count(p => p.Rejected == RejectedKind.CrossingSlip) / (double)Options.PreferenceCount, 0.28, 0.5);
+    }
+
+    /// <summary>Length and redundancy tell nothing: the chosen side is redundant half the time, and longer about half the time.</summary>
+    [Fact]
+    public void Preferences_are_neutral_to_length_and_redundancy_among_worked_answers()
+    {
+        var worked = Data.Preferences.Where(p => p.RejectedRedundant is not null).ToList();
+        Assert.InRange(worked.Count(p => p.ChosenRedundant) / (double)worked.Count, 0.42, 0.58);
+        Assert.InRange(worked.Count(p => p.RejectedRedundant == true) / (double)worked.Count, 0.42, 0.58);
+        var mistakes = worked.Where(p => p.Rejected != RejectedKind.CutOff).ToList();
+        Assert.InRange(mistakes.Count(p => p.Pair.Chosen.Length > p.Pair.Rejected.Length) / (double)mistakes.Count, 0.1, 0.5);
+        Assert.InRange(mistakes.Count(p => p.Pair.Chosen.Length < p.Pair.Rejected.Length) / (double)mistakes.Count, 0.1, 0.5);
     }
 
     [Fact]
-    public void Training_datasets_use_different_problems_and_held_out_prompts_overlap_none()
+    public void Training_validation_and_held_out_sets_share_no_problem()
     {
-        var pretraining = Data.Pretraining.Select(example => Prompt(example.Text)).OfType<string>().ToHashSet();
-        var training = new[]
-        {
-            pretraining, Data.InstructionSft.Select(e => e.Prompt).ToHashSet(), Data.Preferences.Select(p => p.Prompt).ToHashSet(),
-            Data.PpoPrompts.Select(e => e.Prompt).ToHashSet(),
-        };
-        var heldOut = new[] { Data.Evaluation.Select(e => e.Prompt).ToHashSet(), Data.HeldOutText.Select(e => Prompt(e.Text)!).ToHashSet() };
-
-        var all = training.Concat(heldOut).ToArray();
-        Assert.Equal(all.Sum(set => set.Count), all.SelectMany(set => set).Distinct().Count());
-        Assert.Equal(Options.EvaluationCount, heldOut[0].Count);
+        string? Prompt(string text) => Regex.Match(text, @"^What is [0-9+-]+\?") is { Success: true } m ? m.Value : null;
+        var training = Data.Pretraining.Select(e => Prompt(e.Text)).OfType<string>().Concat(Data.InstructionSft.Select(e => e.Prompt))
+            .Concat(Data.Preferences.Select(p => p.Pair.Prompt)).Concat(Data.PpoPrompts.Select(e => e.Prompt)).ToHashSet();
+        var validation = Data.ValidationPrompts.Select(e => e.Prompt).Concat(Data.ValidationPreferences.Select(p => p.Pair.Prompt)).ToHashSet();
+        var heldOut = Data.Evaluation.Select(e => e.Prompt).Concat(Data.HeldOutPreferences.Select(p => p.Pair.Prompt))
+            .Concat(Data.UnitsSlipProbe.Select(p => p.Pair.Prompt)).Concat(Data.HeldOutText.Select(e => Prompt(e.Text)!)).ToHashSet();
+        Assert.Empty(training.Intersect(validation));
+        Assert.Empty(training.Intersect(heldOut));
+        Assert.Empty(validation.Intersect(heldOut));
+        Assert.Equal(Options.EvaluationCount + 2 * Options.HeldOutPreferenceCount + Options.HeldOutTextCount, heldOut.Count);
     }
 
     [Fact]
     public void Every_example_is_ascii_within_the_token_bound_and_fully_covered_by_the_built_in_tokenizer()
     {
         var tokenizer = new SftExampleTokenizer(fixture.Tokenizer);
-        var examples = Data.Pretraining.Cast<SftExample>()
-            .Concat(Data.InstructionSft).Concat(Data.PpoPrompts).Concat(Data.Evaluation).Concat(Data.HeldOutText)
-            .Concat(Data.Preferences.SelectMany(pair => new[] { new PromptResponseExample(pair.Prompt, pair.Chosen), new PromptResponseExample(pair.Prompt, pair.Rejected) }))
+        var examples = Data.Pretraining.Cast<SftExample>().Concat(Data.InstructionSft).Concat(Data.PpoPrompts).Concat(Data.Evaluation).Concat(Data.HeldOutText)
+            .Concat(Data.Preferences.Concat(Data.UnitsSlipProbe).SelectMany(p => new[] { new PromptResponseExample(p.Pair.Prompt, p.Pair.Chosen), new PromptResponseExample(p.Pair.Prompt, p.Pair.Rejected) }))
             .ToArray();
-
         var lengths = examples.Select(example => tokenizer.Tokenize(example).Ids).ToArray();
-
         Assert.All(examples, example => Assert.True(SftJsonLine.Format(example).All(char.IsAscii), example.ToString()));
         Assert.All(lengths, ids => Assert.InRange(ids.Length, 4, MaxTokens));
         Assert.DoesNotContain(SpecialTokens.UnknownId, lengths.SelectMany(ids => ids));
-        // The longest problem (four operations on two-digit values) written step by step is the worst case, and fits.
-        var longest = new ChainArithmeticProblem(20, [new(ChainOperator.Add, 9), new(ChainOperator.Add, 9), new(ChainOperator.Add, 9), new(ChainOperator.Add, 9)]);
-        Assert.InRange(tokenizer.Tokenize(ChainArithmeticDatasets.Text(longest, stepByStep: true)).Ids.Length, 50, MaxTokens);
     }
 
     [Fact]
     public void Written_files_are_jsonl_in_the_sft_and_preference_formats()
     {
         using var directory = new TemporaryDirectory();
-
         Data.Write(directory.Path);
-
-        Assert.Equal(
-            new[]
-            {
-                ChainArithmeticDatasets.EvaluationFileName, ChainArithmeticDatasets.HeldOutTextFileName, ChainArithmeticDatasets.PpoPromptsFileName,
-                ChainArithmeticDatasets.PreferencesFileName, ChainArithmeticDatasets.PretrainingFileName, ChainArithmeticDatasets.InstructionSftFileName,
-            }.Order(StringComparer.Ordinal),
-            directory.FileNames());
+        Assert.Equal(9, directory.FileNames().Length);
         Assert.Equal(Data.Pretraining, SftJsonlReader.Read(directory.File(ChainArithmeticDatasets.PretrainingFileName)));
-        Assert.Equal(Data.InstructionSft, SftJsonlReader.Read(directory.File(ChainArithmeticDatasets.InstructionSftFileName)));
-        Assert.Equal(Data.PpoPrompts, SftJsonlReader.Read(directory.File(ChainArithmeticDatasets.PpoPromptsFileName)));
-        Assert.Equal(Data.Evaluation, SftJsonlReader.Read(directory.File(ChainArithmeticDatasets.EvaluationFileName)));
-        Assert.Equal(Data.HeldOutText, SftJsonlReader.Read(directory.File(ChainArithmeticDatasets.HeldOutTextFileName)));
-
-        var lines = File.ReadAllLines(directory.File(ChainArithmeticDatasets.PreferencesFileName));
-        Assert.Matches("""^\{"prompt":"What is [0-9+-]+\?","chosen":"[^"]+","rejected":"[^"]+"\}$""", lines[0]);
-        var pairs = lines.Select(line =>
-        {
-            using var json = JsonDocument.Parse(line);
-            Assert.Equal(["prompt", "chosen", "rejected"], json.RootElement.EnumerateObject().Select(property => property.Name));
-            return new PreferencePair(
-                json.RootElement.GetProperty("prompt").GetString()!, json.RootElement.GetProperty("chosen").GetString()!,
-                json.RootElement.GetProperty("rejected").GetString()!);
-        });
-        Assert.Equal(Data.Preferences, pairs);
+        Assert.Equal(Data.ValidationPrompts, SftJsonlReader.Read(directory.File(ChainArithmeticDatasets.ValidationFileName)));
+        Assert.Equal(Data.Preferences.Select(p => p.Pair), PreferenceJsonl.Read(directory.File(ChainArithmeticDatasets.PreferencesFileName)));
+        Assert.Equal(Data.HeldOutPreferences.Select(p => p.Pair), PreferenceJsonl.Read(directory.File(ChainArithmeticDatasets.HeldOutPreferencesFileName)));
     }
 
-    private static bool IsStepByStep(string response) => response.Contains(WorkedSolution.AnswerPhrase, StringComparison.Ordinal);
+    [Fact]
+    public void A_forgotten_carry_keeps_the_tens_digit_and_later_steps_work_on_from_it()
+    {
+        Assert.Equal(12, TensCrossing.Slipped(17, ChainOperator.Add, 5));
+        Assert.Equal(28, TensCrossing.Slipped(23, ChainOperator.Subtract, 5));
+        Assert.Equal(6, TensCrossing.Slipped(2, ChainOperator.Subtract, 6));
+        Assert.True(TensCrossing.Crosses(2, ChainOperator.Subtract, 6));
+        Assert.False(TensCrossing.Crosses(12, ChainOperator.Add, 5));
+        var problem = new ChainArithmeticProblem(17, [new(ChainOperator.Add, 5), new(ChainOperator.Subtract, 3), new(ChainOperator.Add, 9)]);
+        Assert.Equal("17+5=12. 12-3=19. 19+9=18. The answer is 18.", problem.Work(_ => true).StepByStep);
+        Assert.Equal("17+5=22. 22-3=19. 19+9=28. The answer is 28.", problem.Work(_ => false).StepByStep);
+        Assert.Equal("17+5=12. 12-3=9. 9+9=18. The answer is 18.", problem.Work(i => i == 0).StepByStep);
+    }
 
-    /// <summary>The chain-arithmetic prompt a text starts with, or null for a built-in task's text.</summary>
-    private static string? Prompt(string text) => text.StartsWith("What is ", StringComparison.Ordinal) && text.Contains('?')
-        ? text[..(text.IndexOf('?') + 1)]
-        : null;
+    [Fact]
+    public void A_redundancy_plan_writes_the_same_layout_around_two_solutions()
+    {
+        var problem = new ChainArithmeticProblem(7, [new(ChainOperator.Add, 5), new(ChainOperator.Subtract, 3)]);
+        var plan = RedundancyPlan.Of([RedundancyKind.RestatedQuestion, RedundancyKind.CheckedStep], problem.Steps.Count, new SplitMix64(1));
+        Assert.Equal("We need 7+5-3. 7+5=12. 12-3=9. Check: 12-3=9. The answer is 9.", plan.Write(problem, problem.Solution));
+        Assert.Equal("We need 7+5-3. 7+5=2. 2-3=9. Check: 2-3=9. The answer is 9.", plan.Write(problem, problem.Work(_ => true)));
+        Assert.Equal(new RepeatCount(2, 5), IdleSentences.Count(plan.Write(problem, problem.Solution)));
+    }
 
-    private static string Kind(string text) => Prompt(text) is null ? "built-in" : IsStepByStep(text) ? "steps" : "concise";
+    private static bool StepIsRight(Match step) =>
+        int.Parse(step.Groups[1].Value) + (step.Groups[2].Value == "+" ? 1 : -1) * int.Parse(step.Groups[3].Value) == int.Parse(step.Groups[4].Value);
+
+    [GeneratedRegex(@"(?<![\d=])(-?\d+)([+-])(\d+)=(-?\d+)")]
+    private static partial Regex Step();
+
+    [GeneratedRegex(@"\? -?\d+$")]
+    private static partial Regex BareAnswer();
 }

@@ -18,16 +18,21 @@ internal static class PipelineCommand
         var preset = new Option<string>("--preset") { Description = "Model and stage sizes", DefaultValueFactory = _ => "tiny" }.AcceptOnlyFromAmong("tiny");
         var output = new Option<DirectoryInfo>("--out") { Description = "Pipeline directory (every stage's run, the report)", DefaultValueFactory = _ => new DirectoryInfo("runs/pipeline") };
         var iterations = new Option<int?>("--ppo-iterations") { Description = $"PPO iterations of the Coarse Actor (default {defaults.PpoIterations})" }.AtLeast(1);
-        var noFixedLimit = new Option<bool>("--no-fixed-limit-ablation") { Description = "Skip PPO with a fixed length limit (the CM ablation)" };
+        var noAblations = new Option<bool>("--no-ablations") { Description = "Skip the PPO ablations (limit fixed at L₀ and at L_max, answer-checker reward)" };
         var refine = new Option<string[]>("--refine") { Description = "KRM refinements to compare, first = the Fine Actor: none, trim, dare (default trim none dare)" };
-        var lambdas = new Option<float[]>("--lambda") { Description = "λ sweep, first = the Fine Actor's (default 1 0.5 1.5)" };
+        var lambdas = new Option<float[]>("--lambda") { Description = "λ sweep; the Fine Actor takes the best on the validation prompts (default 0.5 1 1.5 2 3)" };
         var density = new Option<double?>("--density") { Description = $"Density kept by trim/dare (default {defaults.Density})" };
-        var seed = new Option<int?>("--seed") { Description = "Seed of every stage (default 0)" };
+        var seed = new Option<int?>("--seed") { Description = "One seed for every stage (default 0)" };
+        var seeds = new Option<string>("--seeds")
+        {
+            Description = "Several seeds: a count N (seeds 0..N-1) or a list such as 3,7,11; each runs in OUT/seed-K and OUT/report.md has them all, " +
+                "with means, 95 % intervals and the claims",
+        };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
         var command = new Command("pipeline", "Run the Coarse-to-Fine pipeline end to end and write its report")
         {
-            preset, output, iterations, noFixedLimit, refine, lambdas, density, seed, threads, backendName,
+            preset, output, iterations, noAblations, refine, lambdas, density, seed, seeds, threads, backendName,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -35,11 +40,17 @@ internal static class PipelineCommand
             {
                 Preset = parse.GetRequiredValue(preset),
                 PpoIterations = parse.GetValue(iterations) ?? defaults.PpoIterations,
-                FixedLimitAblation = !parse.GetValue(noFixedLimit),
+                Ablations = !parse.GetValue(noAblations),
                 Refinements = parse.GetValue(refine) is { Length: > 0 } r ? r.Select(ParseRefinement).ToList() : defaults.Refinements,
                 Lambdas = parse.GetValue(lambdas) is { Length: > 0 } l ? l : defaults.Lambdas,
                 Density = parse.GetValue(density) ?? defaults.Density,
-                Seed = parse.GetValue(seed) ?? defaults.Seed,
+            };
+            var seedList = (parse.GetValue(seed), parse.GetValue(seeds)) switch
+            {
+                (int one, null) => [one],
+                (null, string list) => ParseSeeds(list),
+                (null, null) => [defaults.Seed],
+                _ => throw new ArgumentException("give --seed or --seeds, not both"),
             };
             var directory = parse.GetRequiredValue(output).FullName;
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
@@ -56,13 +67,25 @@ internal static class PipelineCommand
                     (lastStage, lastUpdate) = (p.Stage, clock.Elapsed);
                     status.Status(Markup.Escape($"[{clock.Elapsed:mm\\:ss}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}"));
                 });
-                markdown = new CoarseToFinePipeline(options, directory, backend, progress).Run(cancellation).Markdown;
+                markdown = SeedSweep.Run(options, seedList, directory, backend, progress, cancellation).Markdown;
             });
             Console.WriteLine(markdown);
             AnsiConsole.MarkupLine($"[green]done[/] in {clock.Elapsed:mm\\:ss}; report: {Markup.Escape(Path.Combine(directory, "report.md"))}");
             return Task.CompletedTask;
         });
         return command;
+    }
+
+    /// <summary>"5" → seeds 0..4; "3,7,11" → those seeds.</summary>
+    private static int[] ParseSeeds(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0 || !parts.All(p => int.TryParse(p, out _)))
+            throw new ArgumentException($"--seeds '{text}': give a count or a comma-separated list of integers");
+        var values = parts.Select(int.Parse).ToArray();
+        if (values.Length == 1)
+            return values[0] is >= 1 and <= 100 ? Enumerable.Range(0, values[0]).ToArray() : throw new ArgumentException($"--seeds {values[0]}: a count from 1 to 100");
+        return values.Distinct().Count() == values.Length ? values : throw new ArgumentException($"--seeds '{text}': a seed is given twice");
     }
 
     private static Sparsification ParseRefinement(string name) => name switch

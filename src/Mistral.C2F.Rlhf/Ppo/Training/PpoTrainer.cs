@@ -26,7 +26,8 @@ public sealed class PpoTrainer : IDisposable
 
     private readonly TrainableModel _actor, _critic;
     private readonly MistralModel _reference, _rewardModel;
-    private readonly ShuffledEpochs<int[]> _prompts;
+    private readonly ShuffledEpochs<PpoPrompt> _prompts;
+    private readonly IReadOnlyList<PpoPrompt>? _validation;
     private readonly MistralTokenizer _tokenizer;
     private readonly RunSpec<PpoTrainingOptions> _spec;
     private readonly TrainingLoop _loop;
@@ -37,11 +38,14 @@ public sealed class PpoTrainer : IDisposable
     private RunningMoments _scoreMoments;
 
     /// <param name="tokenizerFiles">The actor's tokenizer, written into the actor's and the critic's checkpoints (the critic reads the actor's tokens).</param>
-    private PpoTrainer(RunSpec<PpoTrainingOptions> spec, string runDirectory, Models models, ShuffledEpochs<int[]> prompts, TokenizerFiles tokenizerFiles,
+    private PpoTrainer(RunSpec<PpoTrainingOptions> spec, string runDirectory, Models models, ShuffledEpochs<PpoPrompt> prompts, TokenizerFiles tokenizerFiles,
         string fingerprint, PpoState? state)
     {
         (_spec, _actor, _critic, _reference, _rewardModel) = (spec, models.Actor, models.Critic, models.Reference, models.RewardModel);
         (_prompts, _tokenizerFiles, _tokenizer, _fingerprint) = (prompts, tokenizerFiles, tokenizerFiles.CreateTokenizer(), fingerprint);
+        _validation = spec.Options.ValidationPrompts is { } validation ? ReadPrompts(validation, _tokenizer) : null;
+        if (_validation?.Any(p => p.Answer is null) == true)
+            throw new InvalidDataException($"{spec.Options.ValidationPrompts}: every validation prompt needs a reference response with a checkable answer");
         RunDirectory = Path.GetFullPath(runDirectory);
         var options = spec.Options;
         _loop = new TrainingLoop(RunDirectory, options.SaveEvery, options.KeepCheckpoints, options.MaxConsecutiveSkips);
@@ -101,12 +105,15 @@ public sealed class PpoTrainer : IDisposable
         var ppo = _spec.Options.Ppo;
         var rollouts = Rollouts.Collect(this, iteration, cancellation);
         var statistics = new PpoUpdateStatistics();
+        // The first freezing_actor_steps iterations train the critic alone, so the actor learns from values that fit the rewards.
+        var learningRates = (Actor: iteration > ppo.FreezingActorSteps ? ppo.LearningRate(ppo.ActorLearningRate, iteration, Options.Iterations) : (double?)null,
+            Critic: ppo.LearningRate(ppo.CriticLearningRate, iteration, Options.Iterations));
         bool nonFinite = false;
         for (int epoch = 0; epoch < ppo.NumPpoEpochs; epoch++)
         {
             var order = EpochShuffle.Order(_spec.Options.Seed, iteration * ppo.NumPpoEpochs + epoch, rollouts.Batch.Count);
             foreach (var indices in order.Chunk((order.Length + ppo.NumMiniBatches - 1) / ppo.NumMiniBatches))
-                nonFinite |= !UpdateMiniBatch(rollouts, indices, statistics);
+                nonFinite |= !UpdateMiniBatch(rollouts, indices, statistics, learningRates);
         }
         var summary = RolloutSummary.Compute(rollouts.Batch.Layout, rollouts.LogProbs, rollouts.Kl, rollouts.Rewards, rollouts.EndsWithEos);
         double klCoef = _kl.Coefficient;
@@ -115,30 +122,56 @@ public sealed class PpoTrainer : IDisposable
         var lengthUpdate = _lengthLimit.Update(ppo.ContinuousMaximization, rollouts.Rewards.Scores, firstValues,
             rollouts.EndsWithEos.Select(e => !e).ToArray());
         _lengthLimit = lengthUpdate.Next;
-        return new PpoIterationMetrics(iteration, _spec.Options.Iterations, PpoMetrics.Collect(summary, klCoef, statistics, lengthUpdate),
-            clock.Elapsed.TotalSeconds, Skipped: nonFinite, NonFinite: nonFinite);
+        var metrics = PpoMetrics.Collect(summary, klCoef, statistics, lengthUpdate);
+        metrics[PpoMetrics.LearningRate] = learningRates.Actor ?? 0;
+        metrics[PpoMetrics.RewardModelScores] = rollouts.RewardModelScores.Average();
+        if (rollouts.Correct is { } correct)
+        {
+            metrics[PpoMetrics.Accuracy] = correct.Average(c => c ? 1.0 : 0.0);
+            metrics[PpoMetrics.RewardModelAuc] = Evaluation.RocAuc.Compute(rollouts.RewardModelScores, correct) ?? double.NaN;
+        }
+        if (_validation is not null) metrics[PpoMetrics.EvalAccuracy] = ValidationAccuracy(cancellation);
+        return new PpoIterationMetrics(iteration, _spec.Options.Iterations, metrics, clock.Elapsed.TotalSeconds, Skipped: nonFinite, NonFinite: nonFinite);
+    }
+
+    /// <summary>The actor's greedy accuracy on the validation prompts, at one token budget for every run.</summary>
+    private double ValidationAccuracy(CancellationToken cancellation)
+    {
+        var (generator, validation) = (new Generator(_actor.Model), _validation!);
+        int correct = 0;
+        foreach (var chunk in validation.Chunk(32))
+        {
+            var results = generator.Generate(chunk.Select(p => p.Ids).ToArray(), Options.ValidationMaxTokens, new SamplingOptions(), cancellation: cancellation);
+            correct += chunk.Zip(results).Count(pair => Tasks.AnswerChecker.IsCorrect(_tokenizer.Decode(pair.Second.Tokens), pair.First.Answer!.Value));
+        }
+        return (double)correct / validation.Count;
     }
 
     /// <summary>One clipped update of the actor and of the critic on the rollouts at <paramref name="indices"/>; false when a loss was not finite.</summary>
-    private bool UpdateMiniBatch(Rollouts rollouts, int[] indices, PpoUpdateStatistics statistics)
+    /// <param name="learningRates">The actor's is null while it is frozen: its loss is measured, nothing is updated.</param>
+    private bool UpdateMiniBatch(Rollouts rollouts, int[] indices, PpoUpdateStatistics statistics, (double? Actor, double Critic) learningRates)
     {
         var ppo = _spec.Options.Ppo;
         var batch = rollouts.Batch.Subset(indices, _tokenizer.EosId);
         double[] Slice(double[] perToken) => rollouts.Batch.SubsetValues(perToken, indices, batch);
 
-        var scored = SequenceScorer.LogProbs(_actor.Model, batch, _actor.Tape, withEntropy: true);
+        var scored = SequenceScorer.LogProbs(_actor.Model, batch, learningRates.Actor is null ? null : _actor.Tape, withEntropy: true);
         var policy = PolicyLoss.Compute(batch.Layout, scored.PerToken, Slice(rollouts.LogProbs), Slice(rollouts.Advantages), ppo.Cliprange);
         var entropy = EntropyBonus.Compute(batch.Layout, batch.ResponseValues(_actor.Backend.ToDoubles(scored.Entropy!.Value)), ppo.EntropyCoef);
-        using (var logProbSeed = Seed(_actor.Backend, batch.ToRows(policy.LogProbGradient)))
-        using (var entropySeed = Seed(_actor.Backend, batch.ToRows(entropy.EntropyGradient)))
-            _actor.Tape.Backward((scored.PerRow, logProbSeed), (scored.Entropy, entropySeed));
-        var (_, actorUpdated) = _actor.ApplyGradients(ppo.ActorLearningRate, ppo.MaxGradNorm, double.IsFinite(policy.Loss + entropy.Loss));
+        bool actorUpdated = true;
+        if (learningRates.Actor is double actorLearningRate)
+        {
+            using (var logProbSeed = Seed(_actor.Backend, batch.ToRows(policy.LogProbGradient)))
+            using (var entropySeed = Seed(_actor.Backend, batch.ToRows(entropy.EntropyGradient)))
+                _actor.Tape.Backward((scored.PerRow, logProbSeed), (scored.Entropy, entropySeed));
+            (_, actorUpdated) = _actor.ApplyGradients(actorLearningRate, ppo.MaxGradNorm, double.IsFinite(policy.Loss + entropy.Loss));
+        }
 
         var values = SequenceScorer.Values(_critic.Model, batch, _critic.Tape);
         var value = ValueLoss.Compute(batch.Layout, values.PerToken, Slice(rollouts.Values), Slice(rollouts.Returns), ppo.CliprangeValue, ppo.VfCoef);
         using (var valueSeed = Seed(_critic.Backend, batch.ToRows(value.ValueGradient)))
             _critic.Tape.Backward((values.PerRow, valueSeed));
-        var (_, criticUpdated) = _critic.ApplyGradients(ppo.CriticLearningRate, ppo.MaxGradNorm, double.IsFinite(value.Loss));
+        var (_, criticUpdated) = _critic.ApplyGradients(learningRates.Critic, ppo.MaxGradNorm, double.IsFinite(value.Loss));
 
         statistics.Add(policy, value, entropy);
         return actorUpdated && criticUpdated;
@@ -171,20 +204,27 @@ public sealed class PpoTrainer : IDisposable
     }
 
     /// <summary>The prompts, tokenized; a rollout at the largest length limit must fit the model's positions, found before any model loads.</summary>
-    private static (ShuffledEpochs<int[]> Prompts, string Fingerprint) LoadPrompts(RunSpec<PpoTrainingOptions> spec, TokenizerFiles tokenizerFiles,
+    private static (ShuffledEpochs<PpoPrompt> Prompts, string Fingerprint) LoadPrompts(RunSpec<PpoTrainingOptions> spec, TokenizerFiles tokenizerFiles,
         MistralConfig config, DataPosition position)
     {
-        var tokenizer = tokenizerFiles.CreateTokenizer();
-        var prompts = SftJsonlReader.Read(spec.DataPath).Select(example => example switch
-        {
-            PromptResponseExample pair => tokenizer.Encode(pair.Prompt, addBos: true),
-            TextExample text => tokenizer.Encode(text.Text, addBos: true),
-            _ => throw new InvalidDataException($"{spec.DataPath}: PPO prompts are {{\"prompt\"}} or {{\"text\"}} lines, not conversations"),
-        }).ToList();
-        if (prompts.Count == 0) throw new InvalidDataException($"{spec.DataPath}: no prompts");
-        config.RequirePositions((long)prompts.Max(p => p.Length) + spec.Options.Ppo.ContinuousMaximization.MaxLengthLimit,
+        var prompts = ReadPrompts(spec.DataPath, tokenizerFiles.CreateTokenizer());
+        if (spec.Options.Reward == RewardSource.AnswerChecker && prompts.FirstOrDefault(p => p.Answer is null) is { } uncheckable)
+            throw new InvalidDataException($"{spec.DataPath}: the answer checker is the reward, but prompt {prompts.IndexOf(uncheckable) + 1} has no checkable reference answer");
+        config.RequirePositions((long)prompts.Max(p => p.Ids.Length) + spec.Options.Ppo.ContinuousMaximization.MaxLengthLimit,
             $"{spec.DataPath}: the longest prompt plus the largest length limit (--max-length-limit)");
-        return (new ShuffledEpochs<int[]>(prompts, position), TrainerState.Fingerprint(prompts));
+        return (new ShuffledEpochs<PpoPrompt>(prompts, position), TrainerState.Fingerprint(prompts.Select(p => p.Ids)));
+    }
+
+    /// <summary>{"prompt"} or {"prompt","response"} lines (the response's final answer, where it has one, checks rollouts), or {"text"}.</summary>
+    private static List<PpoPrompt> ReadPrompts(string path, MistralTokenizer tokenizer)
+    {
+        var prompts = SftJsonlReader.Read(path).Select(example => example switch
+        {
+            PromptResponseExample pair => new PpoPrompt(tokenizer.Encode(pair.Prompt, addBos: true), Tasks.AnswerChecker.ExtractFinalAnswer(pair.Response)),
+            TextExample text => new PpoPrompt(tokenizer.Encode(text.Text, addBos: true), null),
+            _ => throw new InvalidDataException($"{path}: PPO prompts are {{\"prompt\"}} or {{\"text\"}} lines, not conversations"),
+        }).ToList();
+        return prompts.Count > 0 ? prompts : throw new InvalidDataException($"{path}: no prompts");
     }
 
     public void Dispose()
@@ -198,8 +238,10 @@ public sealed class PpoTrainer : IDisposable
     private sealed record Models(TrainableModel Actor, TrainableModel Critic, MistralModel Reference, MistralModel RewardModel);
 
     /// <summary>One iteration's rollouts and everything PPO computes from them before the updates, per token in the batch's layout.</summary>
+    /// <param name="RewardModelScores">The reward model's raw score of each rollout, whatever the reward.</param>
+    /// <param name="Correct">Whether each rollout's final answer is its prompt's reference answer; null unless every prompt has one.</param>
     private sealed record Rollouts(RolloutBatch Batch, bool[] EndsWithEos, double[] LogProbs, double[] Values, double[] Kl, TokenRewards Rewards,
-        double[] Advantages, double[] Returns)
+        double[] Advantages, double[] Returns, double[] RewardModelScores, bool[]? Correct)
     {
         public static Rollouts Collect(PpoTrainer trainer, int iteration, CancellationToken cancellation)
         {
@@ -207,14 +249,19 @@ public sealed class PpoTrainer : IDisposable
             var ppo = options.Ppo;
             var prompts = Enumerable.Range(0, options.RolloutsPerIteration).Select(_ => trainer._prompts.Next()).ToArray();
             var sampling = new SamplingOptions(Temperature: (float)ppo.Temperature, Seed: unchecked(options.Seed * 1_000_003 + iteration));
-            var generated = new Generator(trainer._actor.Model).Generate(prompts, trainer._lengthLimit.LengthLimit, sampling, cancellation: cancellation);
-            var batch = new RolloutBatch(prompts, generated.Select(g => g.Tokens).ToList(), trainer._tokenizer.EosId);
+            var generated = new Generator(trainer._actor.Model).Generate(prompts.Select(p => p.Ids).ToArray(), trainer._lengthLimit.LengthLimit, sampling,
+                cancellation: cancellation);
+            var batch = new RolloutBatch(prompts.Select(p => p.Ids).ToArray(), generated.Select(g => g.Tokens).ToList(), trainer._tokenizer.EosId);
+            bool[]? correct = prompts.All(p => p.Answer is not null)
+                ? prompts.Zip(generated, (p, g) => Tasks.AnswerChecker.IsCorrect(trainer._tokenizer.Decode(g.Tokens), p.Answer!.Value)).ToArray()
+                : null;
             var endsWithEos = generated.Select(g => g.FinishReason == FinishReason.EndOfSequence).ToArray();
 
             var logProbs = SequenceScorer.LogProbs(trainer._actor.Model, batch, tape: null).PerToken;
             var referenceLogProbs = SequenceScorer.LogProbs(trainer._reference, batch, tape: null).PerToken;
             var values = SequenceScorer.Values(trainer._critic.Model, batch, tape: null).PerToken;
-            var scores = SequenceScorer.Scores(trainer._rewardModel, batch);
+            var rewardModelScores = SequenceScorer.Scores(trainer._rewardModel, batch);
+            var scores = options.Reward == RewardSource.AnswerChecker ? correct!.Select(c => c ? 1.0 : 0.0).ToArray() : rewardModelScores;
             if (ppo.NormalizeScores)
             {
                 trainer._scoreMoments = trainer._scoreMoments.Add(scores);
@@ -225,7 +272,7 @@ public sealed class PpoTrainer : IDisposable
             var advantages = GeneralizedAdvantages.Compute(batch.Layout, rewards.Rewards, values, ppo.Gamma, ppo.Lam);
             var whitened = (double[])advantages.Advantages.Clone();
             MaskedWhitening.WhitenInPlace(batch.Layout, whitened);
-            return new Rollouts(batch, endsWithEos, logProbs, values, kl, rewards, whitened, advantages.Returns);
+            return new Rollouts(batch, endsWithEos, logProbs, values, kl, rewards, whitened, advantages.Returns, rewardModelScores, correct);
         }
     }
 }

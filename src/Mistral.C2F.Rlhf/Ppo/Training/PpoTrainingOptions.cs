@@ -20,6 +20,12 @@ public sealed record PpoTrainingOptions : IRunOptions
     /// <summary>The frozen reference policy of the KL penalty; the starting policy when null.</summary>
     public string? ReferenceDirectory { get; init; }
     public PpoOptions Ppo { get; init; } = new();
+    /// <summary>Where rollouts' scores come from; the reward model also scores them under <see cref="RewardSource.AnswerChecker"/>, for the log.</summary>
+    public RewardSource Reward { get; init; } = RewardSource.RewardModel;
+    /// <summary>JSONL of prompts with reference answers, answered greedily after every iteration (eval/accuracy); null: none.</summary>
+    public string? ValidationPrompts { get; init; }
+    /// <summary>New tokens per validation answer: one budget for every run, so accuracies compare across length limits.</summary>
+    public int ValidationMaxTokens { get; init; } = 96;
     public AdamWOptions Optimizer { get; init; } = new();
     public int SaveEvery { get; init; } = 10;
     public int KeepCheckpoints { get; init; } = 2;
@@ -33,6 +39,7 @@ public sealed record PpoTrainingOptions : IRunOptions
         if (string.IsNullOrWhiteSpace(RewardModelDirectory)) throw new ArgumentException("PPO needs a reward model directory");
         if (Ppo.NumMiniBatches > RolloutsPerIteration)
             throw new ArgumentException($"{Ppo.NumMiniBatches} mini-batches cannot split {RolloutsPerIteration} rollouts");
+        if (ValidationMaxTokens < 1) throw new ArgumentException($"validation answers need at least one token, got {ValidationMaxTokens}");
         Ppo.Validate();
     }
 }

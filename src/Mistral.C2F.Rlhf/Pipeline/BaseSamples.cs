@@ -1,0 +1,43 @@
+using Mistral.C2F.Engine.Generation;
+using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Tokenization;
+using Mistral.C2F.Rlhf.Ppo.Rollouts;
+using Mistral.C2F.Rlhf.Sft.Data;
+using Mistral.C2F.Rlhf.Tasks;
+
+namespace Mistral.C2F.Rlhf.Pipeline;
+
+/// <summary>
+/// A model's sampled answers (temperature 1, as PPO samples) to prompts with reference answers: their lengths, whether each
+/// is right, and what a reward model scores them — how the pipeline sets L₀ and measures the reward model before PPO.
+/// </summary>
+public sealed class BaseSamples
+{
+    private readonly int[][] _prompts, _responses;
+
+    private BaseSamples(int[][] prompts, int[][] responses, bool[] correct, int[] lengths) =>
+        (_prompts, _responses, Correct, Lengths) = (prompts, responses, correct, lengths);
+
+    public IReadOnlyList<bool> Correct { get; }
+
+    /// <summary>Generated tokens per answer, EOS not counted; an answer cut at the limit counts as the limit.</summary>
+    public IReadOnlyList<int> Lengths { get; }
+
+    public static BaseSamples Draw(MistralModel model, MistralTokenizer tokenizer, IReadOnlyList<PromptResponseExample> prompts, int maxNewTokens,
+        int seed, CancellationToken cancellation)
+    {
+        var ids = prompts.Select(p => tokenizer.Encode(p.Prompt, addBos: true)).ToArray();
+        var generator = new Generator(model);
+        var results = new List<GenerationResult>();
+        foreach (var chunk in ids.Chunk(32))
+            results.AddRange(generator.Generate(chunk, maxNewTokens, new SamplingOptions(Temperature: 1f, Seed: seed + results.Count), cancellation: cancellation));
+        var correct = prompts.Zip(results, (p, r) => AnswerChecker.ExtractFinalAnswer(p.Response) is int answer && AnswerChecker.IsCorrect(tokenizer.Decode(r.Tokens), answer)).ToArray();
+        var lengths = results.Select(r => r.Tokens.Length - (r.FinishReason == FinishReason.EndOfSequence ? 1 : 0)).ToArray();
+        return new BaseSamples(ids, results.Select(r => r.Tokens).ToArray(), correct, lengths);
+    }
+
+    /// <summary>The reward model's score of every answer, read as PPO reads it.</summary>
+    public double[] Score(MistralModel rewardModel, MistralTokenizer tokenizer) =>
+        _prompts.Zip(_responses).Chunk(32).SelectMany(chunk =>
+            SequenceScorer.Scores(rewardModel, new RolloutBatch(chunk.Select(c => c.First).ToArray(), chunk.Select(c => c.Second).ToArray(), tokenizer.EosId))).ToArray();
+}
