@@ -30,12 +30,15 @@ internal static class ResumeOptions
             : $"{option} {total}: {runDirectory} is at step {done} already; pass {option} N with N > {done} to train further");
     }
 
-    /// <summary>Warns when a new step count changes the learning rate of the steps to come: the cosine decay spans the total.</summary>
-    public static void WarnScheduleChange(int done, LearningRateSchedule saved, LearningRateSchedule resumed)
+    /// <summary>
+    /// Warns when a new step count changes the learning rate of the steps to come: the cosine decay spans the total.
+    /// <paramref name="step"/> names what the schedule counts: "step", or "iteration" for PPO.
+    /// </summary>
+    public static void WarnScheduleChange(int done, LearningRateSchedule saved, LearningRateSchedule resumed, string step)
     {
         if (saved.TotalSteps == resumed.TotalSteps) return;
-        Warnings.Report($"the run was planned for {saved.TotalSteps} steps and now runs to {resumed.TotalSteps}: its learning-rate schedule " +
-            $"decays over {resumed.TotalSteps} steps from here, so step {done + 1} runs at {resumed.At(done + 1):E2} " +
-            $"(step {done} ran at {saved.At(Math.Max(1, done)):E2}); a run started with {resumed.TotalSteps} steps would differ from step {saved.WarmupSteps + 1} on");
+        Warnings.Report($"the run was planned for {saved.TotalSteps} {step}s and now runs to {resumed.TotalSteps}: its learning-rate schedule " +
+            $"decays over {resumed.TotalSteps} {step}s from here, so {step} {done + 1} runs at {resumed.At(done + 1):E2} " +
+            $"({step} {done} ran at {saved.At(Math.Max(1, done)):E2}); a run started with {resumed.TotalSteps} {step}s would differ from {step} {saved.WarmupSteps + 1} on");
     }
 }

@@ -97,9 +97,12 @@ public sealed record PpoOptions
     [JsonPropertyName("lr_scheduler_type")]
     public LrSchedulerType LrSchedulerType { get; init; } = LrSchedulerType.CosineWithMinLr;
 
+    /// <summary>The schedule of a learning rate peaking at <paramref name="peak"/> over <paramref name="iterations"/>; null when constant.</summary>
+    public Engine.Training.LearningRateSchedule? Schedule(double peak, int iterations) => LrSchedulerType == LrSchedulerType.Constant ? null
+        : new Engine.Training.LearningRateSchedule(peak, WarmupSteps: 0, TotalSteps: iterations, MinimumRatio: 0.1);
+
     /// <summary>The learning rate of iteration <paramref name="iteration"/> (from 1) of <paramref name="iterations"/>, from its peak.</summary>
-    public double LearningRate(double peak, int iteration, int iterations) => LrSchedulerType == LrSchedulerType.Constant ? peak
-        : new Engine.Training.LearningRateSchedule(peak, WarmupSteps: 0, TotalSteps: iterations, MinimumRatio: 0.1).At(iteration);
+    public double LearningRate(double peak, int iteration, int iterations) => Schedule(peak, iterations)?.At(iteration) ?? peak;
 
     /// <summary>
     /// freezing_actor_steps (OpenRLHF): the first iterations update the critic alone, so that the actor's first updates use

@@ -59,6 +59,27 @@ public sealed class HostileTrainingTests(HostileModels models) : IClassFixture<H
         AssertSucceeded(C2f("train", "rm", "--out", run, "--resume", "--steps", "12"));
     }
 
+    /// <summary>§5 for PPO, whose learning rates decay over the planned iterations: a longer resumed run is warned about.</summary>
+    [Fact]
+    public void A_ppo_resume_refuses_what_it_would_ignore_and_warns_of_a_new_schedule()
+    {
+        var pairs = Path.Combine(models.Root, $"pairs-{Guid.NewGuid():N}.jsonl");
+        PreferenceJsonl.Write(pairs, Enumerable.Range(0, 8).Select(i => new PreferencePair($"What is {i}+1?", $"{i + 1}", $"{i + 2}")));
+        var rewardModel = Directory("ppo-rm");
+        AssertSucceeded(C2f("train", "rm", "--model", models.Single, "--data", pairs, "--out", rewardModel, "--steps", "2", "--batch", "4"));
+        var prompts = Path.Combine(models.Root, $"prompts-{Guid.NewGuid():N}.jsonl");
+        SftJsonlWriter.Write(prompts, Enumerable.Range(0, 8).Select(i => new PromptResponseExample($"What is {i}+1?", $"{i + 1}")));
+        var run = Directory("ppo-resume");
+        AssertSucceeded(C2f("train", "ppo", "--model", models.Single, "--prompts", prompts, "--reward-model", Path.Combine(rewardModel, "checkpoint-000002"),
+            "--out", run, "--iterations", "2", "--rollouts", "2", "--length-limit", "4", "--max-length-limit", "8", "--save-every", "2"));
+
+        ConsoleAssert.OneLineError(C2f("train", "ppo", "--out", run, "--resume", "--iterations", "4", "--actor-lr", "1"), "--resume", "remove --actor-lr");
+        ConsoleAssert.OneLineError(C2f("train", "ppo", "--out", run, "--resume"), "is complete at step 2");
+        var extended = C2f("train", "ppo", "--out", run, "--resume", "--iterations", "4");
+        AssertSucceeded(extended);
+        Assert.Contains(extended.ErrorLines, line => line.StartsWith("c2f: warning:") && line.Contains("planned for 2 iterations and now runs to 4"));
+    }
+
     /// <summary>§5: data with nothing to learn from once trained "successfully" with every step skipped.</summary>
     [Fact]
     public void Sft_data_longer_than_the_sequence_is_dropped_with_a_count_and_none_left_is_an_error()

@@ -54,6 +54,8 @@ internal static class TrainPpoCommand
                 var saved = RunSpec<PpoTrainingOptions>.Load(runDirectory).Options;
                 int done = PpoState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Iteration;
                 ResumeOptions.RequireStepsLeft(done, Change(saved).Iterations, runDirectory, "--iterations");
+                if (saved.Ppo.Schedule(saved.Ppo.ActorLearningRate, saved.Iterations) is { } actorSchedule)
+                    ResumeOptions.WarnScheduleChange(done, actorSchedule, actorSchedule with { TotalSteps = Change(saved).Iterations }, "iteration");
             }
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             PpoTrainer trainer;

@@ -40,7 +40,7 @@ internal static class TrainRewardModelCommand
                 var saved = RunSpec<RewardModelOptions>.Load(runDirectory).Options;
                 int done = TrainerState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Step;
                 ResumeOptions.RequireStepsLeft(done, Change(saved).Steps, runDirectory, "--steps");
-                ResumeOptions.WarnScheduleChange(done, saved.Schedule(), Change(saved).Schedule());
+                ResumeOptions.WarnScheduleChange(done, saved.Schedule(), Change(saved).Schedule(), "step");
             }
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, Change);

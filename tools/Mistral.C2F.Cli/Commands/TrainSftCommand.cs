@@ -58,7 +58,7 @@ internal static class TrainSftCommand
                 var saved = RunSpec<SftOptions>.Load(runDirectory).Options;
                 int done = TrainerState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Step;
                 ResumeOptions.RequireStepsLeft(done, Change(saved).Steps, runDirectory, "--steps");
-                ResumeOptions.WarnScheduleChange(done, saved.Schedule, Change(saved).Schedule);
+                ResumeOptions.WarnScheduleChange(done, saved.Schedule, Change(saved).Schedule, "step");
                 using var backend = CreateBackend();
                 using var trainer = SftTrainer.Resume(runDirectory, backend, Change);
                 Train(trainer, cancellation);
