@@ -131,11 +131,15 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         var samples = BaseSamples.Draw(policy, tokenizer, data.Sets.ValidationPrompts, options.Ppo.ContinuousMaximization.MaxLengthLimit,
             seed: options.Seed, cancellation);
         var scores = samples.Score(rewardModel, tokenizer);
-        return new RewardModelReport(
+        var report = new RewardModelReport(
             RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.HeldOutPreferences),
             RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.ValidationPreferences),
             RocAuc.Compute(scores, samples.Correct), samples.Correct.Average(c => c ? 1.0 : 0.0),
             RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.UnitsSlipProbe).Accuracy);
+        // Said before PPO starts: a reward model that cannot tell right from wrong makes every later stage's minutes moot.
+        Report("reward model", string.Create(CultureInfo.InvariantCulture,
+            $"held-out pairs {report.HeldOut.Accuracy:P1}, ROC AUC on the base model's answers {report.BaseSampleAuc?.ToString("F3", CultureInfo.InvariantCulture) ?? "undefined"}"));
+        return report;
     }
 
     /// <summary>L₀: a quantile of the base model's answer lengths to training prompts (sampled, as PPO samples), saved so a resumed run keeps it.</summary>
