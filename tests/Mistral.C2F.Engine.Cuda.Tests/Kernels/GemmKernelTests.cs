@@ -9,8 +9,10 @@ namespace Mistral.C2F.Engine.Cuda.Tests.Kernels;
 /// <summary>
 /// The GEMM kernels against the float64 reference (<see cref="ReferenceBackend"/>.MatMul) on fresh random inputs,
 /// outputs poisoned with NaN or, when accumulating, holding random values, at sizes that are multiples of no
-/// tile. Tolerances: float32 accumulation gives about 1e-7 relative at these k, so float32 outputs must be within
-/// 1e-5; a bf16 output is rounded once (relative step 2⁻⁸), so bf16 outputs must be within 1e-2.
+/// tile. Errors are relative to the product of magnitudes, |A||B| + |C| (<see cref="Numerics.AssertCloseToScale"/>):
+/// an accumulated 1×1×1 result c + ab can cancel to near zero, and relative to itself its last-bit rounding
+/// then exceeds any fixed bound. Tolerances: float32 accumulation gives about 1e-7 relative at these k, so float32
+/// outputs must be within 1e-5; a bf16 output is rounded once (relative step 2⁻⁸), so bf16 outputs within 1e-2.
 /// </summary>
 public abstract class GemmKernelTests(Func<IKernelDevice> device)
 {
@@ -107,6 +109,7 @@ public abstract class GemmKernelTests(Func<IKernelDevice> device)
         var b = Numerics.RandomFloats(_random, (long)k * n);
         var start = Numerics.RandomFloats(_random, (long)m * n);
         var expected = ReferenceProduct(a, b, start, m, n, k, transposeA, transposeB, accumulate);
+        var scale = ReferenceProduct(Magnitudes(a), Magnitudes(b), Magnitudes(start), m, n, k, transposeA, transposeB, accumulate);
 
         // Each matrix one float into its buffer: 4-byte aligned only, as a row view can be.
         using var bufferA = Device.Allocate((a.Length + 1) * sizeof(float));
@@ -121,8 +124,8 @@ public abstract class GemmKernelTests(Func<IKernelDevice> device)
         gemm.MatMul(deviceA, deviceB, deviceC, m, n, k, transposeA, transposeB, accumulate);
         var actual = new float[start.Length];
         Device.Download(deviceC, actual.AsSpan());
-        Report(what, actual, expected);
-        Numerics.AssertClose(actual, expected, Float32Tolerance, what);
+        Report(what, actual, expected, scale);
+        Numerics.AssertCloseToScale(actual, expected, scale, Float32Tolerance, what);
     }
 
     private void CheckBf16(GemmKernels gemm, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate, DType output, int elementOffset)
@@ -131,6 +134,7 @@ public abstract class GemmKernelTests(Func<IKernelDevice> device)
         var (b, bBits) = RandomBf16((long)k * n);
         var (start, startBits) = output == DType.BF16 ? RandomBf16((long)m * n) : (Numerics.RandomFloats(_random, (long)m * n), []);
         var expected = ReferenceProduct(a, b, start, m, n, k, transposeA, transposeB, accumulate);
+        var scale = ReferenceProduct(Magnitudes(a), Magnitudes(b), Magnitudes(start), m, n, k, transposeA, transposeB, accumulate);
 
         var offset = elementOffset * sizeof(ushort);
         using var bufferA = Device.Allocate(offset + aBits.Length * sizeof(ushort));
@@ -157,8 +161,8 @@ public abstract class GemmKernelTests(Func<IKernelDevice> device)
         else Device.Download(bufferC.Address, actual.AsSpan());
 
         var what = $"MatMulBf16 {Case(transposeA, transposeB)} {m}×{n}×{k} → {output} accumulate={accumulate} offset={elementOffset}";
-        Report(what, actual, expected);
-        Numerics.AssertClose(actual, expected, output == DType.BF16 ? Bf16OutputTolerance : Float32Tolerance, what);
+        Report(what, actual, expected, scale);
+        Numerics.AssertCloseToScale(actual, expected, scale, output == DType.BF16 ? Bf16OutputTolerance : Float32Tolerance, what);
     }
 
     /// <summary>Random values rounded to bf16: the widened floats the reference multiplies, and their bits.</summary>
@@ -181,9 +185,11 @@ public abstract class GemmKernelTests(Func<IKernelDevice> device)
         return reference.ToDoubles(rc);
     }
 
-    private static void Report(string what, ReadOnlySpan<float> actual, ReadOnlySpan<double> expected) =>
+    private static float[] Magnitudes(float[] values) => Array.ConvertAll(values, MathF.Abs);
+
+    private static void Report(string what, ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, ReadOnlySpan<double> scale) =>
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"{what}: relative {Numerics.RelativeError(actual, expected):E2}, max abs {Numerics.MaxAbsError(actual, expected):E2}");
+            $"{what}: relative {Numerics.RelativeError(actual, expected, scale):E2}, max abs {Numerics.MaxAbsError(actual, expected):E2}");
 }
 
 /// <summary>The GEMM checks on the CPU emulator of the kernels.</summary>
