@@ -11,6 +11,6 @@ public static class CudaBackendFactory
         CudaDriverDevice.TryCreate(out reason, ordinal) is { } device ? new CudaBackend(device, ownsDevice: true, precision) : null;
 
     /// <summary>The kernels on the CPU emulator (slow: for tests and for checking a change without a GPU), or null with the reason.</summary>
-    public static CudaBackend? TryCreateEmulated(out string reason) =>
-        EmulatedDevice.TryCreate(out reason) is { } device ? new CudaBackend(device) : null;
+    public static CudaBackend? TryCreateEmulated(out string reason, CudaPrecision precision = CudaPrecision.Float32) =>
+        EmulatedDevice.TryCreate(out reason) is { } device ? new CudaBackend(device, ownsDevice: true, precision) : null;
 }

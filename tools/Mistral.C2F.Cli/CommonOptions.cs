@@ -15,10 +15,10 @@ internal static class CommonOptions
         Description = "Compute backend: cpu (float32 SIMD), cuda (the hand-written CUDA kernels on a GPU; an error without one), " +
             "cuda-bf16 (the same with matrix products and training-sequence attention on bf16 tensor cores, float32 accumulation: mixed precision), " +
             "ilgpu (ILGPU kernels on a CUDA GPU, else its CPU accelerator; slow there), cuda-emu (the CUDA kernels on their CPU " +
-            "emulator; very slow, for checking kernels without a GPU), reference (float64, slow; the oracle). " +
+            "emulator; very slow, for checking kernels without a GPU), cuda-emu-bf16 (cuda-bf16 on the emulator), reference (float64, slow; the oracle). " +
             "Default: cuda with a GPU and PTX, else ilgpu with a CUDA GPU, else cpu",
         DefaultValueFactory = _ => DefaultBackend(),
-    }.AcceptOnlyFromAmong("cpu", "cuda", "cuda-bf16", "ilgpu", "cuda-emu", "reference");
+    }.AcceptOnlyFromAmong("cpu", "cuda", "cuda-bf16", "ilgpu", "cuda-emu", "cuda-emu-bf16", "reference");
 
     public static Option<int> Threads() => new Option<int>("--threads")
     {
@@ -51,6 +51,8 @@ internal static class CommonOptions
             ?? throw new NotSupportedException($"--backend cuda-bf16: {reason}"),
         "cuda-emu" => CudaBackendFactory.TryCreateEmulated(out var reason)
             ?? throw new NotSupportedException($"--backend cuda-emu: {reason}"),
+        "cuda-emu-bf16" => CudaBackendFactory.TryCreateEmulated(out var reason, CudaPrecision.Bf16TensorCores)
+            ?? throw new NotSupportedException($"--backend cuda-emu-bf16: {reason}"),
         _ => throw new ArgumentException($"unknown backend '{name}'"),
     };
 

@@ -83,7 +83,7 @@ public abstract class AdamWKernelTests(Func<IKernelDevice> device)
 }
 
 [Trait("Backend", "cuda-emu")]
-public sealed class EmulatorAdamWKernelTests(KernelDevices devices) : AdamWKernelTests(() => devices.Emulator);
+public sealed class EmulatedAdamWKernelTests(KernelDevices devices) : AdamWKernelTests(() => devices.Emulator);
 
 [Trait("Backend", "cuda")]
 public sealed class CudaAdamWKernelTests(KernelDevices devices) : AdamWKernelTests(() => devices.Cuda);

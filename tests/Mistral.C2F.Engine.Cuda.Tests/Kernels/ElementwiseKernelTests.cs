@@ -91,7 +91,7 @@ public abstract class ElementwiseKernelTests(Func<IKernelDevice> device)
 }
 
 [Trait("Backend", "cuda-emu")]
-public sealed class EmulatorElementwiseKernelTests(KernelDevices devices) : ElementwiseKernelTests(() => devices.Emulator);
+public sealed class EmulatedElementwiseKernelTests(KernelDevices devices) : ElementwiseKernelTests(() => devices.Emulator);
 
 [Trait("Backend", "cuda")]
 public sealed class CudaElementwiseKernelTests(KernelDevices devices) : ElementwiseKernelTests(() => devices.Cuda);

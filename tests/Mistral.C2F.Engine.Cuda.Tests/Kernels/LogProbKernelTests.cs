@@ -102,7 +102,7 @@ public abstract class LogProbKernelTests(Func<IKernelDevice> device)
 }
 
 [Trait("Backend", "cuda-emu")]
-public sealed class EmulatorLogProbKernelTests(KernelDevices devices) : LogProbKernelTests(() => devices.Emulator);
+public sealed class EmulatedLogProbKernelTests(KernelDevices devices) : LogProbKernelTests(() => devices.Emulator);
 
 [Trait("Backend", "cuda")]
 public sealed class CudaLogProbKernelTests(KernelDevices devices) : LogProbKernelTests(() => devices.Cuda);

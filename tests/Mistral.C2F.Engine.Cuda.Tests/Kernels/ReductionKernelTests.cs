@@ -33,7 +33,7 @@ public abstract class ReductionKernelTests(Func<IKernelDevice> device)
 }
 
 [Trait("Backend", "cuda-emu")]
-public sealed class EmulatorReductionKernelTests(KernelDevices devices) : ReductionKernelTests(() => devices.Emulator);
+public sealed class EmulatedReductionKernelTests(KernelDevices devices) : ReductionKernelTests(() => devices.Emulator);
 
 [Trait("Backend", "cuda")]
 public sealed class CudaReductionKernelTests(KernelDevices devices) : ReductionKernelTests(() => devices.Cuda);

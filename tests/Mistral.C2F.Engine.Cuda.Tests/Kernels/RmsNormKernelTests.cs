@@ -139,7 +139,7 @@ public abstract class RmsNormKernelTests(Func<IKernelDevice> device)
 }
 
 [Trait("Backend", "cuda-emu")]
-public sealed class EmulatorRmsNormKernelTests(KernelDevices devices) : RmsNormKernelTests(() => devices.Emulator);
+public sealed class EmulatedRmsNormKernelTests(KernelDevices devices) : RmsNormKernelTests(() => devices.Emulator);
 
 [Trait("Backend", "cuda")]
 public sealed class CudaRmsNormKernelTests(KernelDevices devices) : RmsNormKernelTests(() => devices.Cuda);

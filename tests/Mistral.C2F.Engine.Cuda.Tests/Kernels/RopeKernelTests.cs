@@ -61,7 +61,7 @@ public abstract class RopeKernelTests(Func<IKernelDevice> device)
 }
 
 [Trait("Backend", "cuda-emu")]
-public sealed class EmulatorRopeKernelTests(KernelDevices devices) : RopeKernelTests(() => devices.Emulator);
+public sealed class EmulatedRopeKernelTests(KernelDevices devices) : RopeKernelTests(() => devices.Emulator);
 
 [Trait("Backend", "cuda")]
 public sealed class CudaRopeKernelTests(KernelDevices devices) : RopeKernelTests(() => devices.Cuda);

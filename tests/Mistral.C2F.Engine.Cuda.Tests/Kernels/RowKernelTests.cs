@@ -143,7 +143,7 @@ public abstract class RowKernelTests(Func<IKernelDevice> device)
 }
 
 [Trait("Backend", "cuda-emu")]
-public sealed class EmulatorRowKernelTests(KernelDevices devices) : RowKernelTests(() => devices.Emulator);
+public sealed class EmulatedRowKernelTests(KernelDevices devices) : RowKernelTests(() => devices.Emulator);
 
 [Trait("Backend", "cuda")]
 public sealed class CudaRowKernelTests(KernelDevices devices) : RowKernelTests(() => devices.Cuda);

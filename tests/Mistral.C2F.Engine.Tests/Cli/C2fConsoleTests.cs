@@ -12,6 +12,10 @@ namespace Mistral.C2F.Engine.Tests.Cli;
 [Collection(ConsoleCollection.Name)]
 public sealed class C2fConsoleTests : IDisposable
 {
+    // bf16 operands (relative step 2⁻⁸) through four layers and their backward pass, accumulated in float32: the
+    // standard bf16 bound.
+    private const double Bf16Tolerance = 1e-2;
+
     private readonly TemporaryDirectory _directory = new();
     private readonly string _model;
 
@@ -71,8 +75,9 @@ public sealed class C2fConsoleTests : IDisposable
 
     /// <summary>
     /// The hand-written CUDA kernels through the console: <c>dump --backend cuda-emu</c> (the kernels on their CPU
-    /// emulator) agrees with the CPU backend on logits, loss and every gradient; <c>--backend cuda</c> runs on a GPU
-    /// or fails in one line that says why there is none.
+    /// emulator) agrees with the CPU backend on logits, loss and every gradient, and <c>cuda-emu-bf16</c> (products
+    /// and attention on bf16 operands) within the bf16 bound; <c>--backend cuda</c> runs on a GPU or fails in one
+    /// line that says why there is none.
     /// </summary>
     [Fact]
     [Trait("Backend", "cuda-emu")]
@@ -90,8 +95,13 @@ public sealed class C2fConsoleTests : IDisposable
         }
         using var cpu = SafeTensorsFile.Open(Dump("cpu"));
         using var emulated = SafeTensorsFile.Open(Dump("cuda-emu"));
+        using var emulatedBf16 = SafeTensorsFile.Open(Dump("cuda-emu-bf16"));
         foreach (var name in cpu.Tensors.Select(t => t.Name))
-            Numerics.AssertClose(emulated.ReadFloats(name), cpu.ReadFloats(name).Select(x => (double)x).ToArray(), 1e-4, $"cuda-emu {name}");
+        {
+            var expected = cpu.ReadFloats(name).Select(x => (double)x).ToArray();
+            Numerics.AssertClose(emulated.ReadFloats(name), expected, 1e-4, $"cuda-emu {name}");
+            Numerics.AssertClose(emulatedBf16.ReadFloats(name), expected, Bf16Tolerance, $"cuda-emu-bf16 {name}");
+        }
 
         using var gpu = CudaBackendFactory.TryCreateOnGpu(out var gpuMissing);
         if (gpu is not null) return;  // a GPU machine runs the same dump in the `cuda` tests

@@ -20,7 +20,7 @@ internal static class InfoCommand
             table.AddRow("Threads", info.Threads.ToString());
             foreach (var (name, supported) in info.CpuFeatures) table.AddRow(name, supported ? "[green]yes[/]" : "[grey]no[/]");
             table.AddRow("Vector<float> width", $"{info.VectorBits} bits");
-            table.AddRow("Backends", "cpu (float32 SIMD), reference (float64), cuda (hand-written kernels), cuda-bf16 (the same, mixed precision on tensor cores), ilgpu, cuda-emu (kernel emulator)");
+            table.AddRow("Backends", "cpu (float32 SIMD), reference (float64), cuda (hand-written kernels), cuda-bf16 (the same, mixed precision on tensor cores), ilgpu, cuda-emu and cuda-emu-bf16 (kernel emulator)");
             using (var ilgpu = IlgpuBackend.Create())
                 table.AddRow("ILGPU accelerator", Markup.Escape(ilgpu.Accelerator.ToString()));
             table.AddRow("CUDA for ILGPU", IlgpuBackend.CudaAvailable(out var reason) ? "[green]yes[/]" : $"[grey]no: {Markup.Escape(reason)}[/]");
