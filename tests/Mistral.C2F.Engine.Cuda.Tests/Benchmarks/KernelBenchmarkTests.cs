@@ -83,20 +83,13 @@ public sealed partial class KernelBenchmarkTests(KernelDevices devices)
     /// </summary>
     private static Dictionary<string, string[]> TorchPeerKeys()
     {
-        var script = File.ReadAllText(Path.Combine(RepositoryRoot(), "tools", "gpu-check", "torch_peers.py"));
+        var script = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "gpu-check", "torch_peers.py"));  // copied there by the project
         var bodies = FunctionPattern().Matches(script).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
         var table = PeersTablePattern().Match(script);
         Assert.True(table.Success, "torch_peers.py: no PEERS table");
         return PeerEntryPattern().Matches(table.Groups[1].Value).ToDictionary(
             m => m.Groups[1].Value,
             m => ShapeKeyPattern().Matches(bodies[m.Groups[2].Value]).Select(k => k.Groups[1].Value).Distinct().ToArray());
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "tools", "gpu-check", "torch_peers.py"))) return directory.FullName;
-        throw new DirectoryNotFoundException($"no tools/gpu-check/torch_peers.py above {AppContext.BaseDirectory}");
     }
 
     [GeneratedRegex(@"^def (\w+)\(s\):\n(.*?)(?=^\S)", RegexOptions.Multiline | RegexOptions.Singleline)]

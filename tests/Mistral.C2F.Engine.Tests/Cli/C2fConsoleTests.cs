@@ -111,6 +111,30 @@ public sealed class C2fConsoleTests : IDisposable
         Assert.Contains(gpuMissing, message);
     }
 
+    /// <summary>
+    /// <c>bench --mode kernels --plan-only</c> writes the plan PyTorch's peers are timed from and times nothing, so
+    /// the GPU check can time PyTorch before the kernels; without <c>--plan-out</c> it is refused.
+    /// </summary>
+    [Fact]
+    [Trait("Backend", "cuda-emu")]
+    public void Kernel_bench_plan_only_writes_the_plan_and_times_nothing()
+    {
+        using (var emulator = EmulatedDevice.TryCreate(out var emulatorMissing))
+            if (emulator is null) Assert.Skip($"no CPU emulator of the CUDA kernels: {emulatorMissing}");
+        var plan = _directory.File("plan.json");
+        var report = _directory.File("kernels.md");
+        var (code, error) = Run("bench", "--mode", "kernels", "--backend", "cuda-emu", "--plan-out", plan, "--plan-only", "--report", report);
+        Assert.True(code == 0, error);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(plan));
+        Assert.True(json.RootElement.GetArrayLength() > 10, "the plan lists every kernel case");
+        Assert.All(json.RootElement.EnumerateArray(), c => Assert.False(string.IsNullOrEmpty(c.GetProperty("name").GetString())));
+        Assert.False(File.Exists(report), "--plan-only timed the kernels and wrote a report");
+
+        (code, error) = Run("bench", "--mode", "kernels", "--backend", "cuda-emu", "--plan-only");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--plan-only writes the plan: give --plan-out FILE", error);
+    }
+
     [Theory]
     [InlineData("{\"tokens\": [[1, 2], [3]]}", "different lengths")]
     [InlineData("{\"tokens\": [[1, 2, 768]]}", "outside the vocabulary")]

@@ -32,7 +32,7 @@ internal static class BenchCommand
         var kernelOptions = new KernelBenchMode.Options();
         var command = new Command("bench", "Time training steps or forward passes of a preset and profile them op by op, or the CUDA kernels")
         {
-            preset, mode, batch, length, steps, warmup, threads, backendName, kernelOptions.PlanOut, kernelOptions.Peers, kernelOptions.Report,
+            preset, mode, batch, length, steps, warmup, threads, backendName, kernelOptions.PlanOut, kernelOptions.Peers, kernelOptions.Report, kernelOptions.PlanOnly,
         };
         command.SetAction(parse =>
         {

@@ -22,6 +22,7 @@ internal static class KernelBenchMode
         public Option<string?> PlanOut { get; } = new("--plan-out") { Description = "kernels mode: write the benchmark plan (JSON for tools/gpu-check/torch_peers.py) here" };
         public Option<string?> Peers { get; } = new("--peers") { Description = "kernels mode: PyTorch's times (torch_peers.py's JSON) for the vs-PyTorch column" };
         public Option<string?> Report { get; } = new("--report") { Description = "kernels mode: write the results as Markdown here" };
+        public Option<bool> PlanOnly { get; } = new("--plan-only") { Description = "kernels mode: write --plan-out and stop, timing nothing (the PyTorch peers are timed before the kernels)" };
     }
 
     public static void Run(ParseResult parse, Option<string> backendOption, Options options)
@@ -34,7 +35,9 @@ internal static class KernelBenchMode
         {
             KernelBenchmarkPlan.Write(planPath, suite.All);
             AnsiConsole.MarkupLine($"[grey]plan of {suite.All.Count} cases written to {Markup.Escape(planPath)}[/]");
+            if (parse.GetValue(options.PlanOnly)) return;
         }
+        else if (parse.GetValue(options.PlanOnly)) throw new ArgumentException("--plan-only writes the plan: give --plan-out FILE");
         var peers = parse.GetValue(options.Peers) is { } peersPath ? KernelBenchmarkPlan.ReadPeers(peersPath) : null;
 
         var comparison = Comparison(device);
