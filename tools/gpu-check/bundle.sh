@@ -32,8 +32,11 @@ for project in "${projects[@]}"; do
     -p:SatelliteResourceLanguages=en -p:GenerateDocumentationFile=false
 done
 
-# The test SDK's code-coverage engine (every OS) is never used by the runners' command lines.
+# The test SDK's code-coverage engine (every OS) is never used by the runners' command lines, nor are its
+# translated messages.
 rm -rf "$app/CodeCoverage" "$app"/{alpine,arm64,macos,ubuntu,x64,x86}
+find "$app" -mindepth 2 -name '*.resources.dll' -delete
+find "$app" -mindepth 1 -type d -empty -delete
 
 ptx_modules=$(grep -c -a '\.target sm_90' "$app/Mistral.C2F.Engine.Cuda.dll" || true)
 if ((ptx_modules == 0)); then

@@ -5,7 +5,7 @@
 #   run.sh OUT_DIR [--emulate] [--budget SECONDS] [--only STAGE,...] [--limit STAGE=SECONDS]...
 #
 # Runs stages in order of what they tell, each under its own time limit and all within --budget (default 450 s,
-# so that machine start and unpacking leave the whole call under 8 minutes on an H100); a stage that fails or
+# unpacking included, so that with the machine's start the call stays under 8 minutes on an H100); a stage that fails or
 # runs out of time never stops the next. Writes OUT_DIR/report.md, OUT_DIR/results.json and one log per stage
 # under OUT_DIR/logs/, prints a one-screen summary, and exits 1 when any stage failed, timed out or was not run
 # for want of budget (skipped, for want of PyTorch say, is not a failure).
@@ -43,15 +43,15 @@ out=$(cd "$out" && pwd)
 started=$(date +%s)
 deadline=$((started + budget))
 
-# The console and the test runners: unpacked once next to run.sh (or under C2F_BUNDLE_UNPACK), reused after.
-app=${C2F_BUNDLE_UNPACK:-$bundle/app}
-if [ ! -x "$app/c2f" ] || [ "$bundle/app.tar.gz" -nt "$app/.unpacked" ]; then
-  echo "unpacking the bundle into $app"
-  rm -rf "$app" && mkdir -p "$app" && tar -xzf "$bundle/app.tar.gz" -C "$app" --strip-components=1 && touch "$app/.unpacked" \
-    || { echo "run.sh: cannot unpack $bundle/app.tar.gz into $app" >&2; exit 2; }
-fi
-export HOME=${HOME:-$out/work} DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NO_COLOR=1 TERM=dumb
-export C2F_APP=$app C2F_OUT=$out
+# The console and the test runners, unpacked for this run into a temporary folder (a few seconds) that also holds
+# the checkpoints of the SFT stage: the bundle stays as it was sent, OUT_DIR small enough to send back.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/c2f-gpu-check.XXXXXX") || { echo "run.sh: cannot create a temporary folder" >&2; exit 2; }
+trap 'rm -rf "$scratch"' EXIT
+app=$scratch/app
+mkdir -p "$app" && tar -xzf "$bundle/app.tar.gz" -C "$app" --strip-components=1 \
+  || { echo "run.sh: cannot unpack $bundle/app.tar.gz into $app" >&2; exit 2; }
+export HOME=${HOME:-$scratch} DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NO_COLOR=1 TERM=dumb
+export C2F_APP=$app C2F_OUT=$out C2F_SCRATCH=$scratch
 
 # What runs where: the GPU, or the emulator with tiny shapes.
 if ((emulate)); then
@@ -186,7 +186,7 @@ step() {
 
 # A short SFT run stopped at a checkpoint and resumed must end bit for bit where an uninterrupted run ends.
 sft_resume() {
-  local backend=$1 work=$C2F_OUT/work/sft
+  local backend=$1 work=$C2F_SCRATCH/sft
   local shape=(--preset tiny --batch 4 --seq 64 --seed 1 --save-every 3 --backend "$backend")
   rm -rf "$work" && mkdir -p "$work"
   "$C2F_APP/c2f" train sft "${shape[@]}" --out "$work/straight" --steps 6 || return 1

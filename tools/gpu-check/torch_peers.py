@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch timings of the shapes the CUDA kernel benchmarks use, as the peer column of `build.ps1 gpu-check`.
+"""PyTorch timings of the shapes the CUDA kernel benchmarks use, as the peer column of the GPU check (run.sh).
 
 Reads the benchmark plan written by `c2f bench --mode kernels --plan-out FILE` (a JSON list of
 {"name", "kind", "shape"}), times each PyTorch equivalent with CUDA events (median of single runs after

@@ -13,7 +13,7 @@ namespace Mistral.C2F.Cli.Commands;
 /// <c>c2f bench --mode kernels</c>: the kernel benchmark suite on a GPU (Mistral-7B shapes) or on the CPU emulator
 /// (tiny shapes: checks the benchmarks run, says nothing about speed), with ILGPU's time for the same float32 ops
 /// beside ours when ILGPU finds a CUDA GPU. Writes the plan torch_peers.py reads, takes the peers it writes, and
-/// writes the Markdown report of build.ps1 gpu-check.
+/// writes the Markdown report of the GPU check (tools/gpu-check/run.sh).
 /// </summary>
 internal static class KernelBenchMode
 {
