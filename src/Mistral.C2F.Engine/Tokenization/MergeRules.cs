@@ -8,9 +8,10 @@ namespace Mistral.C2F.Engine.Tokenization;
 /// punctuation (split_by_unicode_script, with ASCII letters vs. everything else as the two scripts), at most 16 characters.
 /// </summary>
 /// <remarks>
-/// Microsoft.ML.Tokenizers merges any adjacent pair whose concatenation is in the vocabulary, control and byte pieces
-/// included, so a vocabulary holding e.g. "&lt;s" would encode the literal text "&lt;s&gt;" as the BOS id. Every special
-/// and byte piece mixes letters or digits with punctuation, so these rules make that impossible.
+/// SentencePiece (and the engine's encoder) never merge into control or byte pieces, but Microsoft.ML.Tokenizers merges
+/// any adjacent pair whose concatenation is in the vocabulary, so with a vocabulary holding e.g. "&lt;s" it would encode
+/// the literal text "&lt;s&gt;" as the BOS id. Every special and byte piece mixes letters or digits with punctuation, so
+/// these rules keep the built-in tokenizer's ids the same in every tool that reads it.
 /// </remarks>
 internal static class MergeRules
 {

@@ -6,20 +6,22 @@ namespace Mistral.C2F.Engine.Tokenization;
 
 /// <summary>
 /// The tokenizer of a Mistral checkpoint: its SentencePiece BPE <c>tokenizer.model</c> (byte fallback, dummy prefix),
-/// loaded and encoded through Microsoft.ML.Tokenizers. Decoding follows SentencePiece's rules (see <see cref="TokenStreamDecoder"/>).
+/// loaded and validated through Microsoft.ML.Tokenizers and encoded as SentencePiece encodes, id for id
+/// (<see cref="SentencePieceBpeEncoder"/>). Decoding follows SentencePiece's rules (see <see cref="TokenStreamDecoder"/>).
 /// </summary>
 public sealed class MistralTokenizer
 {
     public const string ModelFileName = "tokenizer.model";
 
-    private readonly LlamaTokenizer _encoder;
+    private readonly SentencePieceBpeEncoder _encoder;
     private readonly DecodingTable _decoding;
 
-    private MistralTokenizer(LlamaTokenizer encoder, DecodingTable decoding) => (_encoder, _decoding) = (encoder, decoding);
+    private MistralTokenizer(SentencePieceBpeEncoder encoder, DecodingTable decoding, int bosId, int eosId) =>
+        (_encoder, _decoding, BosId, EosId) = (encoder, decoding, bosId, eosId);
 
     public int VocabularySize => _decoding.Count;
-    public int BosId => _encoder.BeginningOfSentenceId;
-    public int EosId => _encoder.EndOfSentenceId;
+    public int BosId { get; }
+    public int EosId { get; }
 
     /// <summary>Loads <c>tokenizer.model</c> from a checkpoint directory.</summary>
     /// <summary>A bound on tokenizer.model, far above any real vocabulary, so a wrong file cannot be read into memory whole.</summary>
@@ -46,12 +48,11 @@ public sealed class MistralTokenizer
     /// <summary>A tokenizer from the bytes of a <c>tokenizer.model</c>; <paramref name="modelPath"/> names it in errors.</summary>
     public static MistralTokenizer FromBytes(byte[] bytes, string modelPath)
     {
-        LlamaTokenizer encoder;
+        LlamaTokenizer library;
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);
-            // BOS is added by Encode itself: the library returns no ids at all for empty text, not even BOS.
-            encoder = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
+            library = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
         }
         catch (Exception exception)
         {
@@ -59,18 +60,18 @@ public sealed class MistralTokenizer
             throw new InvalidDataException(
                 $"'{modelPath}' is not a readable SentencePiece BPE model: {exception.GetType().Name}: {exception.Message}", exception);
         }
-        return new MistralTokenizer(encoder, DecodingTable.From(encoder, modelPath));
+        var decoding = DecodingTable.From(library, modelPath);
+        var encoder = new SentencePieceBpeEncoder(SentencePieceModel.Read(bytes, modelPath), modelPath);
+        return new MistralTokenizer(encoder, decoding, library.BeginningOfSentenceId, library.EndOfSentenceId);
     }
 
     public int[] Encode(string text, bool addBos)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = _encoder.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
-        if (!addBos) return [.. ids];
-        var withBos = new int[ids.Count + 1];
-        withBos[0] = BosId;
-        for (int i = 0; i < ids.Count; i++) withBos[i + 1] = ids[i];
-        return withBos;
+        var ids = new List<int>(text.Length / 3 + 2);
+        if (addBos) ids.Add(BosId);
+        _encoder.Encode(text, ids);
+        return [.. ids];
     }
 
     /// <summary>

@@ -39,4 +39,17 @@ public sealed class TokenizerLoadingTests(TokenizerFixture fixture) : IDisposabl
         var error = Assert.Throws<InvalidDataException>(() => MistralTokenizer.Load(_directory));
         Assert.Contains(path, error.Message);
     }
+
+    [Fact]
+    public void A_normalizer_with_a_character_map_is_refused_by_name()
+    {
+        var valid = File.ReadAllBytes(Path.Combine(fixture.Directory, MistralTokenizer.ModelFileName));
+        // A second normalizer_spec (field 3), which protobuf merges into the first: name "nmt_nfkc" and a character map.
+        byte[] normalizer = [0x0A, 8, .. "nmt_nfkc"u8, 0x12, 4, 1, 2, 3, 4];
+        var path = Path.Combine(_directory, MistralTokenizer.ModelFileName);
+        File.WriteAllBytes(path, [.. valid, 0x1A, (byte)normalizer.Length, .. normalizer]);
+        var error = Assert.Throws<InvalidDataException>(() => MistralTokenizer.Load(_directory));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("'nmt_nfkc'", error.Message);
+    }
 }
