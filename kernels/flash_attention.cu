@@ -1,7 +1,7 @@
 // Flash attention on the tensor cores for training (FlashAttention-2 style): bf16 storage, float32
 // accumulation and softmax. Layout q [B, S, Hq·D], k and v [B, S, Hkv·D] (row-major, heads side by side),
 // positions implicit (query i and key j of one sequence sit at positions i and j), always causal, with an
-// optional sliding window W: query i sees key j iff i − W < j ≤ i (ENGINEERING.md §2; window ≤ 0 means
+// optional sliding window W: query i sees key j iff i − W < j ≤ i (docs/DEFINITIONS.md, "Sliding window"; window ≤ 0 means
 // none). Query head h reads kv head h / (Hq / Hkv); the group shares K and V without copies.
 // Sequences may be right-padded: with `lengths`, slots at or past lengths[b] of sequence b are empty (no
 // position); such a query sees no key (zero output, log-sum-exp −inf, no gradient) and such a key is seen by

@@ -1,7 +1,7 @@
 // The one include of every kernel source: CUDA on nvcc, the CPU emulation everywhere else.
 //
 // Kernels are plain CUDA C++ with three conventions, so the same source also builds with the host
-// compiler against the emulator (ENGINEERING.md §3):
+// compiler against the emulator (docs/DEFINITIONS.md, "Testing a kernel"):
 //   * entry points are `extern "C" __global__` and are followed by C2F_REGISTER_KERNEL(name);
 //   * dynamic shared memory is declared with C2F_DYNAMIC_SHARED(type, name);
 //   * tensor-core and ldmatrix instructions go through the wrappers of c2f/mma.cuh.

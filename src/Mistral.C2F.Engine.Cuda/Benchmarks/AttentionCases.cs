@@ -5,7 +5,7 @@ namespace Mistral.C2F.Engine.Cuda.Benchmarks;
 
 /// <summary>
 /// Flash attention (bf16, tensor cores) forward and backward, causal and with the sliding window, and the float32
-/// attention forward. FLOPs per ENGINEERING.md §2: forward 4·B·Hq·S·Sk_eff·D with Sk_eff the mean number of keys a
+/// attention forward. FLOPs per docs/DEFINITIONS.md, "Counting attention FLOPs": forward 4·B·Hq·S·Sk_eff·D with Sk_eff the mean number of keys a
 /// query sees; backward 2.5× that, also for the deterministic backward (which does 7/5 of it), so rates compare.
 /// </summary>
 internal static class AttentionCases

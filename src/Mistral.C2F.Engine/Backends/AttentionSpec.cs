@@ -3,7 +3,7 @@ namespace Mistral.C2F.Engine.Backends;
 /// <summary>
 /// Grouped-query attention geometry. Query head h reads key/value head h / (QueryHeads / KvHeads).
 /// Key position kp is visible to query position qp iff kp >= 0, kp &lt;= qp and, with a sliding window W,
-/// qp - W &lt; kp (ENGINEERING.md §2: W keys including the query's own position).
+/// qp - W &lt; kp (docs/DEFINITIONS.md, "Sliding window": W keys including the query's own position).
 /// </summary>
 public sealed record AttentionSpec(int QueryHeads, int KvHeads, int HeadDim, int? SlidingWindow)
 {

@@ -85,7 +85,7 @@ public static class StepBenchmark
     }
 
     /// <summary>
-    /// Matmul FLOPs 2·(weights)·tokens plus attention 4·B·H·S·S_eff·D (ENGINEERING.md §2), S_eff the mean number
+    /// Matmul FLOPs 2·(weights)·tokens plus attention 4·B·H·S·S_eff·D (docs/DEFINITIONS.md, "Counting attention FLOPs"), S_eff the mean number
     /// of keys a query sees under the causal sliding window.
     /// </summary>
     public static double ForwardFlops(MistralConfig config, int batch, int length) =>

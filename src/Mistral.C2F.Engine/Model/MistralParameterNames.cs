@@ -2,7 +2,7 @@ using Mistral.C2F.Engine.Tensors;
 
 namespace Mistral.C2F.Engine.Model;
 
-/// <summary>The Hugging Face tensor names and shapes of a <c>MistralForCausalLM</c> checkpoint (ENGINEERING.md §2).</summary>
+/// <summary>The Hugging Face tensor names and shapes of a <c>MistralForCausalLM</c> checkpoint (docs/DEFINITIONS.md, "Checkpoint tensor names").</summary>
 public static class MistralParameterNames
 {
     public const string Embedding = "model.embed_tokens.weight";

@@ -1,7 +1,7 @@
 namespace Mistral.C2F.Rlhf.Ppo;
 
 /// <summary>
-/// Constants of Continuous Maximization (docs/ENGINEERING §4): the rollout length limit of PPO iteration k + 1 is
+/// Constants of Continuous Maximization (docs/DEFINITIONS.md, "The method"): the rollout length limit of PPO iteration k + 1 is
 /// L_{k+1} = clamp(round(L_k·(1 + γ·g_k)), L_k, L_max) with the gate g_k = σ(a·(R̄_k − V̄_k)/(s_R + ε) + b·(τ_k − τ*)).
 /// </summary>
 public sealed record ContinuousMaximizationOptions

@@ -17,7 +17,7 @@ public sealed record PpoOptions
     public KlEstimator KlEstimator { get; init; } = KlEstimator.K1;
 
     /// <summary>adap_kl_ctrl (TRL ≤ 0.11): steer β to <see cref="KlTarget"/>. On by default, as there and as the
-    /// method (ENGINEERING §4) has it; current TRL has only the fixed β.</summary>
+    /// method (docs/DEFINITIONS.md, "The method") has it; current TRL has only the fixed β.</summary>
     [JsonPropertyName("adap_kl_ctrl")]
     public bool AdaptiveKlControl { get; init; } = true;
 

@@ -4,7 +4,7 @@ using Mistral.C2F.Engine.Tests.Support;
 
 namespace Mistral.C2F.Engine.Tests.Ops;
 
-/// <summary>Pins the one sliding-window definition of ENGINEERING.md §2: query i sees key j iff i − W &lt; j ≤ i.</summary>
+/// <summary>Pins the one sliding-window definition of docs/DEFINITIONS.md, "Sliding window": query i sees key j iff i − W &lt; j ≤ i.</summary>
 [Trait("Backend", "cpu")]
 public sealed class SlidingWindowTests
 {

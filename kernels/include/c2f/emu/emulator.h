@@ -1,5 +1,5 @@
 // The CUDA surface that kernels/*.cu use, for the host compiler: the same sources run on the CPU with
-// one fiber per CUDA thread (ENGINEERING.md §3). Only what our kernels need is here, each piece with
+// one fiber per CUDA thread (docs/DEFINITIONS.md, "Testing a kernel"). Only what our kernels need is here, each piece with
 // the device's semantics; anything else fails to compile rather than behave differently.
 #pragma once
 #include <cmath>
