@@ -23,17 +23,53 @@ public sealed class MistralTokenizer
     public int BosId { get; }
     public int EosId { get; }
 
-    /// <summary>Loads <c>tokenizer.model</c> from a checkpoint directory.</summary>
-    /// <summary>A bound on tokenizer.model, far above any real vocabulary, so a wrong file cannot be read into memory whole.</summary>
+    /// <summary>A bound on a tokenizer file, far above any real vocabulary, so a wrong file cannot be read into memory whole.</summary>
     public const long MaxModelFileBytes = 64L << 20;
 
+    /// <summary>
+    /// Loads a checkpoint directory's tokenizer: <c>tokenizer.model</c>, or, where a checkpoint ships only the fast
+    /// tokenizer, <c>tokenizer.json</c> read as the SentencePiece model it was converted from.
+    /// </summary>
     public static MistralTokenizer Load(string checkpointDirectory)
     {
         var path = Path.Combine(checkpointDirectory, ModelFileName);
+        var json = Path.Combine(checkpointDirectory, HuggingFaceTokenizerJson.FileName);
+        if (!File.Exists(path) && File.Exists(json))
+        {
+            ModelFiles.RequireWithin(json, checkpointDirectory);
+            return FromTokenizerJson(json);
+        }
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{Path.GetFullPath(path)}: not found; the model directory has no {ModelFileName}", path);
+            throw new FileNotFoundException(
+                $"{Path.GetFullPath(path)}: not found; the model directory has neither {ModelFileName} nor {HuggingFaceTokenizerJson.FileName}", path);
         ModelFiles.RequireWithin(path, checkpointDirectory);
         return FromModelFile(path);
+    }
+
+    /// <summary>A tokenizer from a Hugging Face <c>tokenizer.json</c>; what it cannot read exactly is an error naming the file.</summary>
+    public static MistralTokenizer FromTokenizerJson(string jsonPath)
+    {
+        ModelFiles.RequireRegularFile(jsonPath);
+        long length = new FileInfo(jsonPath).Length;
+        if (length > MaxModelFileBytes)
+            throw new InvalidDataException($"{jsonPath}: {length} bytes, more than a tokenizer file's {MaxModelFileBytes} (Mistral's is about 2 MB)");
+        return FromTokenizerJson(File.ReadAllText(jsonPath), jsonPath);
+    }
+
+    /// <summary>A tokenizer from the text of a <c>tokenizer.json</c>; <paramref name="jsonPath"/> names it in errors.</summary>
+    public static MistralTokenizer FromTokenizerJson(string json, string jsonPath)
+    {
+        var (pieces, addDummyPrefix) = HuggingFaceTokenizerJson.Read(json, jsonPath);
+        byte[] model;
+        try
+        {
+            model = SentencePieceModelWriter.Serialize(pieces, addDummyPrefix);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new InvalidDataException($"{jsonPath}: {exception.Message}", exception);
+        }
+        return FromBytes(model, jsonPath);
     }
 
     public static MistralTokenizer FromModelFile(string modelPath)

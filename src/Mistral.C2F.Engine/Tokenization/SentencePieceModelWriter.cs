@@ -9,7 +9,8 @@ internal static class SentencePieceModelWriter
 {
     private const int BpeModelType = 2;
 
-    public static byte[] Serialize(IReadOnlyList<SentencePiece> pieces)
+    /// <param name="addDummyPrefix">Whether the normalizer puts "▁" before the text (Mistral's do).</param>
+    public static byte[] Serialize(IReadOnlyList<SentencePiece> pieces, bool addDummyPrefix = true)
     {
         RequireMistralSpecialLayout(pieces);
         var model = new ProtobufWriter();
@@ -21,7 +22,7 @@ internal static class SentencePieceModelWriter
                 entry.WriteInt32(3, (int)piece.Type);
             });
         model.WriteMessage(2, trainer => WriteTrainerSpec(trainer, pieces.Count));
-        model.WriteMessage(3, WriteNormalizerSpec);
+        model.WriteMessage(3, normalizer => WriteNormalizerSpec(normalizer, addDummyPrefix));
         return model.ToArray();
     }
 
@@ -49,10 +50,10 @@ internal static class SentencePieceModelWriter
         spec.WriteString(48, SpecialTokens.Padding);
     }
 
-    private static void WriteNormalizerSpec(ProtobufWriter spec)
+    private static void WriteNormalizerSpec(ProtobufWriter spec, bool addDummyPrefix)
     {
         spec.WriteString(1, "identity");
-        spec.WriteBool(3, true); // add_dummy_prefix
+        spec.WriteBool(3, addDummyPrefix);
         spec.WriteBool(4, false); // remove_extra_whitespaces (the proto default is true; Mistral keeps every space)
         spec.WriteBool(5, true); // escape_whitespaces
     }

@@ -25,7 +25,7 @@ public static class RunDirectories
     /// </summary>
     public static TokenizerFiles ResumedTokenizer(string checkpoint, string startingModel)
     {
-        if (File.Exists(Path.Combine(checkpoint, MistralTokenizer.ModelFileName)) || !File.Exists(Path.Combine(startingModel, MistralTokenizer.ModelFileName)))
+        if (TokenizerFiles.Exist(checkpoint) || !TokenizerFiles.Exist(startingModel))
             return TokenizerFiles.Read(checkpoint);
         Warnings.Report($"{checkpoint} holds no {MistralTokenizer.ModelFileName}; taking the tokenizer of {startingModel}, where the run started");
         return TokenizerFiles.Read(startingModel);

@@ -4,6 +4,7 @@ using Mistral.C2F.Engine.Checkpoints;
 using Mistral.C2F.Engine.Cuda;
 using Mistral.C2F.Engine.Cuda.Emulation;
 using Mistral.C2F.Engine.Tests.Support;
+using Mistral.C2F.Engine.Tokenization;
 
 namespace Mistral.C2F.Engine.Tests.Cli;
 
@@ -109,6 +110,41 @@ public sealed class C2fConsoleTests : IDisposable
             "--backend", "cuda");
         Assert.NotEqual(0, exitCode);
         Assert.Contains(gpuMissing, message);
+    }
+
+    /// <summary>
+    /// A checkpoint that ships only tokenizer.json (written from the tiny model's tokenizer.model) generates what its
+    /// tokenizer.model twin generates, and a training run from it writes the tokenizer.json into its checkpoints.
+    /// </summary>
+    [Fact]
+    public void A_checkpoint_with_only_tokenizer_json_generates_and_trains_as_its_tokenizer_model_twin()
+    {
+        var twin = Directory.CreateDirectory(_directory.File("json-only")).FullName;
+        foreach (var file in Directory.EnumerateFiles(_model).Where(f => Path.GetFileName(f) != MistralTokenizer.ModelFileName))
+            File.Copy(file, Path.Combine(twin, Path.GetFileName(file)));
+        var modelFile = Path.Combine(_model, MistralTokenizer.ModelFileName);
+        File.WriteAllText(Path.Combine(twin, HuggingFaceTokenizerJson.FileName),
+            HuggingFaceTokenizerJson.Write(SentencePieceModel.Read(File.ReadAllBytes(modelFile), modelFile).Pieces));
+        string Generate(string model)
+        {
+            var (code, output, error) = InProcessC2f.RunCapturing("generate", "--model", model, "--prompt", "  def f(x):\n        return", "--max-tokens", "12");
+            Assert.True(code == 0, error);
+            return output;
+        }
+        var expected = Generate(_model);
+        Assert.StartsWith("  def f(x):", expected);
+        Assert.Equal(expected, Generate(twin));
+
+        File.WriteAllText(_directory.File("sft.jsonl"), "{\"prompt\": \"2 + 2 =\", \"response\": \" 4\"}\n{\"prompt\": \"3 + 1 =\", \"response\": \" 4\"}\n");
+        var run = _directory.File("json-run");
+        var (trained, trainError) = Run("train", "sft", "--model", twin, "--data", _directory.File("sft.jsonl"), "--out", run,
+            "--steps", "2", "--batch", "2", "--seq", "32", "--save-every", "2", "--backend", "cpu");
+        Assert.True(trained == 0, trainError);
+        var checkpoint = Path.Combine(run, "checkpoint-000002");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(twin, HuggingFaceTokenizerJson.FileName)),
+            File.ReadAllBytes(Path.Combine(checkpoint, HuggingFaceTokenizerJson.FileName)));
+        Assert.False(File.Exists(Path.Combine(checkpoint, MistralTokenizer.ModelFileName)));
+        Assert.StartsWith("  def f(x):", Generate(checkpoint));
     }
 
     /// <summary>
