@@ -11,7 +11,10 @@ namespace Mistral.C2F.Engine.Tokenization;
 /// <remarks>
 /// Each instruction and each answer is encoded separately, so each gets SentencePiece's dummy-prefix "▁" (the space
 /// before an answer, and a space before "[INST]" after an EOS): the ids of Mistral's reference tokenizer and of
-/// Hugging Face's slow LlamaTokenizer in legacy mode.
+/// Hugging Face's slow LlamaTokenizer in legacy mode. A vocabulary that holds [INST] and [/INST] as control pieces
+/// (Mistral's tokenizer v2/v3, e.g. Mistral-7B-Instruct-v0.3) gets its v2/v3 format instead, as mistral-common
+/// encodes it: BOS, then per user turn the [INST] id, the encoded message, the [/INST] id, per answer the encoded
+/// answer and EOS; the system message is joined to the last user message.
 /// </remarks>
 public sealed class ChatTemplate(MistralTokenizer tokenizer)
 {
@@ -34,27 +37,40 @@ public sealed class ChatTemplate(MistralTokenizer tokenizer)
     {
         var ids = new List<int> { tokenizer.BosId };
         var mask = new List<bool> { false };
-        foreach (var turn in Turns(messages))
+        var (begin, end) = (tokenizer.ControlId("[INST]"), tokenizer.ControlId("[/INST]"));
+        bool controlTags = begin is not null && end is not null;
+        foreach (var turn in Turns(messages, systemOnLastUser: controlTags))
         {
-            var turnIds = tokenizer.Encode(turn.Text, addBos: false);
-            ids.AddRange(turnIds);
-            if (turn.IsAssistant) ids.Add(tokenizer.EosId);
+            if (turn.IsAssistant)
+            {
+                ids.AddRange(tokenizer.Encode(turn.Content, addBos: false));
+                ids.Add(tokenizer.EosId);
+            }
+            else if (controlTags)
+            {
+                ids.Add(begin!.Value);
+                ids.AddRange(tokenizer.Encode(turn.Content, addBos: false));
+                ids.Add(end!.Value);
+            }
+            else ids.AddRange(tokenizer.Encode(Instruction(turn.Content), addBos: false));
             mask.AddRange(Enumerable.Repeat(turn.IsAssistant, ids.Count - mask.Count));
         }
         return new RenderedChat([.. ids], [.. mask]);
     }
 
+    private static string Instruction(string content) => $"[INST] {content} [/INST]";
+
     /// <summary>The conversation as text, exactly what <see cref="HuggingFaceTemplate"/> renders.</summary>
     public static string RenderText(IReadOnlyList<ChatMessage> messages)
     {
         var text = new StringBuilder(SpecialTokens.BeginOfSequence);
-        foreach (var turn in Turns(messages))
-            text.Append(turn.IsAssistant ? $" {turn.Text}{SpecialTokens.EndOfSequence}" : turn.Text);
+        foreach (var turn in Turns(messages, systemOnLastUser: false))
+            text.Append(turn.IsAssistant ? $" {turn.Content}{SpecialTokens.EndOfSequence}" : Instruction(turn.Content));
         return text.ToString();
     }
 
-    /// <summary>Checks the roles and yields each instruction ("[INST] … [/INST]") and each answer's content.</summary>
-    private static List<(bool IsAssistant, string Text)> Turns(IReadOnlyList<ChatMessage> messages)
+    /// <summary>Checks the roles and yields each turn's content, the system message joined to the first or last user message.</summary>
+    private static List<(bool IsAssistant, string Content)> Turns(IReadOnlyList<ChatMessage> messages, bool systemOnLastUser)
     {
         ArgumentNullException.ThrowIfNull(messages);
         string? system = null;
@@ -77,9 +93,12 @@ public sealed class ChatTemplate(MistralTokenizer tokenizer)
                     $"Message {i} is {message.Role}, expected {expected}: after the optional system message (only at index 0), " +
                     "roles must alternate user/assistant starting with user.", nameof(messages));
             if (message.Content is null) throw new ArgumentException($"Message {i} has no content.", nameof(messages));
-            turns.Add(expected == ChatRole.Assistant
-                ? (true, message.Content)
-                : (false, $"[INST] {(i == first && system is not null ? system + "\n\n" : "")}{message.Content} [/INST]"));
+            turns.Add((expected == ChatRole.Assistant, message.Content));
+        }
+        if (system is not null)
+        {
+            int user = systemOnLastUser ? turns.FindLastIndex(t => !t.Item1) : 0;
+            turns[user] = (false, system + "\n\n" + turns[user].Item2);
         }
         return turns;
     }

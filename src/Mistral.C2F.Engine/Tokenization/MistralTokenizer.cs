@@ -125,6 +125,9 @@ public sealed class MistralTokenizer
 
     public TokenStreamDecoder CreateStreamDecoder(bool continuation = false) => new(_decoding, continuation);
 
+    /// <summary>The id of a control piece (a token that text never encodes to, such as [INST] in Mistral's v3 vocabulary), or null.</summary>
+    public int? ControlId(string piece) => _encoder.ControlId(piece);
+
     /// <summary>The piece text of an id, e.g. "▁the" or "&lt;0x0A&gt;", for inspection and tests.</summary>
     public string IdToPiece(int id)
     {

@@ -45,6 +45,9 @@ internal sealed class SentencePieceBpeEncoder
             .Select(p => p.Piece).OrderByDescending(p => p.Length)];
     }
 
+    public int? ControlId(string piece) =>
+        _vocabulary.TryGetValue(piece, out var id) && _pieces[id].Type == SentencePieceType.Control ? id : null;
+
     /// <summary>The ids of <paramref name="text"/>, appended to <paramref name="ids"/>.</summary>
     public void Encode(string text, List<int> ids)
     {

@@ -83,4 +83,32 @@ public sealed class ChatTemplateTests(TokenizerFixture fixture)
         Assert.Matches("alternate|at least one user message", error.Message);
         Assert.Throws<ArgumentException>(() => ChatTemplate.RenderText(messages));
     }
+
+    /// <summary>
+    /// A vocabulary with [INST] and [/INST] as control pieces (the SentencePiece oracle trained with them, as Mistral's v3
+    /// tokenizer has them) renders mistral-common's v2/v3 format: the control ids around each encoded user message,
+    /// the system message joined to the last user message, the loss mask on each answer and its EOS. The built-in
+    /// vocabulary has no such pieces and keeps v1's text.
+    /// </summary>
+    [Fact]
+    public void A_vocabulary_with_control_inst_pieces_renders_the_v3_format_with_their_ids()
+    {
+        var model = Path.Combine(AppContext.BaseDirectory, "Tokenization", "SentencePieceOracle", "oracle-symbols.model");
+        var tokenizer = MistralTokenizer.FromModelFile(model);
+        int begin = tokenizer.ControlId("[INST]") ?? throw new InvalidOperationException("the oracle has no control [INST]");
+        int end = tokenizer.ControlId("[/INST]") ?? throw new InvalidOperationException("the oracle has no control [/INST]");
+        var (ids, mask) = (new List<int> { tokenizer.BosId }, new List<bool> { false });
+        void Add(bool answer, params int[] part) { ids.AddRange(part); mask.AddRange(part.Select(_ => answer)); }
+        int[] Encode(string text) => tokenizer.Encode(text, addBos: false);
+        Add(false, [begin, .. Encode("What is 2 plus 3?"), end]);
+        Add(true, [.. Encode("5"), tokenizer.EosId]);
+        Add(false, [begin, .. Encode("Answer with one number.\n\nAnd 4 plus 4?"), end]);
+        Add(true, [.. Encode("The answer is 8."), tokenizer.EosId]);
+
+        var rendered = new ChatTemplate(tokenizer).RenderWithMask(TwoTurns);
+        Assert.Equal(ids, rendered.Ids);
+        Assert.Equal(mask, rendered.AssistantMask);
+        Assert.Null(_tokenizer.ControlId("[INST]"));
+        Assert.Null(tokenizer.ControlId("<tool>"));  // user-defined, not control
+    }
 }

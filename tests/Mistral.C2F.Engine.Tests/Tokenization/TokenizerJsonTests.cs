@@ -53,6 +53,7 @@ public sealed class TokenizerJsonTests(TokenizerFixture fixture) : IDisposable
     public void An_oracle_model_as_tokenizer_json_gives_sentencepiece_s_ids_on_every_fixture_case(string modelName)
     {
         var twin = MistralTokenizer.Load(JsonOnlyTwin(Path.Combine(OracleDirectory, modelName), modelName));
+        Assert.Equal(modelName == "oracle-symbols.model", twin.ControlId("[INST]") is not null);  // special added tokens are control pieces
         using var fixtures = JsonDocument.Parse(File.ReadAllText(Path.Combine(OracleDirectory, "cases.json")));
         var cases = fixtures.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == modelName);
         foreach (var @case in cases.GetProperty("cases").EnumerateArray())
