@@ -13,8 +13,8 @@ namespace Mistral.C2F.Engine.Cuda;
 /// </summary>
 public sealed partial class CudaBackend : DeviceMemoryBackend
 {
-    private readonly IKernelDevice _device;
-    private readonly bool _ownsDevice;
+    private readonly CountingDevice _device;
+    private readonly CachingAllocator _allocator;
     private readonly KernelFaults _faults;
     private readonly ElementwiseKernels _elementwise;
     private readonly RmsNormKernels _rmsNorm;
@@ -42,7 +42,11 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     /// </param>
     public CudaBackend(IKernelDevice device, bool ownsDevice = true, CudaPrecision precision = CudaPrecision.Float32, bool deterministic = true)
     {
-        (_device, _ownsDevice, Precision, Deterministic) = (device, ownsDevice, precision, deterministic);
+        (Precision, Deterministic) = (precision, deterministic);
+        // Every kernel class launches through the counting device, so the counts see all the backend does.
+        _device = new CountingDevice(device, ownsDevice);
+        device = _device;
+        _allocator = new CachingAllocator(device, exactSizes: _device.Inner is EmulatedDevice);
         _conversion = new ConversionKernels(device);
         _flash = new FlashAttentionKernels(device);
         _positions = new PositionKernels(device);
@@ -63,7 +67,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     }
 
     /// <summary>"cuda" on a GPU, "cuda-emu" on the CPU emulator; "-bf16" with <see cref="CudaPrecision.Bf16TensorCores"/>.</summary>
-    public override string Name => (_device is EmulatedDevice ? "cuda-emu" : "cuda") + (Precision == CudaPrecision.Bf16TensorCores ? "-bf16" : "");
+    public override string Name => (_device.Inner is EmulatedDevice ? "cuda-emu" : "cuda") + (Precision == CudaPrecision.Bf16TensorCores ? "-bf16" : "");
 
     /// <summary>How this backend multiplies matrices.</summary>
     public CudaPrecision Precision { get; }
@@ -75,6 +79,12 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
 
     /// <summary>The device in words.</summary>
     public string DeviceName => _device.Name;
+
+    /// <summary>What the backend has asked of the device so far; subtract two snapshots for one step.</summary>
+    public override DeviceCounts Counts => _device.Counts;
+
+    /// <summary>Device memory kept for reuse by freed tensors.</summary>
+    public long CachedBytes => _allocator.CachedBytes;
 
     /// <summary>Waits for every launch so far, then throws any index fault a kernel recorded.</summary>
     public void Synchronize()
@@ -96,7 +106,8 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _multiTensorAdamW.Dispose();
         _rmsNorm.Dispose();
         _faults.Dispose();
-        if (_ownsDevice) _device.Dispose();
+        _allocator.Dispose();
+        _device.Dispose();
         base.Dispose();
     }
 }

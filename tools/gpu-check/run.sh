@@ -252,7 +252,7 @@ step_row() {
   awk -v stage="$2" '
     title == "" && NF { title = $0; gsub(/^ +| +$/, "", title) }
     /│/ { n = split($0, cell, "│"); key = cell[2]; value = cell[3]; gsub(/^ +| +$/, "", key); gsub(/^ +| +$/, "", value); v[key] = value }
-    END { printf "| %s | %s | %s | %s | %s | %s |\n", stage, title, v["median step"], v["tokens/s"], v["model FLOP rate"], v["GEMM rate, 1024³ now"] }' "$1"
+    END { printf "| %s | %s | %s | %s | %s | %s | %s |\n", stage, title, v["median step"], v["tokens/s"], v["model FLOP rate"], v["GEMM rate, 1024³ now"], v["allocs, frees, syncs"] "; " v["copies, launches"] }' "$1"
 }
 step_profile() { sed -n '/^ *op  /,$p' "$1" | sed 's/ *$//'; }  # the op-by-op table under the summary box
 {
@@ -276,8 +276,8 @@ step_profile() { sed -n '/^ *op  /,$p' "$1" | sed 's/ *$//'; }  # the op-by-op t
     case ${names[$i]} in train-*|decode-*) [ "${statuses[$i]}" = passed ] && steps+=("${names[$i]}") ;; esac
   done
   if ((${#steps[@]})); then
-    printf '## Training and decode steps\n\n| stage | run | median step | tokens/s | model FLOP rate | GEMM rate 1024³ (share reached) |\n'
-    printf '| --- | --- | ---: | ---: | ---: | --- |\n'
+    printf '## Training and decode steps\n\n| stage | run | median step | tokens/s | model FLOP rate | GEMM rate 1024³ (share reached) | device per step: allocations, frees, syncs; copies, launches |\n'
+    printf '| --- | --- | ---: | ---: | ---: | --- | --- |\n'
     for name in "${steps[@]}"; do step_row "$out/logs/$name.log" "$name"; done
     echo
     for name in "${steps[@]}"; do

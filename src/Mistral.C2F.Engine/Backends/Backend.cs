@@ -25,6 +25,9 @@ public abstract class Backend : IDisposable
     /// <summary>The memory this backend's tensors live in, in bytes, where it is known: a bound for planning a step's activations.</summary>
     public virtual long? MemoryBytes => null;
 
+    /// <summary>What a device backend has asked of its device so far (null where there is no device to count).</summary>
+    public virtual DeviceCounts? Counts => null;
+
     /// <summary>Uninitialised storage for a tensor: callers write before they read.</summary>
     public abstract Tensor Allocate(Shape shape, DType dtype);
 

@@ -8,8 +8,9 @@ namespace Mistral.C2F.Engine.Diagnostics;
 
 /// <summary>What a timed step did, per step: its time, throughput, the model FLOP rate, and the time of each op.</summary>
 /// <remarks>Op times are means over the timed steps, so compare them with <see cref="MeanStep"/>; throughput uses the median.</remarks>
+/// <param name="Device">On a device backend, what one step after warm-up asked of the device (an extra step, unprofiled).</param>
 public sealed record StepTiming(string Mode, int TokensPerStep, TimeSpan MedianStep, TimeSpan MeanStep, double TokensPerSecond,
-    double GflopsPerSecond, IReadOnlyList<(string Op, TimeSpan PerStep, double CallsPerStep)> Ops);
+    double GflopsPerSecond, IReadOnlyList<(string Op, TimeSpan PerStep, double CallsPerStep)> Ops, DeviceCounts? Device);
 
 /// <summary>
 /// Times whole steps of a model on random tokens: inference forward passes, or training steps (forward, backward,
@@ -113,6 +114,13 @@ public static class StepBenchmark
     {
         if (steps < 1 || warmup < 0) throw new ArgumentException($"need ≥ 1 timed step and ≥ 0 warm-up steps, got {steps} and {warmup}");
         for (int i = 0; i < warmup; i++) step();
+        // Counted on a step of its own: the profiler waits for the device after every op, which the counts must not see.
+        DeviceCounts? device = null;
+        if (backend.Counts is { } before)
+        {
+            step();
+            device = backend.Counts! - before;
+        }
         var profile = new OpProfile();
         var previous = backend.Profile;
         backend.Profile = profile;
@@ -133,7 +141,7 @@ public static class StepBenchmark
         var median = times.Order().ElementAt(times.Count / 2);
         var mean = TimeSpan.FromTicks((long)times.Average(t => t.Ticks));
         return new StepTiming(mode, tokens, median, mean, tokens / median.TotalSeconds, flops / median.TotalSeconds / 1e9,
-            profile.Entries.Select(e => (e.Op, e.Time / steps, (double)e.Calls / steps)).ToList());
+            profile.Entries.Select(e => (e.Op, e.Time / steps, (double)e.Calls / steps)).ToList(), device);
     }
 
     private static int[][] RandomRows(MistralConfig config, int batch, int length, int seed)

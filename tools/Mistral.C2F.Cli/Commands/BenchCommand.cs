@@ -68,6 +68,11 @@ internal static class BenchCommand
         summary.AddRow("tokens/s", $"[bold]{timing.TokensPerSecond:F0}[/]");
         summary.AddRow("model FLOP rate", $"{timing.GflopsPerSecond:F1} GFLOP/s");
         summary.AddRow("GEMM rate, 1024³ now", $"{gemmRate:F1} GFLOP/s ({100 * timing.GflopsPerSecond / gemmRate:F0} % of it reached by the whole step)");
+        if (timing.Device is { } device)
+        {
+            summary.AddRow("allocs, frees, syncs", $"{device.Allocations}, {device.Frees}, {device.HostSyncs} per step (device)");
+            summary.AddRow("copies, launches", $"{device.HostToDeviceBytes:N0} B up, {device.DeviceToHostBytes:N0} B down, {device.Launches} launches per step");
+        }
         AnsiConsole.Write(summary);
 
         var ops = new Table().AddColumns("op", "ms / step (mean)", "share", "calls / step").Border(TableBorder.Simple);

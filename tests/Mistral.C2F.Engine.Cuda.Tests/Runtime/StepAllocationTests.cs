@@ -1,0 +1,89 @@
+using Mistral.C2F.Engine.Autograd;
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Cuda.Tests.Support;
+using Mistral.C2F.Engine.Generation;
+using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Tests.Support;
+using Mistral.C2F.Engine.Training;
+
+namespace Mistral.C2F.Engine.Cuda.Tests.Runtime;
+
+/// <summary>
+/// After warm-up a training step, a forward pass and a decode step allocate nothing from the device: every tensor
+/// a step makes and frees is served again by the caching allocator (issue 13's first bar). The counts are those of
+/// the device under the backend (<see cref="CudaBackend.Counts"/>), printed for every step.
+/// </summary>
+public abstract class StepAllocationTests(Func<IKernelDevice> device)
+{
+    private static readonly MistralConfig Config = TestModels.Tiny(window: 8, tied: false);
+
+    private static DeviceCounts Measure(CudaBackend backend, Action step, int warmup = 2)
+    {
+        for (int i = 0; i < warmup; i++) step();
+        var before = backend.Counts;
+        step();
+        var counts = backend.Counts - before;
+        TestContext.Current.TestOutputHelper?.WriteLine(counts.ToString());
+        return counts;
+    }
+
+    [Fact]
+    public void A_training_step_after_warm_up_allocates_nothing()
+    {
+        using var backend = new CudaBackend(device(), ownsDevice: false);
+        using var model = TestModels.Random(Config, backend, seed: 3);
+        var gradients = model.AttachGradients();
+        using var tape = new Tape(backend);
+        using var optimizer = new AdamWOptimizer(backend, model.Parameters, gradients, new AdamWOptions());
+        var random = new Random(3);
+        var counts = Measure(backend, () =>
+        {
+            var batch = CausalLmLoss.Batch.NextTokens(Enumerable.Range(0, 3).Select(_ => TestModels.RandomTokens(random, 21, Config.VocabSize)).ToArray());
+            CausalLmLoss.ForwardBackward(model, tape, batch, batch.LossTokens);
+            double norm = GradientClipping.GlobalNorm(backend, gradients.Values);
+            optimizer.Update(1e-4, GradientClipping.Scale(norm, 1.0));
+            foreach (var g in gradients.Values) backend.Zero(g);
+        });
+        Assert.Equal(0, counts.Allocations);
+        Assert.Equal(0, counts.Frees);
+        Assert.True(counts.Launches > 0, "the step launched nothing");
+    }
+
+    [Fact]
+    public void A_forward_pass_and_a_decode_step_after_warm_up_allocate_nothing()
+    {
+        using var backend = new CudaBackend(device(), ownsDevice: false);
+        using var model = TestModels.Random(Config, backend, seed: 4);
+        var random = new Random(4);
+        var forward = Measure(backend, () =>
+        {
+            var rows = Enumerable.Range(0, 2).Select(_ => TestModels.RandomTokens(random, 13, Config.VocabSize)).ToArray();
+            using var tokens = backend.FromInts(rows.SelectMany(r => r).ToArray(), 2, 13);
+            using var positions = backend.FromInts(rows.SelectMany(r => Enumerable.Range(0, r.Length)).ToArray(), 2, 13);
+            model.Forward(tokens, positions);  // logits in the model's workspace, reused by the next call
+        });
+        Assert.Equal(0, forward.Allocations);
+
+        using var cache = new KvCache(model, 2, Config.SlidingWindow!.Value);
+        int position = 0;
+        var decode = Measure(backend, () =>
+        {
+            int[] positions = [position, position];
+            using var tokens = backend.FromInts([random.Next(Config.VocabSize), random.Next(Config.VocabSize)], 2, 1);
+            using var positionTensor = backend.FromInts(positions, 2, 1);
+            cache.BeginChunk(positions);
+            backend.ToFloats(model.Forward(tokens, positionTensor, cache));
+            cache.EndChunk();
+            position++;
+        }, warmup: 3);
+        Assert.Equal(0, decode.Allocations);
+    }
+}
+
+/// <summary>The allocation checks on the kernel emulator.</summary>
+[Trait("Backend", "cuda-emu")]
+public sealed class EmulatedStepAllocationTests(KernelDevices devices) : StepAllocationTests(() => devices.Emulator);
+
+/// <summary>The allocation checks on a CUDA GPU.</summary>
+[Trait("Backend", "cuda")]
+public sealed class CudaStepAllocationTests(KernelDevices devices) : StepAllocationTests(() => devices.Cuda);
