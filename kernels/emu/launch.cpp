@@ -17,7 +17,7 @@ struct KernelEntry
 {
     void* kernel;
     KernelInvoker invoke;
-    int parameter_count;
+    const char* signature;
 };
 
 std::map<std::string, KernelEntry>& registry()
@@ -76,9 +76,9 @@ std::string run_grid(const KernelCall& call)
 
 }  // namespace
 
-void register_kernel(const char* name, void* kernel, KernelInvoker invoke, int parameter_count)
+void register_kernel(const char* name, void* kernel, KernelInvoker invoke, const char* signature)
 {
-    registry()[name] = {kernel, invoke, parameter_count};
+    registry()[name] = {kernel, invoke, signature};
 }
 
 }  // namespace c2f_emu
@@ -129,10 +129,10 @@ extern "C" const char* c2f_emu_kernel_name(int index)
     return it->first.c_str();
 }
 
-extern "C" int c2f_emu_kernel_parameter_count(const char* kernel)
+extern "C" const char* c2f_emu_kernel_signature(const char* kernel)
 {
     auto found = registry().find(kernel ? kernel : "");
-    return found == registry().end() ? -1 : found->second.parameter_count;
+    return found == registry().end() ? nullptr : found->second.signature;
 }
 
 extern "C" void c2f_emu_set_worker_threads(int count) { worker_threads = std::max(0, count); }

@@ -68,7 +68,7 @@ public sealed unsafe class EmulatedDevice : IKernelDevice
     public void Launch(string kernel, LaunchShape shape, params KernelArg[] args)
     {
         shape.Validate(kernel);
-        CheckParameterCount(kernel, args.Length);
+        CheckArguments(kernel, args);
         var values = stackalloc ulong[args.Length];
         var pointers = stackalloc void*[args.Length];
         KernelArg.Pack(args, values, pointers);
@@ -77,14 +77,21 @@ public sealed unsafe class EmulatedDevice : IKernelDevice
             throw new CudaException(kernel, "emulated launch failed", Marshal.PtrToStringUTF8(EmulatorApi.LastError()) ?? "");
     }
 
-    /// <summary>A wrong argument count would make the kernel read past the parameter array: refused here, where the library knows the count.</summary>
-    private static void CheckParameterCount(string kernel, int passed)
+    /// <summary>
+    /// The launch's arguments against the kernel's C++ parameters, which the library recorded when it was compiled: a
+    /// wrong count would read past the parameter array, a float where an int is declared (or an int where a pointer
+    /// is) would run on reinterpreted bits. Both are refused here, on every emulated launch, so a test catches them.
+    /// </summary>
+    private static void CheckArguments(string kernel, ReadOnlySpan<KernelArg> args)
     {
-        var expected = EmulatorApi.KernelParameterCount(kernel);
-        if (expected < 0)
-            throw new CudaException(kernel, "unknown kernel", "no kernel of this name is compiled into the emulator library");
-        if (expected != passed)
-            throw new CudaException(kernel, "wrong argument count", $"the kernel takes {expected} parameters, the launch passes {passed}");
+        var signature = Marshal.PtrToStringUTF8(EmulatorApi.KernelSignature(kernel))
+            ?? throw new CudaException(kernel, "unknown kernel", "no kernel of this name is compiled into the emulator library");
+        if (signature.Length != args.Length)
+            throw new CudaException(kernel, "wrong argument count", $"the kernel takes {signature.Length} parameters, the launch passes {args.Length}");
+        for (int i = 0; i < args.Length; i++)
+            if (!args[i].Fits(signature[i]))
+                throw new CudaException(kernel, "wrong argument type",
+                    $"parameter {i} is declared {KernelArg.Describe(signature[i])}, the launch passes {KernelArg.Describe(args[i].Kind)}");
     }
 
     /// <summary>Nothing to wait for: an emulated launch has finished when it returns.</summary>

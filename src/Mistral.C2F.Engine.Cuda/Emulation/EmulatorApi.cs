@@ -27,8 +27,9 @@ internal static unsafe partial class EmulatorApi
     [LibraryImport(Library, EntryPoint = "c2f_emu_kernel_name")]
     public static partial nint KernelName(int index);
 
-    [LibraryImport(Library, EntryPoint = "c2f_emu_kernel_parameter_count", StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int KernelParameterCount(string kernel);
+    /// <summary>The kernel's parameter kinds, one letter each (see c2f_emu.h), or 0 for an unknown name.</summary>
+    [LibraryImport(Library, EntryPoint = "c2f_emu_kernel_signature", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint KernelSignature(string kernel);
 
     [LibraryImport(Library, EntryPoint = "c2f_emu_set_worker_threads")]
     public static partial void SetWorkerThreads(int count);

@@ -25,8 +25,9 @@ void c2f_emu_free(void* pointer);
 int c2f_emu_kernel_count(void);
 const char* c2f_emu_kernel_name(int index);
 
-/// How many parameters a kernel takes (-1 for an unknown name), so a launch can check its argument list.
-int c2f_emu_kernel_parameter_count(const char* kernel);
+/// A kernel's parameters, one letter each (NULL for an unknown name), so a launch can check its argument list:
+/// p pointer, f float, d double, i / u 32-bit signed / unsigned, l / L 64-bit signed / unsigned, ? anything else.
+const char* c2f_emu_kernel_signature(const char* kernel);
 
 /// Worker threads that run blocks concurrently (0, the default: one per hardware thread); 1 makes launches deterministic
 /// in the order of atomics.
