@@ -8,7 +8,10 @@ namespace Mistral.C2F.Engine.Ilgpu;
 public sealed partial class IlgpuBackend
 {
     public override Tensor Allocate(Shape shape, DType dtype) =>
-        new(this, new IlgpuStorage(_accelerator, shape.ElementCount * dtype.SizeInBytes()), 0, shape, dtype, ownsStorage: true);
+        new(this, new IlgpuStorage(_pool, shape.ElementCount * dtype.SizeInBytes()), 0, shape, dtype, ownsStorage: true);
+
+    /// <summary>Buffers taken from the accelerator so far; a tensor served from the pool's free lists is not counted.</summary>
+    public long DeviceAllocations => _pool.DeviceAllocations;
 
     protected override void CopyToDevice<T>(ReadOnlySpan<T> source, Tensor destination) =>
         IlgpuStorage.View<T>(destination).CopyFromCPU<T, ArrayView<T>>(source);

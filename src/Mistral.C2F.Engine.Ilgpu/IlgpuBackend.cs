@@ -19,6 +19,7 @@ public sealed partial class IlgpuBackend : DeviceMemoryBackend
     private readonly KernelLaunch _launch;
     private readonly DeviceFaults _faults;
     private readonly DeviceScratch _scratch;
+    private readonly DeviceBlockPool<MemoryBuffer1D<byte, Stride1D.Dense>> _pool;
     private ElementwiseKernels? _elementwise;
     private RowKernels? _rows;
     private RmsNormKernels? _rmsNorm;
@@ -36,6 +37,7 @@ public sealed partial class IlgpuBackend : DeviceMemoryBackend
         _launch = new KernelLaunch(accelerator);
         _faults = new DeviceFaults(accelerator);
         _scratch = new DeviceScratch(accelerator);
+        _pool = new DeviceBlockPool<MemoryBuffer1D<byte, Stride1D.Dense>>(accelerator.Allocate1D<byte>, buffer => buffer.Dispose(), exactSizes: false);
     }
 
     /// <summary>
@@ -81,6 +83,7 @@ public sealed partial class IlgpuBackend : DeviceMemoryBackend
 
     public override void Dispose()
     {
+        _pool.Dispose();
         _scratch.Dispose();
         _faults.Dispose();
         _accelerator.Dispose();

@@ -1,21 +1,29 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Tensors;
 
 namespace Mistral.C2F.Engine.Ilgpu;
 
-/// <summary>Device memory of one ILGPU accelerator, held as bytes; tensors view it with their own element type.</summary>
+/// <summary>
+/// Device memory of one ILGPU accelerator, held as bytes; tensors view it with their own element type. The buffer is a
+/// block of the backend's <see cref="DeviceBlockPool{TBlock}"/>, possibly larger than asked, and goes back to it on dispose.
+/// </summary>
 internal sealed class IlgpuStorage : TensorStorage
 {
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> _buffer;
+    private readonly DeviceBlockPool<MemoryBuffer1D<byte, Stride1D.Dense>> _pool;
+    private readonly long _blockSize;
 
-    public IlgpuStorage(Accelerator accelerator, long byteLength)
+    public IlgpuStorage(DeviceBlockPool<MemoryBuffer1D<byte, Stride1D.Dense>> pool, long byteLength)
     {
         // Rounded up to whole float64s so every element type can view the buffer, and never empty (ILGPU rejects that).
-        _buffer = accelerator.Allocate1D<byte>(Math.Max(8, (byteLength + 7) / 8 * 8));
+        ByteLength = Math.Max(8, (byteLength + 7) / 8 * 8);
+        _pool = pool;
+        (_buffer, _blockSize) = pool.Rent(ByteLength);
     }
 
-    public override long ByteLength => _buffer.LengthInBytes;
+    public override long ByteLength { get; }
 
     /// <summary>The tensor's elements as a device view of <typeparamref name="T"/>, which must match its dtype's size.</summary>
     public static ArrayView<T> View<T>(Tensor t) where T : unmanaged
@@ -37,7 +45,7 @@ internal sealed class IlgpuStorage : TensorStorage
 
     public override void Dispose()
     {
-        _buffer.Dispose();
+        _pool.Return(_buffer, _blockSize);
         base.Dispose();
     }
 }

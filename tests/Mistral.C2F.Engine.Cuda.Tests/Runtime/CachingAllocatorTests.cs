@@ -1,8 +1,9 @@
+using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Cuda.Tests.Support;
 
 namespace Mistral.C2F.Engine.Cuda.Tests.Runtime;
 
-/// <summary>The caching allocator under the CUDA backend's tensors: size classes, reuse, and every block freed at the end.</summary>
+/// <summary>The block pool under the CUDA backend's tensors: size classes, reuse, and every block freed at the end.</summary>
 [Trait("Backend", "cuda-emu")]
 public sealed class CachingAllocatorTests(KernelDevices devices)
 {
@@ -16,7 +17,7 @@ public sealed class CachingAllocatorTests(KernelDevices devices)
     [InlineData(131073, 163840)]
     [InlineData(1_000_000, 1_048_576)]
     public void Sizes_round_to_512_bytes_then_to_quarters_of_a_power_of_two(long bytes, long served) =>
-        Assert.Equal(served, CachingAllocator.SizeClass(bytes));
+        Assert.Equal(served, DeviceBlockPool<DeviceBuffer>.SizeClass(bytes));
 
     [Theory]
     [InlineData(false)]
@@ -28,7 +29,7 @@ public sealed class CachingAllocatorTests(KernelDevices devices)
         var first = allocator.Allocate(100_000);
         var address = first.Address;
         first.Dispose();
-        Assert.Equal(exactSizes ? 100_000 : CachingAllocator.SizeClass(100_000), allocator.CachedBytes);
+        Assert.Equal(exactSizes ? 100_000 : DeviceBlockPool<DeviceBuffer>.SizeClass(100_000), allocator.CachedBytes);
 
         using (var again = allocator.Allocate(exactSizes ? 100_000 : 100_500))
         {

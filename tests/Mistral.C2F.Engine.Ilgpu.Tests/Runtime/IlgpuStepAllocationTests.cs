@@ -1,0 +1,37 @@
+using Mistral.C2F.Engine.Autograd;
+using Mistral.C2F.Engine.Ilgpu.Tests.Support;
+using Mistral.C2F.Engine.Tests.Support;
+using Mistral.C2F.Engine.Training;
+
+namespace Mistral.C2F.Engine.Ilgpu.Tests.Runtime;
+
+/// <summary>
+/// After warm-up a training step on ILGPU takes no buffer from the accelerator: every tensor it makes and frees is
+/// served again by the backend's block pool, as on the CUDA backend.
+/// </summary>
+[Trait("Backend", "ilgpu")]
+public sealed class IlgpuStepAllocationTests(IlgpuBackends backends)
+{
+    [Fact]
+    public void A_training_step_after_warm_up_takes_no_buffer_from_the_accelerator()
+    {
+        var backend = backends.Cpu;
+        var config = TestModels.Tiny(window: 8, tied: false);
+        using var model = TestModels.Random(config, backend, seed: 5);
+        var gradients = model.AttachGradients();
+        using var tape = new Tape(backend);
+        using var optimizer = new AdamWOptimizer(backend, model.Parameters, gradients, new AdamWOptions());
+        var random = new Random(5);
+        void Step()
+        {
+            var batch = CausalLmLoss.Batch.NextTokens(Enumerable.Range(0, 2).Select(_ => TestModels.RandomTokens(random, 9, config.VocabSize)).ToArray());
+            CausalLmLoss.ForwardBackward(model, tape, batch, batch.LossTokens);
+            optimizer.Update(1e-4, GradientClipping.Scale(GradientClipping.GlobalNorm(backend, gradients.Values), 1.0));
+            foreach (var g in gradients.Values) backend.Zero(g);
+        }
+        Step();
+        long before = backend.DeviceAllocations;
+        Step();
+        Assert.Equal(before, backend.DeviceAllocations);
+    }
+}
