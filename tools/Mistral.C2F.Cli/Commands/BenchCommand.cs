@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Cuda;
 using Mistral.C2F.Engine.Diagnostics;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Training;
@@ -56,8 +58,28 @@ internal static class BenchCommand
             };
             double peak = StepBenchmark.MatMulRate(backend);
             Report(timing, parse.GetRequiredValue(preset), b, s, backend.Name, parse.GetValue(threads), peak);
+            if (backend is DeviceMemoryBackend) ReportRoofline(timing, config, b, s, backend);
         });
         return command;
+    }
+
+    /// <summary>The step's lower bound on the GPU it runs on (on the emulator: an H100), beside the measured step.</summary>
+    private static void ReportRoofline(StepTiming timing, MistralConfig config, int batch, int length, Backend backend)
+    {
+        var cuda = backend as CudaBackend;
+        var rates = DeviceRates.For(cuda?.DeviceName ?? "");
+        bool bf16 = cuda?.Precision == CudaPrecision.Bf16TensorCores;
+        var roofline = StepRoofline.For(timing.Mode, config, batch, length, rates, bf16);
+        double rate = bf16 ? rates.Bf16FlopsPerSecond : rates.Float32FlopsPerSecond;
+        var table = new Table().AddColumns("", "").HideHeaders().Border(TableBorder.Rounded).Title($"roofline of this step on an {rates.Card}");
+        table.AddRow("compute", $"{1e3 * roofline.ComputeSeconds:F3} ms ({roofline.Flops / 1e9:F1} GFLOP at {rate / 1e12:F0} TFLOP/s {(bf16 ? "bf16" : "float32")})");
+        table.AddRow("memory", $"{1e3 * roofline.MemorySeconds:F3} ms ({roofline.Bytes / 1e6:F1} MB at {rates.BytesPerSecond / 1e12:F1} TB/s)");
+        table.AddRow("predicted step", $"{1e3 * roofline.BoundSeconds:F3}–{1e3 * roofline.SerialSeconds:F3} ms (overlapped–serial)");
+        table.AddRow("predicted MFU", $"{100 * roofline.SerialMfu(rate):F0}–{100 * roofline.BestMfu(rate):F0} % of {rate / 1e12:F0} TFLOP/s");
+        bool onGpu = backend.Name is "cuda" or "cuda-bf16" or "ilgpu-cuda";
+        table.AddRow("measured", $"{timing.MedianStep.TotalMilliseconds:F3} ms" +
+            (onGpu ? $": the bound is {100 * roofline.BoundSeconds / timing.MedianStep.TotalSeconds:F0} % of it" : " here, not on that card"));
+        AnsiConsole.Write(table);
     }
 
     private static void Report(StepTiming timing, string preset, int batch, int length, string backend, int threads, double gemmRate)
