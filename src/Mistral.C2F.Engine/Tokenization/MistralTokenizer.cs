@@ -47,14 +47,8 @@ public sealed class MistralTokenizer
     }
 
     /// <summary>A tokenizer from a Hugging Face <c>tokenizer.json</c>; what it cannot read exactly is an error naming the file.</summary>
-    public static MistralTokenizer FromTokenizerJson(string jsonPath)
-    {
-        ModelFiles.RequireRegularFile(jsonPath);
-        long length = new FileInfo(jsonPath).Length;
-        if (length > MaxModelFileBytes)
-            throw new InvalidDataException($"{jsonPath}: {length} bytes, more than a tokenizer file's {MaxModelFileBytes} (Mistral's is about 2 MB)");
-        return FromTokenizerJson(File.ReadAllText(jsonPath), jsonPath);
-    }
+    public static MistralTokenizer FromTokenizerJson(string jsonPath) =>
+        FromTokenizerJson(Encoding.UTF8.GetString(ReadTokenizerFile(jsonPath)), jsonPath);
 
     /// <summary>A tokenizer from the text of a <c>tokenizer.json</c>; <paramref name="jsonPath"/> names it in errors.</summary>
     public static MistralTokenizer FromTokenizerJson(string json, string jsonPath)
@@ -72,13 +66,16 @@ public sealed class MistralTokenizer
         return FromBytes(model, jsonPath);
     }
 
-    public static MistralTokenizer FromModelFile(string modelPath)
+    public static MistralTokenizer FromModelFile(string modelPath) => FromBytes(ReadTokenizerFile(modelPath), modelPath);
+
+    /// <summary>A tokenizer file's bytes: a regular file within <see cref="MaxModelFileBytes"/> (Mistral's are 0.5 to 2 MB).</summary>
+    internal static byte[] ReadTokenizerFile(string path)
     {
-        ModelFiles.RequireRegularFile(modelPath);
-        long length = new FileInfo(modelPath).Length;
+        ModelFiles.RequireRegularFile(path);
+        long length = new FileInfo(path).Length;
         if (length > MaxModelFileBytes)
-            throw new InvalidDataException($"{modelPath}: {length} bytes, more than a SentencePiece model's {MaxModelFileBytes} (Mistral's is about 0.5 MB)");
-        return FromBytes(File.ReadAllBytes(modelPath), modelPath);
+            throw new InvalidDataException($"{path}: {length} bytes, more than a tokenizer file's {MaxModelFileBytes}");
+        return File.ReadAllBytes(path);
     }
 
     /// <summary>A tokenizer from the bytes of a <c>tokenizer.model</c>; <paramref name="modelPath"/> names it in errors.</summary>

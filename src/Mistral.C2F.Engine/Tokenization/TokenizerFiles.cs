@@ -36,10 +36,7 @@ public sealed class TokenizerFiles
             var path = Path.Combine(directory, name);
             if (!File.Exists(path)) continue;
             ModelFiles.RequireWithin(path, directory);
-            long length = new FileInfo(path).Length;
-            if (length > MistralTokenizer.MaxModelFileBytes)
-                throw new InvalidDataException($"{path}: {length} bytes, more than a tokenizer file's {MistralTokenizer.MaxModelFileBytes}");
-            files.Add((name, File.ReadAllBytes(path)));
+            files.Add((name, MistralTokenizer.ReadTokenizerFile(path)));
         }
         if (!files.Any(file => file.Item1 is MistralTokenizer.ModelFileName or HuggingFaceTokenizerJson.FileName))
         {

@@ -122,6 +122,17 @@ public sealed class TokenizerJsonTests(TokenizerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public void A_tokenizer_json_that_is_a_fifo_is_refused_instead_of_blocking()
+    {
+        if (OperatingSystem.IsWindows()) Assert.Skip("FIFOs are a Unix file type");
+        var path = Path.Combine(_directory, HuggingFaceTokenizerJson.FileName);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", path)) mkfifo.WaitForExit();
+        var error = Assert.Throws<IOException>(() => MistralTokenizer.Load(_directory));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("not a regular file", error.Message);
+    }
+
+    [Fact]
     public void Without_either_tokenizer_file_the_error_names_both()
     {
         var error = Assert.Throws<FileNotFoundException>(() => MistralTokenizer.Load(_directory));
