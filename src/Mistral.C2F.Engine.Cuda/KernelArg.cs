@@ -37,9 +37,6 @@ public readonly struct KernelArg
 
     public static implicit operator KernelArg(double value) => new(BitConverter.DoubleToUInt64Bits(value), sizeof(double), 'd');
 
-    /// <summary>Whether this value may be passed for a parameter the emulator spells <paramref name="declared"/>.</summary>
-    internal bool Fits(char declared) => declared == Kind;
-
     internal static string Describe(char kind) => kind switch
     {
         'p' => "a pointer", 'f' => "float", 'd' => "double", 'i' => "int", 'u' => "unsigned int",

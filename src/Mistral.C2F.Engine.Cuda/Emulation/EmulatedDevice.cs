@@ -9,6 +9,7 @@ namespace Mistral.C2F.Engine.Cuda.Emulation;
 public sealed unsafe class EmulatedDevice : IKernelDevice
 {
     private readonly DeviceAllocations _memory = new();
+    private readonly Dictionary<string, string> _signatures = new(StringComparer.Ordinal);
 
     private EmulatedDevice(int? workerThreads)
     {
@@ -82,14 +83,15 @@ public sealed unsafe class EmulatedDevice : IKernelDevice
     /// wrong count would read past the parameter array, a float where an int is declared (or an int where a pointer
     /// is) would run on reinterpreted bits. Both are refused here, on every emulated launch, so a test catches them.
     /// </summary>
-    private static void CheckArguments(string kernel, ReadOnlySpan<KernelArg> args)
+    private void CheckArguments(string kernel, ReadOnlySpan<KernelArg> args)
     {
-        var signature = Marshal.PtrToStringUTF8(EmulatorApi.KernelSignature(kernel))
-            ?? throw new CudaException(kernel, "unknown kernel", "no kernel of this name is compiled into the emulator library");
+        if (!_signatures.TryGetValue(kernel, out var signature))
+            _signatures[kernel] = signature = Marshal.PtrToStringUTF8(EmulatorApi.KernelSignature(kernel))
+                ?? throw new CudaException(kernel, "unknown kernel", "no kernel of this name is compiled into the emulator library");
         if (signature.Length != args.Length)
             throw new CudaException(kernel, "wrong argument count", $"the kernel takes {signature.Length} parameters, the launch passes {args.Length}");
         for (int i = 0; i < args.Length; i++)
-            if (!args[i].Fits(signature[i]))
+            if (args[i].Kind != signature[i])
                 throw new CudaException(kernel, "wrong argument type",
                     $"parameter {i} is declared {KernelArg.Describe(signature[i])}, the launch passes {KernelArg.Describe(args[i].Kind)}");
     }

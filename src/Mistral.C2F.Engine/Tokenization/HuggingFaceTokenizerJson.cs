@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -75,7 +74,7 @@ public static class HuggingFaceTokenizerJson
             var piece = pieces[id]!;
             var pieceType = piece == unknown ? SentencePieceType.Unknown
                 : types.TryGetValue(id, out var addedType) ? addedType
-                : IsBytePiece(piece) ? SentencePieceType.Byte
+                : SentencePieceText.TryParseBytePiece(piece, out _) ? SentencePieceType.Byte
                 : SentencePieceType.Normal;
             result[id] = new SentencePiece(piece, scores.GetValueOrDefault(piece), pieceType);
         }
@@ -127,10 +126,6 @@ public static class HuggingFaceTokenizerJson
 
     private static IEnumerable<JsonNode> Steps(JsonNode? node, string listName) =>
         node is null ? [] : (string?)node["type"] == "Sequence" ? (node[listName] as JsonArray ?? []).OfType<JsonNode>() : [node];
-
-    private static bool IsBytePiece(string piece) =>
-        piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal) && piece[5] == '>'
-        && byte.TryParse(piece.AsSpan(3, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _);
 
     private static InvalidOperationException Unsupported(string what) => new($"unsupported tokenizer.json: {what}");
 

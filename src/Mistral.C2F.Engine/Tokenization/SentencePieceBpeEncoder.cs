@@ -35,9 +35,7 @@ internal sealed class SentencePieceBpeEncoder
         {
             var piece = _pieces[id];
             _vocabulary.TryAdd(piece.Piece, id);  // the first of duplicate pieces wins, as in SentencePiece
-            if (piece.Type == SentencePieceType.Byte && piece.Piece.Length == 6 && piece.Piece.StartsWith("<0x", StringComparison.Ordinal)
-                && byte.TryParse(piece.Piece.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out var value))
-                _byteIds[value] = id;
+            if (piece.Type == SentencePieceType.Byte && SentencePieceText.TryParseBytePiece(piece.Piece, out var value)) _byteIds[value] = id;
         }
         _byteFallback = Array.TrueForAll(_byteIds, id => id >= 0);
         _lookup = _vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
