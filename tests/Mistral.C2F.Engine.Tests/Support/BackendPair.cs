@@ -29,6 +29,10 @@ public sealed class BackendPair(Backend tested) : IDisposable
     public void AssertClose((Tensor Tested, Tensor Reference) pair, double relativeTolerance, string what) =>
         Numerics.AssertClose(Tested.ToFloats(pair.Tested), Reference.ToDoubles(pair.Reference), relativeTolerance, what);
 
+    /// <summary>As <see cref="AssertClose"/>, the error relative to <paramref name="scale"/> (a reference tensor of the terms' sizes; see <see cref="Numerics.AssertCloseToScale"/>).</summary>
+    public void AssertCloseToScale((Tensor Tested, Tensor Reference) pair, Tensor scale, double relativeTolerance, string what) =>
+        Numerics.AssertCloseToScale(Tested.ToFloats(pair.Tested), Reference.ToDoubles(pair.Reference), Reference.ToDoubles(scale), relativeTolerance, what);
+
     public void Dispose()
     {
         Tested.Dispose();
