@@ -80,10 +80,20 @@ C2F_REGISTER_KERNEL(c2f_adamw_step_f32);
 /// Every parameter in one launch: the tensors are cut into chunks of `chunk_elements` (a multiple of 4),
 /// numbered across the table; a block takes chunks with a grid stride and finds each chunk's tensor by
 /// binary search over first_chunk. Decay applies only to entries with weight_decay set.
+/// With a guard (guard_loss and guard_norm not null; Backends/AdamWGuard.cs) the step's loss and gradient norm,
+/// left on the device by the reductions before it, decide: nothing changes unless both are finite, and the
+/// gradient is clipped to max_norm (when > 0) by the host's formula, in double, so both paths round alike.
 extern "C" __global__ void __launch_bounds__(256)
 c2f_adamw_multi_f32(const TensorEntry* table, int tensors, int total_chunks, int chunk_elements, float gradient_scale,
-                    float beta1, float beta2, float step_size, float inv_sqrt_c2, float epsilon, float decay)
+                    float beta1, float beta2, float step_size, float inv_sqrt_c2, float epsilon, float decay,
+                    const float* guard_loss, const float* guard_norm, float max_norm)
 {
+    if (guard_loss) {
+        const float loss = *guard_loss, norm = *guard_norm;
+        if (isnan(loss) || isinf(loss) || isnan(norm) || isinf(norm)) return;
+        if (max_norm > 0 && norm > max_norm)
+            gradient_scale = (float)((double)gradient_scale * ((double)max_norm / ((double)norm + 1e-6)));
+    }
     for (int chunk = blockIdx.x; chunk < total_chunks; chunk += gridDim.x) {
         int low = 0, high = tensors - 1;  // the last entry whose first_chunk ≤ chunk
         while (low < high) {

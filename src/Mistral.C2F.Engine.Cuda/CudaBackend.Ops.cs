@@ -28,11 +28,11 @@ public sealed partial class CudaBackend
     protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse) =>
         _rope.Rotate(A(x), A(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse);
 
-    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp)
     {
-        if (AttentionOnTensorCores(queryPositions, keyPositions, spec, batch, queryLength, keyLength, out ulong lengths))
-            AttentionOnTensorCores(q, k, v, spec, batch, queryLength, lengths, output, logSumExp);
+        if (AttentionOnTensorCores(spec, layout))
+            AttentionOnTensorCores(q, k, v, queryPositions, spec, batch, queryLength, output, logSumExp);
         else
             _attention.Forward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), Optional(logSumExp));
     }
@@ -47,7 +47,6 @@ public sealed partial class CudaBackend
         long bytes = t.ElementCount * t.DType.SizeInBytes();
         if (bytes % sizeof(uint) != 0)
             throw new NotSupportedException($"{nameof(Zero)}: a {t.DType} tensor of {t.ElementCount} elements is not whole 32-bit words");
-        if (t.DType == DType.I32) _flashLayout.Forget();
         if (bytes > 0) _device.Fill32(A(t), 0, bytes / sizeof(uint));
     }
 
@@ -57,11 +56,11 @@ public sealed partial class CudaBackend
     protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor? weightGrad) =>
         _rmsNorm.Backward(A(input), A(weight), A(inverseRms), A(outputGrad), A(inputGrad), Optional(weightGrad), input.Shape.Rows, input.Shape.Columns);
 
-    protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
     {
-        if (AttentionOnTensorCores(queryPositions, keyPositions, spec, batch, queryLength, keyLength, out ulong lengths))
-            AttentionBackwardOnTensorCores(q, k, v, spec, batch, queryLength, lengths, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad);
+        if (AttentionOnTensorCores(spec, layout))
+            AttentionBackwardOnTensorCores(q, k, v, queryPositions, spec, batch, queryLength, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad);
         else
             _attention.Backward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), A(logSumExp),
                 A(outputGrad), A(queryGrad), A(keyGrad), A(valueGrad));
@@ -83,14 +82,28 @@ public sealed partial class CudaBackend
 
     protected override void AdamWCore(IReadOnlyList<AdamWParameter> parameters, AdamWStep step) => _multiTensorAdamW.Step(parameters, step);
 
+    protected override void AdamWCore(IReadOnlyList<AdamWParameter> parameters, AdamWStep step, AdamWGuard guard) =>
+        _multiTensorAdamW.Step(parameters, step, new AdamWDeviceGuard(A(guard.Loss), A(guard.GradientNorm), guard.MaxGradientNorm));
+
     protected override double SumOfSquaresCore(Tensor t) => SumOfSquaresCore([t]);
 
     protected override double SumOfSquaresCore(IReadOnlyList<Tensor> tensors)
     {
-        double sum = _reduction.SumOfSquares(tensors.Select(t => (A(t), t.ElementCount)).ToList());
-        _faults.ThrowIfAny();
-        return sum;
+        ulong total = _reductionResult.Get(sizeof(double));
+        _reduction.SumOfSquares(Ranges(tensors), total);
+        var sum = new double[1];
+        _faults.Download<double>(total, sum);
+        return sum[0];
     }
+
+    protected override void GlobalNormCore(IReadOnlyList<Tensor> tensors, Tensor norm) => _reduction.Norm(Ranges(tensors), A(norm));
+
+    protected override void AccumulateSumCore(Tensor values, double scale, Tensor total) =>
+        _reduction.AccumulateSum(A(values), values.ElementCount, scale, A(total));
+
+    protected override void FillCore(Tensor t, double value) => _device.Fill32(A(t), BitConverter.SingleToUInt32Bits((float)value), t.ElementCount);
+
+    private static List<(ulong Address, long Count)> Ranges(IReadOnlyList<Tensor> tensors) => tensors.Select(t => (A(t), t.ElementCount)).ToList();
 
     private static AttentionOperands Operands(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions,
         int batch, int queryLength, int keyLength) =>

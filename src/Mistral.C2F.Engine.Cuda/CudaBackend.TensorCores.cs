@@ -33,23 +33,24 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// Flash attention takes training sequences: queries and keys at the same positions (one tensor), every row
-    /// consecutive from a non-negative start and then, if padded, empty to its end, so position order is index
-    /// order. Checking the last costs a wait, once per position tensor; it leaves each row's filled length in
-    /// <paramref name="lengths"/>.
+    /// Flash attention takes what the caller states are sequences (<see cref="AttentionLayout.Sequences"/>: one position
+    /// tensor, every row consecutive and then, if padded, empty to its end, so position order is index order).
     /// </summary>
-    private bool AttentionOnTensorCores(Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, int batch, int queryLength, int keyLength,
-        out ulong lengths)
+    private bool AttentionOnTensorCores(AttentionSpec spec, AttentionLayout layout) =>
+        Precision == CudaPrecision.Bf16TensorCores && layout == AttentionLayout.Sequences && FlashAttentionKernels.Supports(spec);
+
+    /// <summary>Each row's filled length, counted on the device from the positions of the sequences layout (no wait).</summary>
+    private ulong RowLengths(Tensor positions, int batch, int length)
     {
-        lengths = 0;
-        return Precision == CudaPrecision.Bf16TensorCores && FlashAttentionKernels.Supports(spec) && queryLength == keyLength
-            && ReferenceEquals(queryPositions.Storage, keyPositions.Storage) && queryPositions.ElementOffset == keyPositions.ElementOffset
-            && _flashLayout.IsFlashLayout(queryPositions, batch, queryLength, out lengths);
+        ulong lengths = _rowLengths.Get((long)batch * sizeof(int));
+        _positions.RowLengths(A(positions), batch, length, lengths);
+        return lengths;
     }
 
-    private void AttentionOnTensorCores(Tensor q, Tensor k, Tensor v, AttentionSpec spec, int batch, int length, ulong lengths, Tensor output,
+    private void AttentionOnTensorCores(Tensor q, Tensor k, Tensor v, Tensor positions, AttentionSpec spec, int batch, int length, Tensor output,
         Tensor? logSumExp)
     {
+        ulong lengths = RowLengths(positions, batch, length);
         ulong output16 = _staging.Reserved(StagedOutput, output.ElementCount);
         ulong lse = logSumExp is null ? _attentionScratch.Get((long)batch * spec.QueryHeads * length * sizeof(float)) : A(logSumExp);
         _flash.Forward(_staging.Rounded(StagedQ, A(q), q.ElementCount), _staging.Rounded(StagedK, A(k), k.ElementCount),
@@ -57,9 +58,10 @@ public sealed partial class CudaBackend
         _conversion.ToF32(output16, A(output), output.ElementCount);
     }
 
-    private void AttentionBackwardOnTensorCores(Tensor q, Tensor k, Tensor v, AttentionSpec spec, int batch, int length, ulong lengths,
+    private void AttentionBackwardOnTensorCores(Tensor q, Tensor k, Tensor v, Tensor positions, AttentionSpec spec, int batch, int length,
         Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
     {
+        ulong lengths = RowLengths(positions, batch, length);
         ulong scratch = _attentionScratch.Get(FlashAttentionKernels.BackwardScratchBytes(batch, length, spec));
         _flash.Backward(_staging.Rounded(StagedQ, A(q), q.ElementCount), _staging.Rounded(StagedK, A(k), k.ElementCount),
             _staging.Rounded(StagedV, A(v), v.ElementCount), _staging.Rounded(StagedOutput, A(output), output.ElementCount), A(logSumExp),

@@ -29,9 +29,10 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private readonly ConversionKernels _conversion;
     private readonly FlashAttentionKernels _flash;
     private readonly PositionKernels _positions;
-    private readonly FlashLayoutCheck _flashLayout;
     private readonly Bf16Staging _staging;
     private readonly KernelScratch _attentionScratch;
+    private readonly KernelScratch _rowLengths;
+    private readonly KernelScratch _reductionResult;
 
     /// <param name="device">The device the kernels run on.</param>
     /// <param name="ownsDevice">Whether disposing the backend disposes the device.</param>
@@ -50,9 +51,9 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _conversion = new ConversionKernels(device);
         _flash = new FlashAttentionKernels(device);
         _positions = new PositionKernels(device);
-        _flashLayout = new FlashLayoutCheck(_positions);
         _staging = new Bf16Staging(device, _conversion);
         _attentionScratch = new KernelScratch(device);
+        _rowLengths = new KernelScratch(device);
         _faults = new KernelFaults(device);
         _elementwise = new ElementwiseKernels(device);
         _rmsNorm = new RmsNormKernels(device);
@@ -62,6 +63,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _adamW = new AdamWKernels(device);
         _multiTensorAdamW = new MultiTensorAdamW(device, _adamW);
         _reduction = new ReductionKernels(device);
+        _reductionResult = new KernelScratch(device);
         _gemm = new GemmKernels(device, device.Multiprocessors);
         _attention = new AttentionKernels(device);
     }
@@ -100,8 +102,9 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     {
         _staging.Dispose();
         _attentionScratch.Dispose();
-        _positions.Dispose();
+        _rowLengths.Dispose();
         _reduction.Dispose();
+        _reductionResult.Dispose();
         _rows.Dispose();
         _multiTensorAdamW.Dispose();
         _rmsNorm.Dispose();

@@ -12,7 +12,7 @@ internal sealed class MultiTensorAdamW(IKernelDevice device, AdamWKernels kernel
     private AdamWTable? _table;
     private AdamWTensor[] _tableTensors = [];
 
-    public void Step(IReadOnlyList<AdamWParameter> parameters, AdamWStep step)
+    public void Step(IReadOnlyList<AdamWParameter> parameters, AdamWStep step, AdamWDeviceGuard? guard = null)
     {
         var tensors = parameters.Where(p => p.Parameter.ElementCount > 0).Select(p => new AdamWTensor(CudaStorage.Address(p.Parameter),
             CudaStorage.Address(p.Gradient), CudaStorage.Address(p.FirstMoment), CudaStorage.Address(p.SecondMoment),
@@ -23,7 +23,7 @@ internal sealed class MultiTensorAdamW(IKernelDevice device, AdamWKernels kernel
             _table = new AdamWTable(device, tensors);
             _tableTensors = tensors;
         }
-        kernels.Step(_table, step);
+        kernels.Step(_table, step, guard);
     }
 
     public void Dispose() => _table?.Dispose();

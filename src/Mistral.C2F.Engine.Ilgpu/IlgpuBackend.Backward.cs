@@ -19,7 +19,7 @@ public sealed partial class IlgpuBackend
     protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor? weightGrad) =>
         RmsNormKernels.Backward(F(input), F(weight), F(inverseRms), F(outputGrad), F(inputGrad), Optional(weightGrad), input.Shape.Rows, input.Shape.Columns);
 
-    protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad) =>
         AttentionBackwardKernels.Backward(Inputs(q, k, v, queryPositions, keyPositions), F(output), F(logSumExp), F(outputGrad),
             F(queryGrad), F(keyGrad), F(valueGrad), AttentionGeometry.From(spec, batch, queryLength, keyLength));

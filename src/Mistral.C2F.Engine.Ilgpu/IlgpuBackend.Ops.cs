@@ -26,7 +26,7 @@ public sealed partial class IlgpuBackend
     protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse) =>
         RopeKernels.Rotate(F(x), I(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse);
 
-    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp) =>
         AttentionKernels.Forward(Inputs(q, k, v, queryPositions, keyPositions), F(output), Optional(logSumExp),
             AttentionGeometry.From(spec, batch, queryLength, keyLength));

@@ -94,25 +94,26 @@ internal static class ElementwiseCases
             });
     }
 
-    /// <summary>Reads one layer's parameters once (the gradient-norm building block); the wrapper reads back one double, so each launch synchronises.</summary>
+    /// <summary>Reads one layer's parameters once: the global gradient norm, left on the device (two launches, no wait).</summary>
     private static KernelBenchmarkCase SumOfSquares(KernelBenchmarkShapes s)
     {
         long n = LayerParameterSizes(s).Sum();
-        return new("sum of squares f32", "sum_of_squares", $"{n:N0}",
+        return new("global norm f32", "sum_of_squares", $"{n:N0}",
             PeerShape.Of(("elements", n)),
             KernelWork.Bytes(4.0 * n),
             device =>
             {
                 var a = new DeviceArena(device, 7);
                 var kernels = a.Own(new ReductionKernels(device));
-                ulong x = a.F32(n);
-                return a.Launch(() => kernels.SumOfSquares(x, n));
+                ulong x = a.F32(n), norm = a.F32(1);
+                return a.Launch(() => kernels.Norm([(x, n)], norm));
             },
             backend =>
             {
                 var a = new BackendArena(backend, 7);
                 var x = a.F32(checked((int)n));
-                return a.Launch(() => backend.SumOfSquares(x));
+                var norm = a.F32(1);
+                return a.Launch(() => backend.GlobalNorm([x], norm));
             });
     }
 }

@@ -7,6 +7,9 @@ namespace Mistral.C2F.Engine.Cuda.Kernels;
 public readonly record struct AdamWTensor(ulong Parameter, ulong Gradient, ulong FirstMoment, ulong SecondMoment, long Count,
     bool WeightDecay, ulong Bf16Copy = 0);
 
+/// <summary>The device addresses of an <see cref="AdamWGuard"/>'s loss and gradient norm (float32 each) and its clipping bound.</summary>
+public readonly record struct AdamWDeviceGuard(ulong Loss, ulong GradientNorm, float MaxGradientNorm);
+
 /// <summary>
 /// Fused AdamW (kernels/adamw.cu) with the semantics of <see cref="AdamWStep"/>: each element read and written
 /// once (28 bytes per parameter). <see cref="Step(ulong, ulong, ulong, ulong, long, AdamWStep)"/> updates one tensor;
@@ -32,15 +35,19 @@ public sealed class AdamWKernels(IKernelDevice device)
             s.GradientScale, s.Beta1, s.Beta2, s.StepSize, s.InverseSqrtSecondCorrection, s.Epsilon, s.Decay);
     }
 
-    /// <summary>AdamW on every tensor of the table; tensors without <see cref="AdamWTensor.WeightDecay"/> are not decayed.</summary>
-    public void Step(AdamWTable table, AdamWStep step)
+    /// <summary>
+    /// AdamW on every tensor of the table; tensors without <see cref="AdamWTensor.WeightDecay"/> are not decayed. With a
+    /// guard, the device skips the update unless its loss and norm are finite and clips the gradient to its bound.
+    /// </summary>
+    public void Step(AdamWTable table, AdamWStep step, AdamWDeviceGuard? guard = null)
     {
         step.Validate();
         if (table.Chunks == 0) return;
         var s = new Scalars(step);
         var shape = new LaunchShape(new Dim3((uint)Math.Min(table.Chunks, MaxMultiBlocks)), new Dim3(Threads));
         device.Launch("c2f_adamw_multi_f32", shape, KernelArg.Pointer(table.Address), table.Count, table.Chunks, ChunkElements,
-            s.GradientScale, s.Beta1, s.Beta2, s.StepSize, s.InverseSqrtSecondCorrection, s.Epsilon, s.Decay);
+            s.GradientScale, s.Beta1, s.Beta2, s.StepSize, s.InverseSqrtSecondCorrection, s.Epsilon, s.Decay,
+            KernelArg.Pointer(guard?.Loss ?? 0), KernelArg.Pointer(guard?.GradientNorm ?? 0), guard?.MaxGradientNorm ?? 0f);
     }
 
     /// <summary>The step folded once on the host: p ← p·decay − stepSize·m / (√v·invSqrtC₂ + ε).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Mistral.C2F.Engine.Backends;
 
 namespace Mistral.C2F.Engine.Cuda.Kernels;
@@ -5,28 +6,67 @@ namespace Mistral.C2F.Engine.Cuda.Kernels;
 /// <summary>
 /// Index errors found by kernels (a row index or target token outside its table). A kernel cannot throw and
 /// a host-side check would cost a round trip per op, so the first fault is recorded on the device as
-/// [code, value, limit] (c2f::report_fault in kernels/include/c2f/vector_io.cuh) and thrown by
-/// <see cref="ThrowIfAny"/> at the next point that synchronises anyway. The faulting op's output is undefined.
+/// [code, value, limit] (c2f::report_fault in kernels/include/c2f/vector_io.cuh) and thrown by the next
+/// download (<see cref="Download{T}"/>) or <see cref="ThrowIfAny"/>. The faulting op's output is undefined.
 /// </summary>
 public sealed class KernelFaults : IDisposable
 {
+    /// <summary>
+    /// Results up to this size travel with the record in one copy (kernels/readback.cu): a step's loss and norm, a decode
+    /// step's logits (a 32768-token vocabulary for 32 sequences). Larger ones, checkpoint weights say, take a second copy for
+    /// the record rather than a staging buffer of their size.
+    /// </summary>
+    private const long MaxGatheredBytes = 4 << 20;
+
+    /// <summary>Where the record sits in the staging buffer; the result follows at 16 bytes, aligned for any element.</summary>
+    private const int ResultOffset = 16;
+
     private readonly IKernelDevice _device;
     private readonly DeviceBuffer _record;
+    private readonly KernelScratch _staging;
+    private byte[] _hostStaging = [];
 
     public KernelFaults(IKernelDevice device)
     {
         _device = device;
         _record = device.Allocate(3 * sizeof(int));
+        _staging = new KernelScratch(device);
         Clear();
     }
 
     /// <summary>The device address of the record, the kernels' <c>int* fault</c> parameter.</summary>
     public ulong Address => _record.Address;
 
+    /// <summary>Copies device memory at <paramref name="source"/> to the host, then throws any fault recorded so far: one wait where the result is small.</summary>
+    public unsafe void Download<T>(ulong source, Span<T> destination) where T : unmanaged
+    {
+        long bytes = (long)destination.Length * sizeof(T);
+        if (bytes > MaxGatheredBytes)
+        {
+            _device.Download(source, destination);
+            ThrowIfAny();
+            return;
+        }
+        ulong staging = _staging.Get(ResultOffset + bytes);
+        _device.Launch("c2f_readback_gather", MemoryBoundLaunch.Flat(Math.Max(1, bytes / 4), vectorWidth: 1), KernelArg.Pointer(_record.Address),
+            KernelArg.Pointer(source), bytes, KernelArg.Pointer(staging));
+        int total = checked(ResultOffset + (int)bytes);
+        if (_hostStaging.Length < total) _hostStaging = new byte[total];
+        var gathered = _hostStaging.AsSpan(0, total);
+        _device.Download(staging, gathered);
+        MemoryMarshal.Cast<byte, T>(gathered[ResultOffset..]).CopyTo(destination);
+        Throw(MemoryMarshal.Cast<byte, int>(gathered[..(3 * sizeof(int))]));
+    }
+
     public void ThrowIfAny()
     {
         var record = new int[3];
         _device.Download<int>(_record.Address, record);
+        Throw(record);
+    }
+
+    private void Throw(ReadOnlySpan<int> record)
+    {
         if (DeviceFault.ToException(record, "CUDA") is not { } fault) return;
         Clear();
         throw fault;
@@ -34,5 +74,9 @@ public sealed class KernelFaults : IDisposable
 
     private void Clear() => _device.Fill32(_record.Address, 0, 3);
 
-    public void Dispose() => _record.Dispose();
+    public void Dispose()
+    {
+        _record.Dispose();
+        _staging.Dispose();
+    }
 }

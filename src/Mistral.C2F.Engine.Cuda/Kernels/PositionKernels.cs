@@ -1,34 +1,19 @@
 namespace Mistral.C2F.Engine.Cuda.Kernels;
 
-/// <summary>Checks of position tensors on the device (kernels/positions.cu).</summary>
-public sealed class PositionKernels(IKernelDevice device) : IDisposable
+/// <summary>What flash attention needs of a position tensor, computed on the device (kernels/positions.cu).</summary>
+public sealed class PositionKernels(IKernelDevice device)
 {
-    private readonly DeviceBuffer _flag = device.Allocate(sizeof(int));
-    private readonly KernelScratch _lengths = new(device);
-
     /// <summary>
-    /// Whether every row of positions [batch, length] counts up by one from a non-negative start over its first
-    /// slots and has only empty slots (-1) after them: training sequences, right-padded or not, in which position
-    /// order is index order. If so, <paramref name="lengths"/> is a device array of each row's filled slots, valid
-    /// until the next call. Waits for the answer.
+    /// Writes each row's filled length into <paramref name="lengths"/> (an int per row) for positions [batch, length] in the
+    /// sequences layout (<see cref="Backends.AttentionLayout.Sequences"/>): right-padded rows of consecutive positions. No wait.
     /// </summary>
-    public bool TryRightPaddedLengths(ulong positions, int batch, int length, out ulong lengths)
+    public void RowLengths(ulong positions, int batch, int length, ulong lengths)
     {
-        lengths = _lengths.Get((long)batch * sizeof(int));
-        long count = (long)batch * length;
-        if (count == 0) return true;
+        if (batch == 0) return;
         device.Fill32(lengths, 0, batch);
-        device.Fill32(_flag.Address, 1, 1);
-        device.Launch("c2f_positions_right_padded", MemoryBoundLaunch.Flat(count, vectorWidth: 1),
-            KernelArg.Pointer(positions), batch, length, KernelArg.Pointer(lengths), KernelArg.Pointer(_flag.Address));
-        var flag = new int[1];
-        device.Download<int>(_flag.Address, flag);
-        return flag[0] == 1;
-    }
-
-    public void Dispose()
-    {
-        _flag.Dispose();
-        _lengths.Dispose();
+        long count = (long)batch * length;
+        if (count == 0) return;
+        device.Launch("c2f_positions_row_lengths", MemoryBoundLaunch.Flat(count, vectorWidth: 1),
+            KernelArg.Pointer(positions), batch, length, KernelArg.Pointer(lengths));
     }
 }

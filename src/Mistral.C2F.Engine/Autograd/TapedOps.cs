@@ -85,17 +85,18 @@ public sealed class TapedOps(Backend backend, Workspace activations, Tape? tape)
 
     /// <summary>q [B·Sq, Hq·D] attends to keys and values [B, Sk, Hkv·D]; the output has q's shape.</summary>
     public Variable Attention(Variable q, Variable keys, Variable values, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
-        string name, int layer)
+        AttentionLayout layout, string name, int layer)
     {
         int batch = queryPositions.Shape[0], length = queryPositions.Shape[1], width = q.Value.Shape.Columns;
         var output = NewActivation(name, layer, (int)q.Value.Shape.Rows, width);
         var logSumExp = tape is null ? null : NewActivation(name + ".lse", layer, batch * spec.QueryHeads, length);
         var queries = q.Value.Reshape(batch, length, width);
-        backend.Attention(queries, keys.Value, values.Value, queryPositions, keyPositions, spec, output.Value.Reshape(batch, length, width), logSumExp?.Value);
+        backend.Attention(queries, keys.Value, values.Value, queryPositions, keyPositions, spec, output.Value.Reshape(batch, length, width), logSumExp?.Value,
+            layout);
         Record(() => backend.AttentionBackward(queries, keys.Value, values.Value, queryPositions, keyPositions, spec,
             output.Value.Reshape(batch, length, width), logSumExp!.Value, tape!.Gradient(output)!.Reshape(batch, length, width),
             tape.Gradient(q)!.Reshape(batch, length, width), RequireGradient(keys).Reshape(keys.Value.Shape.ToArray()),
-            RequireGradient(values).Reshape(values.Value.Shape.ToArray())));
+            RequireGradient(values).Reshape(values.Value.Shape.ToArray()), layout));
         return output;
     }
 

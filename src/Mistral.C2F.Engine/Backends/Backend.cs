@@ -147,14 +147,15 @@ public abstract class Backend : IDisposable
     /// Softmax attention, streamed over key blocks. q [B, Sq, Hq·D], k and v [B, Sk, Hkv·D],
     /// queryPositions [B, Sq], keyPositions [B, Sk] (-1 marks an empty slot), output [B, Sq, Hq·D],
     /// and optionally the log-sum-exp of the scaled scores per query, [B, Hq, Sq], for the backward.
-    /// A query that sees no key gets a zero output and a log-sum-exp of -inf.
+    /// A query that sees no key gets a zero output and a log-sum-exp of -inf. <paramref name="layout"/> states what the
+    /// caller knows of the positions (<see cref="AttentionLayout"/>).
     /// </summary>
     public void Attention(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
-        Tensor output, Tensor? logSumExp = null)
+        Tensor output, Tensor? logSumExp = null, AttentionLayout layout = AttentionLayout.Explicit)
     {
-        var (batch, queryLength, keyLength) = CheckAttention(q, k, v, queryPositions, keyPositions, spec, output, logSumExp, nameof(Attention));
+        var (batch, queryLength, keyLength) = CheckAttention(q, k, v, queryPositions, keyPositions, spec, layout, output, logSumExp, nameof(Attention));
         using var _ = Time("Attention");
-        AttentionCore(q, k, v, queryPositions, keyPositions, spec, batch, queryLength, keyLength, output, logSumExp);
+        AttentionCore(q, k, v, queryPositions, keyPositions, spec, layout, batch, queryLength, keyLength, output, logSumExp);
     }
 
     /// <summary>output = silu(gate) · up, elementwise.</summary>
@@ -223,16 +224,17 @@ public abstract class Backend : IDisposable
     /// (nothing of size S×S was stored). Accumulates dq, dk, dv; a kv head's gradient sums its query heads.
     /// </summary>
     public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
-        Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
+        Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad,
+        AttentionLayout layout = AttentionLayout.Explicit)
     {
-        var (batch, queryLength, keyLength) = CheckAttention(q, k, v, queryPositions, keyPositions, spec, output, logSumExp, nameof(AttentionBackward));
+        var (batch, queryLength, keyLength) = CheckAttention(q, k, v, queryPositions, keyPositions, spec, layout, output, logSumExp, nameof(AttentionBackward));
         RequireSameShape(output, outputGrad, nameof(AttentionBackward));
         RequireSameShape(q, queryGrad, nameof(AttentionBackward));
         RequireSameShape(k, keyGrad, nameof(AttentionBackward));
         RequireSameShape(v, valueGrad, nameof(AttentionBackward));
         foreach (var t in new[] { outputGrad, queryGrad, keyGrad, valueGrad }) RequireFloat(t, nameof(AttentionBackward));
         using var _ = Time("AttentionBackward");
-        AttentionBackwardCore(q, k, v, queryPositions, keyPositions, spec, batch, queryLength, keyLength, output, logSumExp,
+        AttentionBackwardCore(q, k, v, queryPositions, keyPositions, spec, layout, batch, queryLength, keyLength, output, logSumExp,
             outputGrad, queryGrad, keyGrad, valueGrad);
     }
 
@@ -317,20 +319,65 @@ public abstract class Backend : IDisposable
         return SumOfSquaresCore(tensors);
     }
 
+    /// <summary>
+    /// The optimizer's AdamW guarded by values left on the device (<see cref="AdamWGuard"/>): no update unless the loss and
+    /// the gradient norm are finite, the gradient clipped to the maximum norm. The host need not wait for either.
+    /// </summary>
+    public void AdamW(IReadOnlyList<AdamWParameter> parameters, AdamWStep step, AdamWGuard guard)
+    {
+        foreach (var p in parameters) CheckAdamW(p.Parameter, p.Gradient, p.FirstMoment, p.SecondMoment);
+        step.Validate();
+        guard.Validate();
+        RequireFloat(guard.Loss, nameof(AdamW)); RequireFloat(guard.GradientNorm, nameof(AdamW));
+        using var _ = Time("AdamW");
+        AdamWCore(parameters, step, guard);
+    }
+
+    /// <summary>Sets every element to <paramref name="value"/>, rounded to the tensor's type: a constant gradient seed, say.</summary>
+    public void Fill(Tensor t, double value)
+    {
+        RequireFloat(t, nameof(Fill));
+        using var _ = Time("Fill");
+        FillCore(t, value);
+    }
+
+    /// <summary>
+    /// total += scale · Σ values, the sum taken in float64; <paramref name="total"/> has one element. A step's loss summed
+    /// over its micro-batches where the values are, to be read once at the end of the step.
+    /// </summary>
+    public void AccumulateSum(Tensor values, double scale, Tensor total)
+    {
+        RequireFloat(values, nameof(AccumulateSum)); RequireFloat(total, nameof(AccumulateSum));
+        RequireSame(total.ElementCount, 1, "total length", nameof(AccumulateSum));
+        if (!double.IsFinite(scale)) throw new ArgumentException($"{nameof(AccumulateSum)}: the scale must be finite, got {scale}");
+        using var _ = Time("AccumulateSum");
+        AccumulateSumCore(values, scale, total);
+    }
+
+    /// <summary>norm = √(Σ x² over all the tensors), summed in float64, written into the one element of <paramref name="norm"/>: the global gradient norm, left on the device.</summary>
+    public void GlobalNorm(IReadOnlyList<Tensor> tensors, Tensor norm)
+    {
+        foreach (var t in tensors) RequireFloat(t, nameof(GlobalNorm));
+        RequireFloat(norm, nameof(GlobalNorm));
+        RequireSame(norm.ElementCount, 1, "norm length", nameof(GlobalNorm));
+        using var _ = Time("GlobalNorm");
+        GlobalNormCore(tensors, norm);
+    }
+
     protected abstract void GatherRowsCore(Tensor source, Tensor indices, Tensor destination);
     protected abstract void ScatterRowsCore(Tensor source, Tensor indices, Tensor destination);
     protected abstract void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms);
     protected abstract void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms);
     protected abstract void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate);
     protected abstract void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse);
-    protected abstract void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected abstract void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp);
     protected abstract void SwiGluCore(Tensor gate, Tensor up, Tensor output);
     protected abstract void AddCore(Tensor a, Tensor b, Tensor output);
     protected abstract void ZeroCore(Tensor t);
     protected abstract void ScatterAddRowsCore(Tensor source, Tensor indices, Tensor destination);
     protected abstract void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor? weightGrad);
-    protected abstract void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected abstract void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad);
     protected abstract void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad);
     protected abstract void TokenLogProbsCore(Tensor logits, Tensor targets, Tensor logProbs, Tensor logSumExp, Tensor? entropy);
@@ -348,6 +395,33 @@ public abstract class Backend : IDisposable
 
     /// <summary>Without a multi-tensor reduction: one sum per tensor.</summary>
     protected virtual double SumOfSquaresCore(IReadOnlyList<Tensor> tensors) => tensors.Sum(SumOfSquaresCore);
+
+    /// <summary>Without a guarded kernel: the guard's two values are read (a wait on a device) and decide on the host.</summary>
+    protected virtual void AdamWCore(IReadOnlyList<AdamWParameter> parameters, AdamWStep step, AdamWGuard guard)
+    {
+        double loss = ToDoubles(guard.Loss)[0], norm = ToDoubles(guard.GradientNorm)[0];
+        if (!AdamWGuard.Allows(loss, norm)) return;
+        AdamWCore(parameters, step with { GradientScale = (float)(step.GradientScale * AdamWGuard.ClipScale(norm, guard.MaxGradientNorm)) });
+    }
+
+    /// <summary>Without a fill kernel: the values are uploaded.</summary>
+    protected virtual void FillCore(Tensor t, double value)
+    {
+        var values = new double[t.ElementCount];
+        Array.Fill(values, value);
+        Upload(values, t);
+    }
+
+    /// <summary>Without a device reduction: both are read (a wait on a device), added on the host and written back.</summary>
+    protected virtual void AccumulateSumCore(Tensor values, double scale, Tensor total)
+    {
+        double sum = 0;
+        foreach (double v in ToDoubles(values)) sum += v;
+        FillCore(total, ToDoubles(total)[0] + scale * sum);
+    }
+
+    /// <summary>Without a device reduction: the sum of squares is read (a wait on a device) and its root written back.</summary>
+    protected virtual void GlobalNormCore(IReadOnlyList<Tensor> tensors, Tensor norm) => FillCore(norm, Math.Sqrt(SumOfSquaresCore(tensors)));
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
@@ -395,7 +469,7 @@ public abstract class Backend : IDisposable
     }
 
     private (int Batch, int QueryLength, int KeyLength) CheckAttention(Tensor q, Tensor k, Tensor v, Tensor queryPositions,
-        Tensor keyPositions, AttentionSpec spec, Tensor output, Tensor? logSumExp, string op)
+        Tensor keyPositions, AttentionSpec spec, AttentionLayout layout, Tensor output, Tensor? logSumExp, string op)
     {
         spec.Validate();
         foreach (var t in new[] { q, k, v, output }) RequireFloat(t, op);
@@ -404,6 +478,9 @@ public abstract class Backend : IDisposable
             throw new ArgumentException($"{op}: positions must be [batch, length], got {queryPositions.Shape} and {keyPositions.Shape}");
         int batch = queryPositions.Shape[0], queryLength = queryPositions.Shape[1], keyLength = keyPositions.Shape[1];
         RequireSame(keyPositions.Shape[0], batch, "batch of key positions", op);
+        if (layout == AttentionLayout.Sequences && !(ReferenceEquals(queryPositions.Storage, keyPositions.Storage)
+            && queryPositions.ElementOffset == keyPositions.ElementOffset && queryLength == keyLength))
+            throw new ArgumentException($"{op}: the {AttentionLayout.Sequences} layout is self-attention: queries and keys take one position tensor");
         RequireSame(q.ElementCount, (long)batch * queryLength * spec.QueryHeads * spec.HeadDim, "query elements", op);
         RequireSame(k.ElementCount, (long)batch * keyLength * spec.KvHeads * spec.HeadDim, "key elements", op);
         RequireSameShape(k, v, op);

@@ -26,10 +26,8 @@ public static class StepBenchmark
         var data = CausalLmLoss.Batch.NextTokens(RandomRows(model.Config, batch, length, seed));
         return Time("train", model.Backend, batch * length, TrainingFlops(model.Config, batch, length), warmup, steps, () =>
         {
-            CausalLmLoss.ForwardBackward(model, tape, data, data.LossTokens);
-            double norm = GradientClipping.GlobalNorm(model.Backend, gradients.Values);
-            optimizer.Update(1e-6, GradientClipping.Scale(norm, 1.0));
-            foreach (var g in gradients.Values) model.Backend.Zero(g);
+            CausalLmLoss.ForwardBackward(model, tape, data, data.LossTokens, optimizer.LossSum);
+            optimizer.Apply(1e-6, maxGradNorm: 1.0);
         });
     }
 
@@ -39,7 +37,7 @@ public static class StepBenchmark
         using var tokens = model.Backend.FromInts(rows.SelectMany(r => r).ToArray(), batch, length);
         using var positions = model.Backend.FromInts(rows.SelectMany(r => Enumerable.Range(0, r.Length)).ToArray(), batch, length);
         return Time("forward", model.Backend, batch * length, ForwardFlops(model.Config, batch, length), warmup, steps,
-            () => model.Forward(tokens, positions));
+            () => model.Forward(tokens, positions, layout: AttentionLayout.Sequences));
     }
 
     /// <summary>

@@ -43,19 +43,21 @@ public sealed class MistralModel : IDisposable
     /// classifier: scores [rows, 1]) for the
     /// flat token indices in <paramref name="logitRows"/> (every token when null). Without a context the
     /// tokens attend to each other (a full forward pass); with a KV cache they also see earlier chunks.
+    /// <paramref name="layout"/> states what the caller knows of the positions (without a cache, see <see cref="AttentionLayout"/>).
     /// The returned tensor is a workspace buffer, valid until the next call.
     /// </summary>
-    public Tensor Forward(Tensor tokens, Tensor positions, IKeyValueContext? context = null, Tensor? logitRows = null) =>
-        Run(Ops(tape: null), tokens, positions, context, logitRows).Value;
+    public Tensor Forward(Tensor tokens, Tensor positions, IKeyValueContext? context = null, Tensor? logitRows = null,
+        AttentionLayout layout = AttentionLayout.Explicit) =>
+        Run(Ops(tape: null), tokens, positions, context, logitRows, layout).Value;
 
     /// <summary>
     /// The same forward pass recorded on <paramref name="tape"/> for training: every activation the backward
     /// needs is kept, and parameters with gradients (see <see cref="AttachGradients"/>) receive them.
     /// </summary>
-    public Variable Forward(Tape tape, Tensor tokens, Tensor positions, Tensor? logitRows = null)
+    public Variable Forward(Tape tape, Tensor tokens, Tensor positions, Tensor? logitRows = null, AttentionLayout layout = AttentionLayout.Explicit)
     {
         if (!ReferenceEquals(tape.Backend, Backend)) throw new ArgumentException($"the tape runs on '{tape.Backend.Name}', the model on '{Backend.Name}'");
-        return Run(Ops(tape), tokens, positions, context: null, logitRows);
+        return Run(Ops(tape), tokens, positions, context: null, logitRows, layout);
     }
 
     /// <summary>
@@ -82,7 +84,7 @@ public sealed class MistralModel : IDisposable
     /// <summary>The op contract over variables in this model's activation workspace, recording on <paramref name="tape"/> if given.</summary>
     public TapedOps Ops(Tape? tape) => new(Backend, _workspace, tape);
 
-    private Variable Run(TapedOps ops, Tensor tokens, Tensor positions, IKeyValueContext? context, Tensor? logitRows)
+    private Variable Run(TapedOps ops, Tensor tokens, Tensor positions, IKeyValueContext? context, Tensor? logitRows, AttentionLayout layout)
     {
         if (tokens.Shape.Rank != 2 || !tokens.Shape.Equals(positions.Shape))
             throw new ArgumentException($"tokens {tokens.Shape} and positions {positions.Shape} must both be [batch, length]");
@@ -90,6 +92,8 @@ public sealed class MistralModel : IDisposable
         float eps = (float)Config.RmsNormEps;
         if (ops.IsRecording && context is not null)
             throw new InvalidOperationException("a recorded (training) forward pass attends to its own keys, not to a KV cache");
+        if (context is not null && layout != AttentionLayout.Explicit)
+            throw new ArgumentException($"a chunk attends to the KV cache's positions: its layout is {AttentionLayout.Explicit}, not {layout}");
         var flatPositions = positions.Reshape(n);
         Variable P(string name) => _variables[name];
 
@@ -111,7 +115,7 @@ public sealed class MistralModel : IDisposable
             ops.Rope(q, flatPositions, Config.HeadDim, Config.RopeTheta);
             ops.Rope(k, flatPositions, Config.HeadDim, Config.RopeTheta);
             var (keys, values, keyPositions) = context is null ? (k, v, positions) : Cached(context, layer, k, v);
-            var attention = ops.Attention(q, keys, values, positions, keyPositions, Attention, "attention", layer);
+            var attention = ops.Attention(q, keys, values, positions, keyPositions, Attention, layout, "attention", layer);
             var attentionOut = ops.Linear(attention, P(L(MistralParameterNames.OutputProjection)), "attention_out", layer);
             (x, normed) = ops.AddRmsNorm(x, attentionOut, P(L(MistralParameterNames.PostAttentionNorm)), eps, "residual_attention", "mlp_norm", layer);
 

@@ -3,9 +3,14 @@ using Mistral.C2F.Engine.Tensors;
 
 namespace Mistral.C2F.Engine.Training;
 
+/// <summary>What an optimizer step read back: the loss summed into <see cref="AdamWOptimizer.LossSum"/>, the global gradient norm, and whether it updated.</summary>
+public readonly record struct StepOutcome(double LossSum, double GradientNorm, bool Updated);
+
 /// <summary>
-/// AdamW over named parameters with float32 (the backend's float type) moments: one fused multi-tensor op per
-/// step (one launch where the backend has the kernel); the gradient scale folds in clipping. Moments are named
+/// AdamW over named parameters with float32 (the backend's float type) moments, the step shaped for a device: the
+/// loss accumulates in <see cref="LossSum"/> where the loss ops run, the global gradient norm is taken there too, one
+/// fused multi-tensor update (one launch where the backend has the kernel) is guarded and clipped by both on the
+/// device, the gradients are zeroed, and the host waits once, to read the loss and the norm. Moments are named
 /// <c>exp_avg/&lt;name&gt;</c> and <c>exp_avg_sq/&lt;name&gt;</c>, as PyTorch's state dict calls them, for checkpointing.
 /// </summary>
 public sealed class AdamWOptimizer : IDisposable
@@ -13,6 +18,8 @@ public sealed class AdamWOptimizer : IDisposable
     private readonly Backend _backend;
     private readonly Dictionary<string, (Tensor First, Tensor Second)> _moments;
     private readonly AdamWParameter[] _updates;
+    private readonly Tensor[] _gradients;
+    private readonly Tensor _statistics, _gradientNorm;
 
     public AdamWOptimizer(Backend backend, IReadOnlyDictionary<string, Tensor> parameters, IReadOnlyDictionary<string, Tensor> gradients, AdamWOptions options)
     {
@@ -20,6 +27,10 @@ public sealed class AdamWOptimizer : IDisposable
         _moments = parameters.ToDictionary(p => p.Key, p => (Zeros(p.Value.Shape), Zeros(p.Value.Shape)));
         _updates = parameters.Select(p => new AdamWParameter(p.Value, gradients[p.Key], _moments[p.Key].First, _moments[p.Key].Second,
             options.Decays(p.Key))).ToArray();
+        _gradients = _updates.Select(u => u.Gradient).ToArray();
+        _statistics = Zeros(new Shape(2));
+        LossSum = _statistics.SliceRows(0, 1);
+        _gradientNorm = _statistics.SliceRows(1, 1);
     }
 
     public AdamWOptions Options { get; }
@@ -27,11 +38,26 @@ public sealed class AdamWOptimizer : IDisposable
     /// <summary>Updates taken so far; the next update uses Step + 1 for bias correction.</summary>
     public int Step { get; private set; }
 
-    public void Update(double learningRate, double gradientScale)
+    /// <summary>Where this step's loss ops add the summed loss (one element); read and zeroed by <see cref="Apply"/>.</summary>
+    public Tensor LossSum { get; }
+
+    /// <summary>
+    /// Ends a step: the global gradient norm; an AdamW update clipped to <paramref name="maxGradNorm"/> (0 = no clipping)
+    /// when the norm, <see cref="LossSum"/> and <paramref name="lossIsFinite"/> (for a loss the caller computed) allow
+    /// it; the gradients zeroed either way; then the one wait of the step, reading the loss and the norm.
+    /// </summary>
+    public StepOutcome Apply(double learningRate, double maxGradNorm, bool lossIsFinite = true)
     {
-        Step++;
-        _backend.AdamW(_updates, new AdamWStep((float)learningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay,
-            Step, (float)gradientScale));
+        if (!lossIsFinite) _backend.Fill(LossSum, double.NaN);
+        _backend.GlobalNorm(_gradients, _gradientNorm);
+        _backend.AdamW(_updates, new AdamWStep((float)learningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay, Step + 1),
+            new AdamWGuard(LossSum, _gradientNorm, (float)maxGradNorm));
+        foreach (var gradient in _gradients) _backend.Zero(gradient);
+        var values = _backend.ToDoubles(_statistics);
+        _backend.Zero(LossSum);
+        bool updated = AdamWGuard.Allows(values[0], values[1]);
+        if (updated) Step++;
+        return new StepOutcome(values[0], values[1], updated);
     }
 
     /// <summary>The optimizer state as named tensors (for a checkpoint).</summary>
@@ -54,6 +80,7 @@ public sealed class AdamWOptimizer : IDisposable
 
     public void Dispose()
     {
+        _statistics.Dispose();
         foreach (var (first, second) in _moments.Values)
         {
             first.Dispose();

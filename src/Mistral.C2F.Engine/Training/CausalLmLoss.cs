@@ -1,4 +1,5 @@
 using Mistral.C2F.Engine.Autograd;
+using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
 
@@ -26,30 +27,33 @@ public static class CausalLmLoss
         }
     }
 
-    /// <summary>Runs forward and backward; returns the summed loss of the counted tokens (divide by their count for the mean).</summary>
-    public static double ForwardBackward(MistralModel model, Tape tape, Batch batch, double normalizer)
+    /// <summary>
+    /// Runs forward and backward and adds the summed loss of the counted tokens to <paramref name="lossSum"/> (one element),
+    /// on the device: the gradient seed is a constant (masked rows take no log-prob gradient), so nothing is read back.
+    /// </summary>
+    public static void ForwardBackward(MistralModel model, Tape tape, Batch batch, double normalizer, Tensor lossSum)
     {
         if (!(normalizer > 0)) throw new ArgumentException($"the loss normalizer must be positive, got {normalizer}");
         var backend = model.Backend;
         using var tokens = backend.FromInts(batch.Tokens, batch.BatchSize, batch.Length);
         using var positions = backend.FromInts(Positions(batch), batch.BatchSize, batch.Length);
         using var targets = backend.FromInts(batch.Targets, batch.Targets.Length);
-        var logits = model.Forward(tape, tokens, positions);
+        var logits = model.Forward(tape, tokens, positions, layout: AttentionLayout.Sequences);
         var (logProbs, _) = model.Ops(tape).TokenLogProbs(logits, targets, withEntropy: false);
-        var values = backend.ToDoubles(logProbs.Value);
+        backend.AccumulateSum(logProbs.Value, -1, lossSum); // masked rows' log-probs are 0
+        using var seed = backend.Allocate(logProbs.Value.Shape, backend.FloatType);
+        backend.Fill(seed, -1.0 / normalizer);
+        tape.Backward((logProbs, seed));
+    }
 
-        var seed = new double[values.Length];
-        double loss = 0;
-        for (int i = 0; i < seed.Length; i++)
-        {
-            if (batch.Targets[i] < 0) continue;
-            loss -= values[i];
-            seed[i] = -1.0 / normalizer;
-        }
-        using var seedTensor = backend.Allocate(logProbs.Value.Shape, backend.FloatType);
-        backend.Upload(seed, seedTensor);
-        tape.Backward((logProbs, seedTensor));
-        return loss;
+    /// <summary>Runs forward and backward; returns the summed loss of the counted tokens (divide by their count for the mean). Waits for it on a device.</summary>
+    public static double ForwardBackward(MistralModel model, Tape tape, Batch batch, double normalizer)
+    {
+        var backend = model.Backend;
+        using var lossSum = backend.Allocate(new Shape(1), backend.FloatType);
+        backend.Zero(lossSum);
+        ForwardBackward(model, tape, batch, normalizer, lossSum);
+        return backend.ToDoubles(lossSum)[0];
     }
 
     /// <summary>The summed loss of the counted tokens, without recording anything.</summary>
@@ -59,7 +63,7 @@ public static class CausalLmLoss
         using var tokens = backend.FromInts(batch.Tokens, batch.BatchSize, batch.Length);
         using var positions = backend.FromInts(Positions(batch), batch.BatchSize, batch.Length);
         using var targets = backend.FromInts(batch.Targets, batch.Targets.Length);
-        var logits = Variable.Constant("logits", model.Forward(tokens, positions));
+        var logits = Variable.Constant("logits", model.Forward(tokens, positions, layout: AttentionLayout.Sequences));
         var (logProbs, _) = model.Ops(tape: null).TokenLogProbs(logits, targets, withEntropy: false);
         return -backend.ToDoubles(logProbs.Value).Sum();
     }

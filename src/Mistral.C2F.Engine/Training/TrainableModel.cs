@@ -8,8 +8,8 @@ using Mistral.C2F.Engine.Tokenization;
 namespace Mistral.C2F.Engine.Training;
 
 /// <summary>
-/// A model being trained: its gradients, its tape and its AdamW state, the optimizer step that skips non-finite
-/// gradients, and the checkpoint format (a Hugging Face model directory in float32 plus <c>optimizer.safetensors</c>).
+/// A model being trained: its gradients, its tape and its AdamW state (whose step skips non-finite losses and
+/// gradients), and the checkpoint format (a Hugging Face model directory in float32 plus <c>optimizer.safetensors</c>).
 /// </summary>
 public sealed class TrainableModel : IDisposable
 {
@@ -28,19 +28,6 @@ public sealed class TrainableModel : IDisposable
     public Tape Tape { get; }
     public AdamWOptimizer Optimizer { get; }
     public Backend Backend => Model.Backend;
-
-    /// <summary>
-    /// Ends a step: the global gradient norm; when it and the loss are finite, an AdamW update clipped to
-    /// <paramref name="maxGradNorm"/> (0 = no clipping); the gradients are zeroed either way.
-    /// </summary>
-    public (double GradNorm, bool Updated) ApplyGradients(double learningRate, double maxGradNorm, bool lossIsFinite)
-    {
-        double norm = GradientClipping.GlobalNorm(Backend, Gradients.Values);
-        bool update = lossIsFinite && double.IsFinite(norm);
-        if (update) Optimizer.Update(learningRate, GradientClipping.Scale(norm, maxGradNorm));
-        foreach (var gradient in Gradients.Values) Backend.Zero(gradient);
-        return (norm, update);
-    }
 
     /// <summary>Writes the weights (float32), the tokenizer files and the optimizer moments: a complete model directory.</summary>
     public void Save(string directory, TokenizerFiles tokenizer)

@@ -62,9 +62,9 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         double learningRate = options.Schedule().At(step);
         var batch = Data.NextBatch();
         var scores = RewardScoring.ForwardBackward(Model, batch);
-        var (norm, updated) = Model.ApplyGradients(learningRate, options.MaxGradNorm, double.IsFinite(scores.Loss));
+        var outcome = Model.Optimizer.Apply(learningRate, options.MaxGradNorm, double.IsFinite(scores.Loss));
         return new RewardModelStepMetrics(step, options.Steps, scores.Loss, scores.Accuracy, scores.Chosen.Average(), scores.Rejected.Average(),
-            StandardDeviation(scores.Chosen.Concat(scores.Rejected)), learningRate, norm, !updated, !updated, Data.Epochs);
+            StandardDeviation(scores.Chosen.Concat(scores.Rejected)), learningRate, outcome.GradientNorm, !outcome.Updated, !outcome.Updated, Data.Epochs);
     }
 
     private static (PreferenceLoader Data, string Fingerprint) LoadData(RunSpec<RewardModelOptions> spec, TokenizerFiles tokenizerFiles, DataPosition position)

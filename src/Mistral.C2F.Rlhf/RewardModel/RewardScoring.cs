@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Training;
 using Mistral.C2F.Rlhf.Ppo;
 using Mistral.C2F.Rlhf.RewardModel.Data;
@@ -17,7 +18,7 @@ public static class RewardScoring
         using var tokens = backend.FromInts(batch.Tokens, rows, batch.Length);
         using var positions = backend.FromInts(batch.Positions, rows, batch.Length);
         using var last = backend.FromInts(batch.LastTokens, rows);
-        var scores = model.Model.Forward(model.Tape, tokens, positions, last);
+        var scores = model.Model.Forward(model.Tape, tokens, positions, last, AttentionLayout.Sequences);
         var rewards = backend.ToDoubles(scores.Value);
         var (chosen, rejected) = (rewards[..batch.Pairs], rewards[batch.Pairs..]);
         var bt = BradleyTerryLoss.Compute(chosen, rejected, batch.Margins);

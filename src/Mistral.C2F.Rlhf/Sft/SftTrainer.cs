@@ -77,17 +77,17 @@ public sealed class SftTrainer : SingleModelTrainer<SftOptions, SftDataLoader, S
         double learningRate = options.Schedule.At(step);
         var batches = Enumerable.Range(0, options.AccumulationSteps).Select(_ => Data.NextBatch()).ToList();
         int lossTokens = batches.Sum(b => b.LossTokenCount);
-        double lossSum = 0;
         foreach (var batch in lossTokens > 0 ? batches : [])
-            lossSum += CausalLmLoss.ForwardBackward(Model.Model, Model.Tape,
-                new CausalLmLoss.Batch(batch.Tokens, batch.Targets, batch.BatchSize, batch.SequenceLength), lossTokens);
+            CausalLmLoss.ForwardBackward(Model.Model, Model.Tape,
+                new CausalLmLoss.Batch(batch.Tokens, batch.Targets, batch.BatchSize, batch.SequenceLength), lossTokens, Model.Optimizer.LossSum);
         AfterBackward?.Invoke(step, Model.Gradients);
 
-        double loss = lossTokens > 0 ? lossSum / lossTokens : double.NaN;
-        var (norm, updated) = Model.ApplyGradients(learningRate, options.MaxGradNorm, double.IsFinite(loss));
+        var outcome = Model.Optimizer.Apply(learningRate, options.MaxGradNorm, lossIsFinite: lossTokens > 0);
+        double loss = lossTokens > 0 ? outcome.LossSum / lossTokens : double.NaN;
         // A batch without loss tokens is not a sign of divergence, only a step without an update.
-        return new SftStepMetrics(step, options.Steps, loss, learningRate, norm, options.BatchSize * options.SequenceLength / clock.Elapsed.TotalSeconds,
-            lossTokens, Skipped: !updated, NonFinite: !updated && lossTokens > 0, Data.Epochs);
+        return new SftStepMetrics(step, options.Steps, loss, learningRate, outcome.GradientNorm,
+            options.BatchSize * options.SequenceLength / clock.Elapsed.TotalSeconds, lossTokens, Skipped: !outcome.Updated,
+            NonFinite: !outcome.Updated && lossTokens > 0, Data.Epochs);
     }
 
     private static (SftDataLoader Data, string Fingerprint) LoadData(RunSpec<SftOptions> spec, TokenizerFiles tokenizerFiles, DataPosition position)

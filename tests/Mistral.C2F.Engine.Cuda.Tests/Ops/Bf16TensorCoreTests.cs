@@ -11,9 +11,9 @@ namespace Mistral.C2F.Engine.Cuda.Tests.Ops;
 /// <summary>
 /// The CUDA backend with bf16 tensor cores (<see cref="CudaPrecision.Bf16TensorCores"/>): the f32 → bf16
 /// conversion rounds as the host does, each product equals the float64 product of the bf16-rounded operands to
-/// float32 accuracy (1e-5; measured about 1e-7), the TT case stays float32, attention over training sequences
+/// float32 accuracy (1e-5; measured about 1e-7), the TT case stays float32, attention stated to be over sequences
 /// (right-padded or not) is the flash kernel's (bit for bit) within bf16 accuracy of the float64 reference on rounded
-/// inputs while other attention stays float32, and a training step stays within bf16 accuracy of the float32 CPU backend.
+/// inputs while attention over explicit positions stays float32, and a training step stays within bf16 accuracy of the float32 CPU backend.
 /// </summary>
 public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
 {
@@ -140,7 +140,7 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
             batch, length);
         var output = pair.Output(batch, length, queryWidth);
         var logSumExp = pair.Output(batch, queryHeads, length);
-        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested);
+        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested, AttentionLayout.Sequences);
         pair.Reference.Attention(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference, logSumExp.Reference);
         pair.AssertClose(output, Bf16Tolerance, $"flash output {spec}");
         KernelAssert.LogSumExp(backend.ToFloats(logSumExp.Tested), pair.Reference.ToDoubles(logSumExp.Reference), $"flash log-sum-exp {spec}");
@@ -153,7 +153,7 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
         var (dqBefore, dkBefore, dvBefore) = (backend.ToDoubles(dq.Tested), backend.ToDoubles(dk.Tested), backend.ToDoubles(dv.Tested));
         pair.Reference.Zero(dq.Reference); pair.Reference.Zero(dk.Reference); pair.Reference.Zero(dv.Reference);
         backend.AttentionBackward(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested,
-            outputGrad.Tested, dq.Tested, dk.Tested, dv.Tested);
+            outputGrad.Tested, dq.Tested, dk.Tested, dv.Tested, AttentionLayout.Sequences);
         pair.Reference.AttentionBackward(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference,
             logSumExp.Reference, outputGrad.Reference, dq.Reference, dk.Reference, dv.Reference);
         foreach (var (name, gradient, before) in new[] { ("dq", dq, dqBefore), ("dk", dk, dkBefore), ("dv", dv, dvBefore) })
@@ -199,7 +199,7 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
         var v = pair.Input(Values(kvWidth, input == 2), batch, length, kvWidth);
         var positions = pair.Ints(Enumerable.Range(0, batch * length).Select(i => Filled(i) ? i % length : -1).ToArray(), batch, length);
         var (output, logSumExp) = (pair.Output(batch, length, queryWidth), pair.Output(batch, spec.QueryHeads, length));
-        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested);
+        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested, AttentionLayout.Sequences);
         pair.Reference.Attention(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference,
             logSumExp.Reference);
         var outputGrad = pair.Input(Values(queryWidth, input == 3), batch, length, queryWidth);
@@ -207,7 +207,7 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
             pair.Input(Numerics.RandomFloats(_random, batch * length * kvWidth), batch, length, kvWidth),
             pair.Input(Numerics.RandomFloats(_random, batch * length * kvWidth), batch, length, kvWidth));
         backend.AttentionBackward(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, logSumExp.Tested,
-            outputGrad.Tested, dq.Tested, dk.Tested, dv.Tested);
+            outputGrad.Tested, dq.Tested, dk.Tested, dv.Tested, AttentionLayout.Sequences);
         pair.Reference.AttentionBackward(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference,
             logSumExp.Reference, outputGrad.Reference, dq.Reference, dk.Reference, dv.Reference);
         string what = $"flash attention, NaN in {new[] { "q", "k", "v", "dO" }[input]} (deterministic {deterministic})";
@@ -216,7 +216,7 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
     }
 
     [Fact]
-    public void Attention_over_left_padded_rows_stays_float32()
+    public void Attention_over_explicit_left_padded_positions_stays_float32()
     {
         var spec = new AttentionSpec(2, 1, 64, null);
         const int batch = 2, length = 9;
@@ -234,13 +234,12 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
     }
 
     /// <summary>
-    /// The device answers whether positions are flash's layout once per position tensor, however many attention calls
-    /// read it, and again after the tensor is written: then left padding (not flash's layout) gets the float32 kernel.
+    /// The caller's statement of the layout chooses the kernel and nothing is asked of the device: the same consecutive
+    /// positions take flash attention when stated to be sequences and the float32 kernel when explicit, and neither waits.
     /// </summary>
     [Fact]
-    public void The_layout_check_runs_once_per_position_tensor_until_the_positions_are_written()
+    public void The_stated_layout_chooses_the_kernel_without_a_wait()
     {
-        const string check = "c2f_positions_right_padded";
         var spec = new AttentionSpec(2, 1, 64, null);
         const int batch = 2, length = 9;
         var counting = new LaunchCountingDevice(device());
@@ -251,22 +250,19 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
         var v = pair.Input(Numerics.RandomFloats(_random, batch * length * 64), batch, length, 64);
         var positions = pair.Ints(Enumerable.Range(0, batch * length).Select(i => i % length).ToArray(), batch, length);
         var output = pair.Output(batch, length, 2 * 64);
+        var before = backend.Counts;
         for (int call = 0; call < 3; call++)
-            backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested);
-        Assert.Equal(1, counting.Launches(check));
+            backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested, layout: AttentionLayout.Sequences);
+        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested);
+        Assert.Equal(0, (backend.Counts - before).HostSyncs);
         Assert.Equal(3, counting.Launches("c2f_flash_attention_forward_d64_bf16"));
-
-        int[] leftPadded = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, 0, 1, 2, 3, 4, 5, 6];
-        backend.Upload(leftPadded, positions.Tested);
-        pair.Reference.Upload(leftPadded, positions.Reference);
-        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested);
+        Assert.Equal(3, counting.Launches("c2f_positions_row_lengths"));
         pair.Reference.Attention(q.Reference, k.Reference, v.Reference, positions.Reference, positions.Reference, spec, output.Reference);
-        Assert.Equal(2, counting.Launches(check));
-        pair.AssertClose(output, 1e-5, "float32 attention after the positions changed");
+        pair.AssertClose(output, 1e-5, "float32 attention over explicit positions");
 
-        backend.Zero(positions.Tested);
-        backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, positions.Tested, spec, output.Tested);
-        Assert.Equal(3, counting.Launches(check));
+        var separate = backend.FromInts(Enumerable.Range(0, batch * length).Select(i => i % length).ToArray(), batch, length);
+        Assert.Throws<ArgumentException>(() => backend.Attention(q.Tested, k.Tested, v.Tested, positions.Tested, separate, spec, output.Tested,
+            layout: AttentionLayout.Sequences));
     }
 
     /// <summary>What the flash kernel alone gives for these bf16-exact inputs, widened to float32.</summary>

@@ -92,6 +92,24 @@ public sealed class CpuBackwardTests : IDisposable
     [InlineData(100_003)] // parallel ranges whose ends are not whole vectors
     public void AdamW_matches_reference_over_several_steps(int count) => _checks.AdamW_matches_reference_over_several_steps(count);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1001)]
+    public void Fill_writes_the_value_and_only_into_the_view(int count) => _checks.Fill_writes_the_value_and_only_into_the_view(count);
+
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(200_003, 1001)]
+    public void AccumulateSum_matches_reference(int first, int second) => _checks.AccumulateSum_matches_reference(first, second);
+
+    [Fact]
+    public void GlobalNorm_over_many_tensors_matches_reference() =>
+        _checks.GlobalNorm_over_many_tensors_matches_reference([1, 200_003, 5, 1001, 64]);
+
+    [Fact]
+    public void Guarded_AdamW_clips_by_the_device_norm_and_skips_non_finite_steps() =>
+        _checks.Guarded_AdamW_clips_by_the_device_norm_and_skips_non_finite_steps([1, 4097, 33, 10_000, 7]);
+
     [Fact]
     public void AdamW_over_many_parameters_matches_reference_and_follows_a_changed_list() =>
         _checks.AdamW_over_many_parameters_matches_reference_and_follows_a_changed_list([1, 4097, 33, 10_000, 7]);

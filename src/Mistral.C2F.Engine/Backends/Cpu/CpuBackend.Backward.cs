@@ -16,7 +16,7 @@ public sealed unsafe partial class CpuBackend
         CpuRmsNorm.Backward(F(input), F(weight), F(inverseRms), F(outputGrad), F(inputGrad), weightGrad is null ? null : F(weightGrad),
             input.Shape.Rows, input.Shape.Columns, _parallel);
 
-    protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad) =>
         CpuAttentionBackward.Backward(F(q), F(k), F(v), I(queryPositions), I(keyPositions), spec, batch, queryLength, keyLength,
             F(output), F(logSumExp), F(outputGrad), F(queryGrad), F(keyGrad), F(valueGrad), _parallel);

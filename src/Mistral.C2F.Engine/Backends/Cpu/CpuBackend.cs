@@ -34,7 +34,7 @@ public sealed unsafe partial class CpuBackend(int threads) : HostBackend
     protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse) =>
         CpuRope.Apply(F(x), I(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse, _parallel);
 
-    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp) =>
         CpuAttention.Forward(F(q), F(k), F(v), I(queryPositions), I(keyPositions), spec, batch, queryLength, keyLength,
             F(output), logSumExp is null ? null : F(logSumExp), _parallel);

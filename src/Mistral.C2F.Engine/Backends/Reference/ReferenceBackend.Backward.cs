@@ -49,7 +49,7 @@ public sealed partial class ReferenceBackend
     }
 
     // With p = softmax(s), s = scale·q·k: dv += p·dO, dp = dO·v, ds = p(dp − Σp·dp), dq += scale·ds·k, dk += scale·ds·q.
-    protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
     {
         var Q = q.HostSpan<double>();

@@ -72,7 +72,7 @@ public sealed partial class ReferenceBackend : HostBackend
         }
     }
 
-    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec,
+    protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp)
     {
         var Q = q.HostSpan<double>();

@@ -1,4 +1,5 @@
 using Mistral.C2F.Engine.Autograd;
+using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
 
@@ -19,8 +20,8 @@ public static class SequenceScorer
         var inputs = Inputs(model, batch);
         try
         {
-            var logits = tape is null ? Variable.Constant("logits", model.Forward(inputs.Tokens, inputs.Positions))
-                : model.Forward(tape, inputs.Tokens, inputs.Positions);
+            var logits = tape is null ? Variable.Constant("logits", model.Forward(inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences))
+                : model.Forward(tape, inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences);
             var (logProbs, entropy) = model.Ops(tape).TokenLogProbs(logits, inputs.Targets, withEntropy);
             return new Scored(logProbs, batch.ResponseValues(model.Backend.ToDoubles(logProbs.Value)), entropy);
         }
@@ -36,8 +37,8 @@ public static class SequenceScorer
         var inputs = Inputs(critic, batch);
         try
         {
-            var values = tape is null ? Variable.Constant("values", critic.Forward(inputs.Tokens, inputs.Positions))
-                : critic.Forward(tape, inputs.Tokens, inputs.Positions);
+            var values = tape is null ? Variable.Constant("values", critic.Forward(inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences))
+                : critic.Forward(tape, inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences);
             return new Scored(values, batch.ResponseValues(critic.Backend.ToDoubles(values.Value)), null);
         }
         finally
@@ -51,7 +52,7 @@ public static class SequenceScorer
     {
         using var inputs = Inputs(rewardModel, batch);
         using var last = rewardModel.Backend.FromInts(batch.LastTokenRows(), batch.Count);
-        return rewardModel.Backend.ToDoubles(rewardModel.Forward(inputs.Tokens, inputs.Positions, logitRows: last));
+        return rewardModel.Backend.ToDoubles(rewardModel.Forward(inputs.Tokens, inputs.Positions, logitRows: last, layout: AttentionLayout.Sequences));
     }
 
     private static InputTensors Inputs(MistralModel model, RolloutBatch batch) => new(

@@ -164,14 +164,14 @@ public sealed class PpoTrainer : IDisposable
             using (var logProbSeed = Seed(_actor.Backend, batch.ToRows(policy.LogProbGradient)))
             using (var entropySeed = Seed(_actor.Backend, batch.ToRows(entropy.EntropyGradient)))
                 _actor.Tape.Backward((scored.PerRow, logProbSeed), (scored.Entropy, entropySeed));
-            (_, actorUpdated) = _actor.ApplyGradients(actorLearningRate, ppo.MaxGradNorm, double.IsFinite(policy.Loss + entropy.Loss));
+            actorUpdated = _actor.Optimizer.Apply(actorLearningRate, ppo.MaxGradNorm, double.IsFinite(policy.Loss + entropy.Loss)).Updated;
         }
 
         var values = SequenceScorer.Values(_critic.Model, batch, _critic.Tape);
         var value = ValueLoss.Compute(batch.Layout, values.PerToken, Slice(rollouts.Values), Slice(rollouts.Returns), ppo.CliprangeValue, ppo.VfCoef);
         using (var valueSeed = Seed(_critic.Backend, batch.ToRows(value.ValueGradient)))
             _critic.Tape.Backward((values.PerRow, valueSeed));
-        var (_, criticUpdated) = _critic.ApplyGradients(learningRates.Critic, ppo.MaxGradNorm, double.IsFinite(value.Loss));
+        bool criticUpdated = _critic.Optimizer.Apply(learningRates.Critic, ppo.MaxGradNorm, double.IsFinite(value.Loss)).Updated;
 
         statistics.Add(policy, value, entropy);
         return actorUpdated && criticUpdated;

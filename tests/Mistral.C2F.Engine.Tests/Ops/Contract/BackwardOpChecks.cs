@@ -55,6 +55,92 @@ public sealed class BackwardOpChecks(BackendPair pair, Random random)
         Assert.True(Math.Abs(tested - expected) <= Fp32Tolerance * expected, $"sum of squares of {counts.Length} tensors {tested} vs {expected}");
     }
 
+    /// <summary>A constant written over poison, on a whole tensor and on a one-element view (a loss slot), leaving the rest.</summary>
+    public void Fill_writes_the_value_and_only_into_the_view(int count)
+    {
+        var whole = pair.Output(count);
+        pair.Tested.Fill(whole.Tested, -0.125);
+        Assert.All(pair.Tested.ToFloats(whole.Tested), v => Assert.Equal(-0.125f, v));
+        pair.Tested.Fill(whole.Tested.SliceRows(count - 1, 1), double.NaN);
+        var values = pair.Tested.ToFloats(whole.Tested);
+        Assert.True(float.IsNaN(values[^1]), "the view was not filled");
+        Assert.All(values[..^1], v => Assert.Equal(-0.125f, v));
+    }
+
+    /// <summary>A loss accumulated over two micro-batches with different scales into a one-element total that starts non-zero.</summary>
+    public void AccumulateSum_matches_reference(int first, int second)
+    {
+        var a = Random(2f, first);
+        var b = Random(2f, second);
+        var total = pair.Input([0.75f], 1);
+        foreach (var backend in new Backend[] { pair.Tested, pair.Reference })
+        {
+            var (ta, tb, tt) = backend == pair.Tested ? (a.Tested, b.Tested, total.Tested) : (a.Reference, b.Reference, total.Reference);
+            backend.AccumulateSum(ta, -1, tt);
+            backend.AccumulateSum(tb, 1.0 / 3, tt);
+        }
+        // The total is a float32 on the tested side: the error is taken relative to the magnitudes summed.
+        double scale = 0.75 + pair.Reference.ToDoubles(a.Reference).Sum(Math.Abs) + pair.Reference.ToDoubles(b.Reference).Sum(Math.Abs) / 3;
+        double tested = pair.Tested.ToDoubles(total.Tested)[0], expected = pair.Reference.ToDoubles(total.Reference)[0];
+        Assert.True(Math.Abs(tested - expected) <= Fp32Tolerance * scale, $"accumulated sum {tested} vs {expected} (scale {scale})");
+    }
+
+    /// <param name="counts">The tensors' element counts: ragged, some spanning several blocks of a device reduction.</param>
+    public void GlobalNorm_over_many_tensors_matches_reference(int[] counts)
+    {
+        var tensors = counts.Select(c => Random(3f, c)).ToList();
+        var norm = pair.Output(1);
+        pair.Tested.GlobalNorm(tensors.Select(t => t.Tested).ToList(), norm.Tested);
+        pair.Reference.GlobalNorm(tensors.Select(t => t.Reference).ToList(), norm.Reference);
+        pair.AssertClose(norm, Fp32Tolerance, $"global norm of {counts.Length} tensors");
+    }
+
+    /// <summary>
+    /// The optimizer step guarded by values left on the device: a loss from <see cref="Backend.AccumulateSum"/> and a norm
+    /// from <see cref="Backend.GlobalNorm"/>. Step 1 is clipped (the bound half the norm), step 2 is not (bound 0), both against
+    /// the reference's one-tensor update with the clip scale spelled out; a NaN loss (step 3) and an infinite norm (step 4)
+    /// leave every parameter and moment unchanged bit for bit.
+    /// </summary>
+    public void Guarded_AdamW_clips_by_the_device_norm_and_skips_non_finite_steps(int[] counts)
+    {
+        var parameters = counts.Select(c => Random(1f, c)).ToList();
+        var firsts = counts.Select(c => Random(0.1f, c)).ToList();
+        var seconds = counts.Select(c => pair.Input(Numerics.RandomFloats(random, c, 0.1f).Select(Math.Abs).ToArray(), c)).ToList();
+        var gradients = counts.Select(c => Random(1f, c)).ToList();
+        var lossTerms = Random(1f, 9);
+        var loss = pair.Input([0f], 1);
+        var norm = pair.Output(1);
+        pair.Tested.AccumulateSum(lossTerms.Tested, -1, loss.Tested);
+        pair.Tested.GlobalNorm(gradients.Select(g => g.Tested).ToList(), norm.Tested);
+        double referenceNorm = Math.Sqrt(gradients.Sum(g => pair.Reference.SumOfSquares(g.Reference)));
+        var updates = Enumerable.Range(0, counts.Length).Select(i => new AdamWParameter(parameters[i].Tested, gradients[i].Tested,
+            firsts[i].Tested, seconds[i].Tested, Decays: true)).ToList();
+
+        foreach (var (step, maxNorm) in new[] { (1, referenceNorm / 2), (2, 0.0) })
+        {
+            var adam = new AdamWStep(1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, step);
+            pair.Tested.AdamW(updates, adam, new AdamWGuard(loss.Tested, norm.Tested, (float)maxNorm));
+            var clipped = adam with { GradientScale = (float)AdamWGuard.ClipScale(referenceNorm, (float)maxNorm) };
+            for (int i = 0; i < counts.Length; i++)
+                pair.Reference.AdamW(parameters[i].Reference, gradients[i].Reference, firsts[i].Reference, seconds[i].Reference, clipped);
+            for (int i = 0; i < counts.Length; i++)
+            {
+                pair.AssertClose(parameters[i], Fp32Tolerance, $"guarded adamw step {step}, parameter {i} ({counts[i]} elements)");
+                pair.AssertClose(seconds[i], Fp32Tolerance, $"guarded adamw step {step}, second moment {i}");
+            }
+        }
+
+        foreach (var (step, nonFinite, value) in new[] { (3, loss.Tested, double.NaN), (4, norm.Tested, double.PositiveInfinity) })
+        {
+            var before = parameters.Concat(firsts).Concat(seconds).Select(t => pair.Tested.ToFloats(t.Tested)).ToList();
+            pair.Tested.Fill(nonFinite, value);
+            pair.Tested.AdamW(updates, new AdamWStep(1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, step), new AdamWGuard(loss.Tested, norm.Tested, 1f));
+            var after = parameters.Concat(firsts).Concat(seconds).Select(t => pair.Tested.ToFloats(t.Tested)).ToList();
+            for (int i = 0; i < before.Count; i++) Assert.True(before[i].SequenceEqual(after[i]), $"step {step} with a {value} changed tensor {i}");
+            pair.Tested.Fill(nonFinite, 1);
+        }
+    }
+
     /// <summary>
     /// The optimizer's form of AdamW: one update over a list of parameters, weight decay only where flagged, against the
     /// reference's one-tensor update with the decay spelled out. The third step updates only every other parameter, so a

@@ -66,16 +66,15 @@ public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
         {
             using var model = TestModels.Random(config, backend, seed);
             var gradients = model.AttachGradients();
-            double loss;
-            using (var tape = new Tape(backend)) loss = CausalLmLoss.ForwardBackward(model, tape, batch, batch.LossTokens) / batch.LossTokens;
-            var gradientValues = gradients.ToDictionary(g => g.Key, g => backend.ToFloats(g.Value));
-
             // A first AdamW step moves each weight by about lr·g/(|g| + ε): with the default ε = 1e-8 a gradient element near
             // zero whose float32 value differs in sign between the backends moves its weight by ±lr. A larger ε keeps the
             // update a smooth function of the gradient, so the comparison tests the step, not float32 noise at zero.
             using var optimizer = new AdamWOptimizer(backend, model.Parameters, gradients, new AdamWOptions { WeightDecay = 0.1f, Epsilon = 1e-3f });
-            optimizer.Update(learningRate: 1e-3, gradientScale: 1);
-            return new StepResult(loss, gradientValues, model.Parameters.ToDictionary(p => p.Key, p => backend.ToFloats(p.Value)));
+            using (var tape = new Tape(backend)) CausalLmLoss.ForwardBackward(model, tape, batch, batch.LossTokens, optimizer.LossSum);
+            var gradientValues = gradients.ToDictionary(g => g.Key, g => backend.ToFloats(g.Value));
+            var outcome = optimizer.Apply(learningRate: 1e-3, maxGradNorm: 0);
+            Assert.True(outcome.Updated);
+            return new StepResult(outcome.LossSum / batch.LossTokens, gradientValues, model.Parameters.ToDictionary(p => p.Key, p => backend.ToFloats(p.Value)));
         }
         finally
         {
