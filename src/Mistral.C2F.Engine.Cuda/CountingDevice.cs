@@ -2,14 +2,14 @@ using Mistral.C2F.Engine.Backends;
 
 namespace Mistral.C2F.Engine.Cuda;
 
-/// <summary>A device that counts what is asked of it (<see cref="DeviceCounts"/>) and passes every call on.</summary>
+/// <summary>A device that counts what is asked of it (<see cref="DeviceCounter"/>) and passes every call on.</summary>
 internal sealed class CountingDevice(IKernelDevice inner, bool ownsInner) : IKernelDevice
 {
-    private long _allocations, _frees, _syncs, _uploaded, _downloaded, _launches;
+    private readonly DeviceCounter _counter = new();
 
     public IKernelDevice Inner => inner;
 
-    public DeviceCounts Counts => new(_allocations, _frees, _syncs, _uploaded, _downloaded, _launches);
+    public DeviceCounts Counts => _counter.Counts;
 
     public string Name => inner.Name;
 
@@ -18,10 +18,10 @@ internal sealed class CountingDevice(IKernelDevice inner, bool ownsInner) : IKer
     public DeviceBuffer Allocate(long bytes)
     {
         var buffer = inner.Allocate(bytes);
-        _allocations++;
+        _counter.Allocated();
         return new DeviceBuffer(buffer.Address, buffer.Bytes, _ =>
         {
-            _frees++;
+            _counter.Freed();
             buffer.Dispose();
         });
     }
@@ -29,32 +29,32 @@ internal sealed class CountingDevice(IKernelDevice inner, bool ownsInner) : IKer
     public unsafe void Upload<T>(ReadOnlySpan<T> source, ulong destination) where T : unmanaged
     {
         inner.Upload(source, destination);
-        _uploaded += (long)source.Length * sizeof(T);
+        _counter.Uploaded((long)source.Length * sizeof(T));
     }
 
     public unsafe void Download<T>(ulong source, Span<T> destination) where T : unmanaged
     {
         inner.Download(source, destination);
-        _syncs++;
-        _downloaded += (long)destination.Length * sizeof(T);
+        _counter.Synced();
+        _counter.Downloaded((long)destination.Length * sizeof(T));
     }
 
     public void Fill32(ulong destination, uint value, long count)
     {
         inner.Fill32(destination, value, count);
-        _launches++;
+        _counter.Launched();
     }
 
     public void Launch(string kernel, LaunchShape shape, params KernelArg[] args)
     {
         inner.Launch(kernel, shape, args);
-        _launches++;
+        _counter.Launched();
     }
 
     public void Synchronize()
     {
         inner.Synchronize();
-        _syncs++;
+        _counter.Synced();
     }
 
     public void Dispose()

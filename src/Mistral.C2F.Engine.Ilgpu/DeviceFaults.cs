@@ -13,9 +13,11 @@ namespace Mistral.C2F.Engine.Ilgpu;
 internal sealed class DeviceFaults : IDisposable
 {
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _record;
+    private readonly DeviceCounter _counter;
 
-    public DeviceFaults(Accelerator accelerator)
+    public DeviceFaults(Accelerator accelerator, DeviceCounter counter)
     {
+        _counter = counter;
         _record = accelerator.Allocate1D<int>(3);
         _record.MemSetToZero();
     }
@@ -34,6 +36,8 @@ internal sealed class DeviceFaults : IDisposable
     {
         var record = new int[3];
         _record.View.AsContiguous().CopyToCPU(record.AsSpan());
+        _counter.Synced();
+        _counter.Downloaded(record.Length * sizeof(int));
         if (DeviceFault.ToException(record, "ILGPU") is not { } fault) return;
         _record.MemSetToZero();
         throw fault;

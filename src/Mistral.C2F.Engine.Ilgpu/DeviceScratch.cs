@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Mistral.C2F.Engine.Backends;
 
 namespace Mistral.C2F.Engine.Ilgpu;
 
@@ -7,7 +8,7 @@ namespace Mistral.C2F.Engine.Ilgpu;
 /// One device buffer for the temporaries of a single op (partial sums, attention's row deltas). Ops run
 /// in order on one stream, so one op's temporaries never overlap another's; the buffer only grows.
 /// </summary>
-internal sealed class DeviceScratch(Accelerator accelerator) : IDisposable
+internal sealed class DeviceScratch(Accelerator accelerator, DeviceCounter counter) : IDisposable
 {
     private MemoryBuffer1D<double, Stride1D.Dense>? _buffer;
 
@@ -18,8 +19,14 @@ internal sealed class DeviceScratch(Accelerator accelerator) : IDisposable
         {
             // Kernels still queued may read the old buffer: let them finish before freeing it.
             accelerator.Synchronize();
-            _buffer?.Dispose();
+            counter.Synced();
+            if (_buffer is not null)
+            {
+                _buffer.Dispose();
+                counter.Freed();
+            }
             _buffer = accelerator.Allocate1D<double>(Math.Max(doubles, 2 * (_buffer?.Length ?? 0)));
+            counter.Allocated();
         }
         return _buffer.View.AsContiguous().Cast<T>().SubView(0, count);
     }

@@ -10,7 +10,9 @@ public sealed partial class IlgpuBackend
 {
     protected override void ZeroCore(Tensor t)
     {
-        if (t.ElementCount > 0) IlgpuStorage.Bytes(t).MemSetToZero();
+        if (t.ElementCount == 0) return;
+        IlgpuStorage.Bytes(t).MemSetToZero();
+        _counter.Launched();
     }
 
     protected override void ScatterAddRowsCore(Tensor source, Tensor indices, Tensor destination) =>

@@ -10,13 +10,18 @@ public sealed partial class IlgpuBackend
     public override Tensor Allocate(Shape shape, DType dtype) =>
         new(this, new IlgpuStorage(_pool, shape.ElementCount * dtype.SizeInBytes()), 0, shape, dtype, ownsStorage: true);
 
-    /// <summary>Buffers taken from the accelerator so far; a tensor served from the pool's free lists is not counted.</summary>
-    public long DeviceAllocations => _pool.DeviceAllocations;
-
-    protected override void CopyToDevice<T>(ReadOnlySpan<T> source, Tensor destination) =>
+    protected override void CopyToDevice<T>(ReadOnlySpan<T> source, Tensor destination)
+    {
         IlgpuStorage.View<T>(destination).CopyFromCPU<T, ArrayView<T>>(source);
+        _counter.Uploaded((long)source.Length * Interop.SizeOf<T>());
+    }
 
-    protected override void CopyToHost<T>(Tensor source, Span<T> destination) => IlgpuStorage.View<T>(source).CopyToCPU(destination);
+    protected override void CopyToHost<T>(Tensor source, Span<T> destination)
+    {
+        IlgpuStorage.View<T>(source).CopyToCPU(destination);
+        _counter.Synced();
+        _counter.Downloaded((long)destination.Length * Interop.SizeOf<T>());
+    }
 
     protected override void AfterDownload() => _faults.ThrowIfAny();
 }

@@ -20,6 +20,7 @@ public sealed partial class IlgpuBackend : DeviceMemoryBackend
     private readonly DeviceFaults _faults;
     private readonly DeviceScratch _scratch;
     private readonly DeviceBlockPool<MemoryBuffer1D<byte, Stride1D.Dense>> _pool;
+    private readonly DeviceCounter _counter = new();
     private ElementwiseKernels? _elementwise;
     private RowKernels? _rows;
     private RmsNormKernels? _rmsNorm;
@@ -34,10 +35,11 @@ public sealed partial class IlgpuBackend : DeviceMemoryBackend
     private IlgpuBackend(Context context, Accelerator accelerator, IlgpuAcceleratorInfo info)
     {
         (_context, _accelerator, Accelerator) = (context, accelerator, info);
-        _launch = new KernelLaunch(accelerator);
-        _faults = new DeviceFaults(accelerator);
-        _scratch = new DeviceScratch(accelerator);
-        _pool = new DeviceBlockPool<MemoryBuffer1D<byte, Stride1D.Dense>>(accelerator.Allocate1D<byte>, buffer => buffer.Dispose(), exactSizes: false);
+        _launch = new KernelLaunch(accelerator, _counter);
+        _faults = new DeviceFaults(accelerator, _counter);
+        _scratch = new DeviceScratch(accelerator, _counter);
+        _pool = new DeviceBlockPool<MemoryBuffer1D<byte, Stride1D.Dense>>(accelerator.Allocate1D<byte>, buffer => buffer.Dispose(), exactSizes: false,
+            _counter);
     }
 
     /// <summary>
@@ -59,10 +61,14 @@ public sealed partial class IlgpuBackend : DeviceMemoryBackend
     public override string Name => Accelerator.Kind == IlgpuDevice.Cuda ? "ilgpu-cuda" : "ilgpu-cpu";
     public override DType FloatType => DType.F32;
 
+    /// <summary>What the backend has asked of the accelerator so far; subtract two snapshots for one step.</summary>
+    public override DeviceCounts Counts => _counter.Counts;
+
     /// <summary>Waits for every queued kernel, then throws any index fault a kernel reported.</summary>
     public void Synchronize()
     {
         _accelerator.Synchronize();
+        _counter.Synced();
         _faults.ThrowIfAny();
     }
 

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Mistral.C2F.Engine.Backends;
 
 namespace Mistral.C2F.Engine.Ilgpu;
 
@@ -9,7 +10,7 @@ namespace Mistral.C2F.Engine.Ilgpu;
 /// 128 threads: that is plenty on a GPU, and ILGPU's CPU accelerator keeps one OS thread per thread of
 /// the largest group it has run and wakes all of them at every launch.
 /// </summary>
-internal sealed class KernelLaunch(Accelerator accelerator)
+internal sealed class KernelLaunch(Accelerator accelerator, DeviceCounter counter)
 {
     /// <summary>The most threads any kernel's group has; also the group of the elementwise kernels.</summary>
     public const int MaxGroupSize = 128;
@@ -17,6 +18,40 @@ internal sealed class KernelLaunch(Accelerator accelerator)
     private const int WavesPerMultiprocessor = 4;
 
     public Accelerator Accelerator { get; } = accelerator;
+
+    /// <summary>What the backend asks of the accelerator: the kernels loaded by <c>Load</c> count their launches here.</summary>
+    public DeviceCounter Counter { get; } = counter;
+
+    /// <summary>Loads a kernel whose every launch is counted (<see cref="Counter"/>); one overload per parameter count in use.</summary>
+    public Action<KernelConfig, T1, T2> Load<T1, T2>(Action<T1, T2> kernel) where T1 : struct where T2 : struct
+    {
+        var loaded = Accelerator.LoadStreamKernel(kernel);
+        return (config, a1, a2) => { Counter.Launched(); loaded(config, a1, a2); };
+    }
+
+    public Action<KernelConfig, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel) where T1 : struct where T2 : struct where T3 : struct
+    {
+        var loaded = Accelerator.LoadStreamKernel(kernel);
+        return (config, a1, a2, a3) => { Counter.Launched(); loaded(config, a1, a2, a3); };
+    }
+
+    public Action<KernelConfig, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel) where T1 : struct where T2 : struct where T3 : struct where T4 : struct
+    {
+        var loaded = Accelerator.LoadStreamKernel(kernel);
+        return (config, a1, a2, a3, a4) => { Counter.Launched(); loaded(config, a1, a2, a3, a4); };
+    }
+
+    public Action<KernelConfig, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel) where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
+    {
+        var loaded = Accelerator.LoadStreamKernel(kernel);
+        return (config, a1, a2, a3, a4, a5) => { Counter.Launched(); loaded(config, a1, a2, a3, a4, a5); };
+    }
+
+    public Action<KernelConfig, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel) where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
+    {
+        var loaded = Accelerator.LoadStreamKernel(kernel);
+        return (config, a1, a2, a3, a4, a5, a6) => { Counter.Launched(); loaded(config, a1, a2, a3, a4, a5, a6); };
+    }
 
     public int WarpSize => Accelerator.WarpSize;
 

@@ -11,7 +11,7 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 internal sealed class AdamWKernels(KernelLaunch launch)
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWScalars> _update =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWScalars>(UpdateKernel);
+        launch.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWScalars>(UpdateKernel);
 
     public void Apply(ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> firstMoment, ArrayView<float> secondMoment, AdamWStep step)
     {

@@ -27,11 +27,11 @@ internal sealed class AttentionBackwardKernels(KernelLaunch launch, DeviceScratc
     private const int QueryLanes = GroupSize / QueryRows, KeyLanes = GroupSize / Keys;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionGeometry> _delta =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionGeometry>(DeltaKernel);
+        launch.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionGeometry>(DeltaKernel);
     private readonly Action<KernelConfig, AttentionInputs, RowStatistics, ArrayView<float>, ArrayView<float>, AttentionGeometry> _queryGrad =
-        launch.Accelerator.LoadStreamKernel<AttentionInputs, RowStatistics, ArrayView<float>, ArrayView<float>, AttentionGeometry>(QueryGradKernel);
+        launch.Load<AttentionInputs, RowStatistics, ArrayView<float>, ArrayView<float>, AttentionGeometry>(QueryGradKernel);
     private readonly Action<KernelConfig, AttentionInputs, RowStatistics, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionGeometry> _keyValueGrad =
-        launch.Accelerator.LoadStreamKernel<AttentionInputs, RowStatistics, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionGeometry>(KeyValueGradKernel);
+        launch.Load<AttentionInputs, RowStatistics, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionGeometry>(KeyValueGradKernel);
 
     /// <summary>Per-row log-sum-exp and δ, both [B, Hq, Sq].</summary>
     internal readonly record struct RowStatistics(ArrayView<float> LogSumExp, ArrayView<float> Delta);

@@ -22,7 +22,7 @@ internal sealed class AttentionForwardKernels(KernelLaunch launch)
     private const int Rows = 16, Keys = 16, GroupSize = 128, Lanes = GroupSize / Rows;
 
     private readonly Action<KernelConfig, AttentionInputs, ArrayView<float>, ArrayView<float>, int, AttentionGeometry> _forward =
-        launch.Accelerator.LoadStreamKernel<AttentionInputs, ArrayView<float>, ArrayView<float>, int, AttentionGeometry>(ForwardKernel);
+        launch.Load<AttentionInputs, ArrayView<float>, ArrayView<float>, int, AttentionGeometry>(ForwardKernel);
 
     public void Forward(AttentionInputs inputs, ArrayView<float> output, ArrayView<float>? logSumExp, AttentionGeometry shape)
     {

@@ -7,11 +7,11 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 internal sealed class ElementwiseKernels(KernelLaunch launch)
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>> _swiGlu =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>>(SwiGluKernel);
+        launch.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>>(SwiGluKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _swiGluBackward =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SwiGluBackwardKernel);
+        launch.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SwiGluBackwardKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>> _add =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>>(AddKernel);
+        launch.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>>(AddKernel);
 
     public void SwiGlu(ArrayView<float> gate, ArrayView<float> up, ArrayView<float> output)
     {

@@ -17,7 +17,7 @@ internal sealed class GemmKernels(KernelLaunch launch)
     private const int Tile = 64, Slice = 16, ThreadsX = 16, ThreadsY = 8, Stride = Tile + 1;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _multiply =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(MultiplyKernel);
+        launch.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(MultiplyKernel);
 
     internal readonly record struct GemmShape(int M, int N, int K, int TransposeA, int TransposeB, int Accumulate);
 

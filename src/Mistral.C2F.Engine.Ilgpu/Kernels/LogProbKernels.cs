@@ -17,9 +17,9 @@ internal sealed class LogProbKernels(KernelLaunch launch, DeviceFaults faults)
     private const int MaxWarps = KernelLaunch.MaxGroupSize; // a slot per warp for any warp size ≥ 1
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, RowOutputs, int, ArrayView<int>> _forward =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, RowOutputs, int, ArrayView<int>>(ForwardKernel);
+        launch.Load<ArrayView<float>, ArrayView<int>, RowOutputs, int, ArrayView<int>>(ForwardKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, RowGradients, ArrayView<float>, int, ArrayView<int>> _backward =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, RowGradients, ArrayView<float>, int, ArrayView<int>>(BackwardKernel);
+        launch.Load<ArrayView<float>, ArrayView<int>, RowGradients, ArrayView<float>, int, ArrayView<int>>(BackwardKernel);
 
     /// <summary>Per-row outputs of the forward; <see cref="HasEntropy"/> = 0 leaves <see cref="Entropy"/> unwritten.</summary>
     internal readonly record struct RowOutputs(ArrayView<float> LogProbs, ArrayView<float> LogSumExp, ArrayView<float> Entropy, int HasEntropy);

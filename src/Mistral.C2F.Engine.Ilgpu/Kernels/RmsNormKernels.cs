@@ -15,13 +15,13 @@ internal sealed class RmsNormKernels(KernelLaunch launch, DeviceScratch scratch)
     private const int ColumnGroup = 128;
 
     private readonly Action<KernelConfig, ResidualViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape> _forward =
-        launch.Accelerator.LoadStreamKernel<ResidualViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape>(ForwardKernel);
+        launch.Load<ResidualViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape>(ForwardKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape> _inputGrad =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape>(InputGradKernel);
+        launch.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape>(InputGradKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape> _weightGradPartials =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape>(WeightGradPartialsKernel);
+        launch.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RowShape>(WeightGradPartialsKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, RowShape> _weightGradSum =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, RowShape>(WeightGradSumKernel);
+        launch.Load<ArrayView<float>, ArrayView<float>, RowShape>(WeightGradSumKernel);
 
     internal readonly record struct RowShape(long Rows, int Width, float Epsilon, int HasInverseRms, int HasResidual = 0);
 

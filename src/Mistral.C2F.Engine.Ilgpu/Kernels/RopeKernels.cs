@@ -13,7 +13,7 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 internal sealed class RopeKernels(KernelLaunch launch)
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, RopeShape> _rotate =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, RopeShape>(RotateKernel);
+        launch.Load<ArrayView<float>, ArrayView<int>, RopeShape>(RotateKernel);
 
     internal readonly record struct RopeShape(long Tokens, int RowLength, int HeadDim, double FrequencyRatio, int Inverse);
 

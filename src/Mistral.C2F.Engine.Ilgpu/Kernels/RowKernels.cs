@@ -11,13 +11,13 @@ namespace Mistral.C2F.Engine.Ilgpu.Kernels;
 internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults, DeviceScratch scratch)
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> _gather =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(GatherKernel);
+        launch.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(GatherKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> _scatter =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(ScatterKernel);
+        launch.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(ScatterKernel);
     private readonly Action<KernelConfig, ArrayView<int>, ArrayView<int>, int, ArrayView<int>> _scatterAddBounds =
-        launch.Accelerator.LoadStreamKernel<ArrayView<int>, ArrayView<int>, int, ArrayView<int>>(ScatterAddBoundsKernel);
+        launch.Load<ArrayView<int>, ArrayView<int>, int, ArrayView<int>>(ScatterAddBoundsKernel);
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>> _scatterAdd =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(ScatterAddKernel);
+        launch.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<int>>(ScatterAddKernel);
 
     /// <summary>dst[i] = src[indices[i]]; -1 writes zeros.</summary>
     public void Gather(ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination, int width) =>
@@ -34,6 +34,7 @@ internal sealed class RowKernels(KernelLaunch launch, DeviceFaults faults, Devic
         long destinationRows = destination.Length / width;
         var bounds = scratch.Get<int>(2 * destinationRows);
         bounds.MemSetToZero();
+        launch.Counter.Launched();
         _scatterAddBounds(launch.GridStride(indices.Length), indices, bounds, width, faults.View);
         Launch(_scatterAdd, source, indices, destination, width, bounds);
     }

@@ -14,9 +14,9 @@ internal sealed class SumOfSquaresKernels(KernelLaunch launch, DeviceScratch scr
     private const int GroupSize = KernelLaunch.MaxGroupSize, MaxWarps = GroupSize;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<double>> _partials =
-        launch.Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<double>>(PartialsKernel);
+        launch.Load<ArrayView<float>, ArrayView<double>>(PartialsKernel);
     private readonly Action<KernelConfig, ArrayView<double>, ArrayView<double>> _total =
-        launch.Accelerator.LoadStreamKernel<ArrayView<double>, ArrayView<double>>(TotalKernel);
+        launch.Load<ArrayView<double>, ArrayView<double>>(TotalKernel);
 
     public double Sum(IReadOnlyList<ArrayView<float>> tensors)
     {
@@ -30,6 +30,8 @@ internal sealed class SumOfSquaresKernels(KernelLaunch launch, DeviceScratch scr
         _total(new KernelConfig(1, GroupSize), partials.SubView(0, partialCount), total);
         var result = new double[1];
         total.CopyToCPU(result.AsSpan());
+        launch.Counter.Synced();
+        launch.Counter.Downloaded(sizeof(double));
         return result[0];
     }
 

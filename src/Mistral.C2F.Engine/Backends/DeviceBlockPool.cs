@@ -9,7 +9,9 @@ namespace Mistral.C2F.Engine.Backends;
 /// freed and the allocation tried once more. A block returned after the pool is disposed is freed at once.
 /// </summary>
 /// <typeparam name="TBlock">The device's buffer type.</typeparam>
-public sealed class DeviceBlockPool<TBlock>(Func<long, TBlock> allocate, Action<TBlock> free, bool exactSizes) : IDisposable
+/// <param name="counter">Where allocations and frees that reach the device are counted, if anywhere.</param>
+public sealed class DeviceBlockPool<TBlock>(Func<long, TBlock> allocate, Action<TBlock> free, bool exactSizes, DeviceCounter? counter = null)
+    : IDisposable
 {
     private const long SmallGranule = 512, SmallLimit = 64 << 10;
 
@@ -19,9 +21,6 @@ public sealed class DeviceBlockPool<TBlock>(Func<long, TBlock> allocate, Action<
 
     /// <summary>Bytes held in free lists, not in use by any tensor.</summary>
     public long CachedBytes { get; private set; }
-
-    /// <summary>Blocks taken from the device so far (a reused block is not counted again).</summary>
-    public long DeviceAllocations { get; private set; }
 
     /// <summary>A block of at least <paramref name="bytes"/> and the size class to return it under.</summary>
     public (TBlock Block, long Size) Rent(long bytes)
@@ -45,7 +44,7 @@ public sealed class DeviceBlockPool<TBlock>(Func<long, TBlock> allocate, Action<
             ReleaseCached();
             block = allocate(size);
         }
-        lock (_lock) DeviceAllocations++;
+        counter?.Allocated();
         return (block, size);
     }
 
@@ -61,7 +60,7 @@ public sealed class DeviceBlockPool<TBlock>(Func<long, TBlock> allocate, Action<
                 return;
             }
         }
-        free(block);  // a tensor that outlived its backend
+        Free(block);  // a tensor that outlived its backend
     }
 
     /// <summary>Frees every cached block back to the device.</summary>
@@ -69,10 +68,16 @@ public sealed class DeviceBlockPool<TBlock>(Func<long, TBlock> allocate, Action<
     {
         lock (_lock)
         {
-            foreach (var block in _free.Values.SelectMany(blocks => blocks)) free(block);
+            foreach (var block in _free.Values.SelectMany(blocks => blocks)) Free(block);
             _free.Clear();
             CachedBytes = 0;
         }
+    }
+
+    private void Free(TBlock block)
+    {
+        free(block);
+        counter?.Freed();
     }
 
     /// <summary>The bytes a request of <paramref name="bytes"/> is served with.</summary>
