@@ -8,25 +8,25 @@ namespace Mistral.C2F.Engine.Cuda;
 public sealed partial class CudaBackend
 {
     protected override void GatherRowsCore(Tensor source, Tensor indices, Tensor destination) =>
-        _rows.Gather(A(source), source.Shape.Rows, A(indices), A(destination), indices.ElementCount, source.Shape.Columns);
+        _rows.Gather(A(source), source.Shape.Rows, A(indices), W(destination), indices.ElementCount, source.Shape.Columns);
 
     protected override void ScatterRowsCore(Tensor source, Tensor indices, Tensor destination) =>
-        _rows.Scatter(A(source), A(indices), indices.ElementCount, A(destination), destination.Shape.Rows, source.Shape.Columns);
+        _rows.Scatter(A(source), A(indices), indices.ElementCount, W(destination), destination.Shape.Rows, source.Shape.Columns);
 
     protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms) =>
-        _rmsNorm.Forward(A(input), A(weight), A(output), Optional(inverseRms), input.Shape.Rows, input.Shape.Columns, epsilon);
+        _rmsNorm.Forward(A(input), A(weight), W(output), OptionalW(inverseRms), input.Shape.Rows, input.Shape.Columns, epsilon);
 
     protected override void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms) =>
-        _rmsNorm.ResidualForward(A(a), A(b), A(sum), A(weight), A(output), Optional(inverseRms), a.Shape.Rows, a.Shape.Columns, epsilon);
+        _rmsNorm.ResidualForward(A(a), A(b), W(sum), A(weight), W(output), OptionalW(inverseRms), a.Shape.Rows, a.Shape.Columns, epsilon);
 
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
         if (ProductOnTensorCores(m, n, k, transposeA, transposeB)) MatMulOnTensorCores(a, b, c, m, n, k, transposeA, transposeB, accumulate);
-        else _gemm.MatMul(A(a), A(b), A(c), m, n, k, transposeA, transposeB, accumulate);
+        else _gemm.MatMul(A(a), A(b), W(c), m, n, k, transposeA, transposeB, accumulate);
     }
 
     protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse) =>
-        _rope.Rotate(A(x), A(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse);
+        _rope.Rotate(W(x), A(positions), x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse);
 
     protected override void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp)
@@ -34,27 +34,27 @@ public sealed partial class CudaBackend
         if (AttentionOnTensorCores(spec, layout))
             AttentionOnTensorCores(q, k, v, queryPositions, spec, batch, queryLength, output, logSumExp);
         else
-            _attention.Forward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), Optional(logSumExp));
+            _attention.Forward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, W(output), OptionalW(logSumExp));
     }
 
     protected override void SwiGluCore(Tensor gate, Tensor up, Tensor output) =>
-        _elementwise.SwiGlu(A(gate), A(up), A(output), gate.ElementCount);
+        _elementwise.SwiGlu(A(gate), A(up), W(output), gate.ElementCount);
 
-    protected override void AddCore(Tensor a, Tensor b, Tensor output) => _elementwise.Add(A(a), A(b), A(output), a.ElementCount);
+    protected override void AddCore(Tensor a, Tensor b, Tensor output) => _elementwise.Add(A(a), A(b), W(output), a.ElementCount);
 
     protected override void ZeroCore(Tensor t)
     {
         long bytes = t.ElementCount * t.DType.SizeInBytes();
         if (bytes % sizeof(uint) != 0)
             throw new NotSupportedException($"{nameof(Zero)}: a {t.DType} tensor of {t.ElementCount} elements is not whole 32-bit words");
-        if (bytes > 0) _device.Fill32(A(t), 0, bytes / sizeof(uint));
+        if (bytes > 0) _device.Fill32(W(t), 0, bytes / sizeof(uint));
     }
 
     protected override void ScatterAddRowsCore(Tensor source, Tensor indices, Tensor destination) =>
-        _rows.ScatterAdd(A(source), A(indices), indices.ElementCount, A(destination), destination.Shape.Rows, source.Shape.Columns);
+        _rows.ScatterAdd(A(source), A(indices), indices.ElementCount, W(destination), destination.Shape.Rows, source.Shape.Columns);
 
     protected override void RmsNormBackwardCore(Tensor input, Tensor weight, Tensor inverseRms, Tensor outputGrad, Tensor inputGrad, Tensor? weightGrad) =>
-        _rmsNorm.Backward(A(input), A(weight), A(inverseRms), A(outputGrad), A(inputGrad), Optional(weightGrad), input.Shape.Rows, input.Shape.Columns);
+        _rmsNorm.Backward(A(input), A(weight), A(inverseRms), A(outputGrad), W(inputGrad), OptionalW(weightGrad), input.Shape.Rows, input.Shape.Columns);
 
     protected override void AttentionBackwardCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor logSumExp, Tensor outputGrad, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
@@ -63,22 +63,22 @@ public sealed partial class CudaBackend
             AttentionBackwardOnTensorCores(q, k, v, queryPositions, spec, batch, queryLength, output, logSumExp, outputGrad, queryGrad, keyGrad, valueGrad);
         else
             _attention.Backward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, A(output), A(logSumExp),
-                A(outputGrad), A(queryGrad), A(keyGrad), A(valueGrad));
+                A(outputGrad), W(queryGrad), W(keyGrad), W(valueGrad));
     }
 
     protected override void SwiGluBackwardCore(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad) =>
-        _elementwise.SwiGluBackward(A(gate), A(up), A(outputGrad), A(gateGrad), A(upGrad), gate.ElementCount);
+        _elementwise.SwiGluBackward(A(gate), A(up), A(outputGrad), W(gateGrad), W(upGrad), gate.ElementCount);
 
     protected override void TokenLogProbsCore(Tensor logits, Tensor targets, Tensor logProbs, Tensor logSumExp, Tensor? entropy) =>
-        _logProbs.Forward(A(logits), A(targets), A(logProbs), A(logSumExp), Optional(entropy), logits.Shape.Rows, logits.Shape.Columns);
+        _logProbs.Forward(A(logits), A(targets), W(logProbs), W(logSumExp), OptionalW(entropy), logits.Shape.Rows, logits.Shape.Columns);
 
     protected override void TokenLogProbsBackwardCore(Tensor logits, Tensor targets, Tensor logSumExp, Tensor logProbGrad,
         Tensor? entropy, Tensor? entropyGrad, Tensor logitsGrad) =>
-        _logProbs.Backward(A(logits), A(targets), A(logSumExp), A(logProbGrad), Optional(entropy), Optional(entropyGrad), A(logitsGrad),
+        _logProbs.Backward(A(logits), A(targets), A(logSumExp), A(logProbGrad), Optional(entropy), Optional(entropyGrad), W(logitsGrad),
             logits.Shape.Rows, logits.Shape.Columns);
 
     protected override void AdamWCore(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWStep step) =>
-        _adamW.Step(A(parameter), A(gradient), A(firstMoment), A(secondMoment), parameter.ElementCount, step);
+        _adamW.Step(W(parameter), A(gradient), W(firstMoment), W(secondMoment), parameter.ElementCount, step);
 
     protected override void AdamWCore(IReadOnlyList<AdamWParameter> parameters, AdamWStep step) => _multiTensorAdamW.Step(parameters, step);
 
@@ -96,12 +96,12 @@ public sealed partial class CudaBackend
         return sum[0];
     }
 
-    protected override void GlobalNormCore(IReadOnlyList<Tensor> tensors, Tensor norm) => _reduction.Norm(Ranges(tensors), A(norm));
+    protected override void GlobalNormCore(IReadOnlyList<Tensor> tensors, Tensor norm) => _reduction.Norm(Ranges(tensors), W(norm));
 
     protected override void AccumulateSumCore(Tensor values, double scale, Tensor total) =>
-        _reduction.AccumulateSum(A(values), values.ElementCount, scale, A(total));
+        _reduction.AccumulateSum(A(values), values.ElementCount, scale, W(total));
 
-    protected override void FillCore(Tensor t, double value) => _device.Fill32(A(t), BitConverter.SingleToUInt32Bits((float)value), t.ElementCount);
+    protected override void FillCore(Tensor t, double value) => _device.Fill32(W(t), BitConverter.SingleToUInt32Bits((float)value), t.ElementCount);
 
     private static List<(ulong Address, long Count)> Ranges(IReadOnlyList<Tensor> tensors) => tensors.Select(t => (A(t), t.ElementCount)).ToList();
 

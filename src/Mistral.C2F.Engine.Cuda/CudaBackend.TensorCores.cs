@@ -5,15 +5,12 @@ using Mistral.C2F.Engine.Tensors;
 namespace Mistral.C2F.Engine.Cuda;
 
 /// <summary>
-/// The paths of <see cref="CudaPrecision.Bf16TensorCores"/>: float32 operands rounded into bf16 staging, the
-/// tensor-core GEMM and flash attention, float32 results (gradients accumulate in float32 as the contract says).
+/// The paths of <see cref="CudaPrecision.Bf16TensorCores"/>: the tensor-core GEMM and flash attention read each float32
+/// operand's bf16 copy (<see cref="Bf16Copies"/>) and write float32 results (gradients accumulate in float32 as the
+/// contract says); attention also leaves its output's bf16 copy for the product that reads it next.
 /// </summary>
 public sealed partial class CudaBackend
 {
-    // Staging slots: a product's two operands, or attention's five bf16 inputs.
-    private const int StagedLeft = 0, StagedRight = 1;
-    private const int StagedQ = 0, StagedK = 1, StagedV = 2, StagedOutput = 3, StagedOutputGrad = 4;
-
     /// <summary>
     /// Products with a side shorter than this (decode: a row per sequence) stay float32. They are bound by reading
     /// the large operand, and rounding it to bf16 first reads it once more and writes half of it again: about twice
@@ -28,8 +25,7 @@ public sealed partial class CudaBackend
 
     private void MatMulOnTensorCores(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
-        ulong left = _staging.Rounded(StagedLeft, A(a), a.ElementCount), right = _staging.Rounded(StagedRight, A(b), b.ElementCount);
-        _gemm.MatMulBf16(left, right, A(c), m, n, k, transposeA, transposeB, accumulate, DType.F32);
+        _gemm.MatMulBf16(_bf16.Current(a), _bf16.Current(b), W(c), m, n, k, transposeA, transposeB, accumulate, DType.F32);
     }
 
     /// <summary>
@@ -51,11 +47,10 @@ public sealed partial class CudaBackend
         Tensor? logSumExp)
     {
         ulong lengths = RowLengths(positions, batch, length);
-        ulong output16 = _staging.Reserved(StagedOutput, output.ElementCount);
-        ulong lse = logSumExp is null ? _attentionScratch.Get((long)batch * spec.QueryHeads * length * sizeof(float)) : A(logSumExp);
-        _flash.Forward(_staging.Rounded(StagedQ, A(q), q.ElementCount), _staging.Rounded(StagedK, A(k), k.ElementCount),
-            _staging.Rounded(StagedV, A(v), v.ElementCount), output16, lse, batch, length, spec, lengths);
-        _conversion.ToF32(output16, A(output), output.ElementCount);
+        ulong output32 = W(output), output16 = _bf16.WrittenWith(output);
+        ulong lse = logSumExp is null ? _attentionScratch.Get((long)batch * spec.QueryHeads * length * sizeof(float)) : W(logSumExp);
+        _flash.Forward(_bf16.Current(q), _bf16.Current(k), _bf16.Current(v), output16, lse, batch, length, spec, lengths);
+        _conversion.ToF32(output16, output32, output.ElementCount);
     }
 
     private void AttentionBackwardOnTensorCores(Tensor q, Tensor k, Tensor v, Tensor positions, AttentionSpec spec, int batch, int length,
@@ -63,9 +58,7 @@ public sealed partial class CudaBackend
     {
         ulong lengths = RowLengths(positions, batch, length);
         ulong scratch = _attentionScratch.Get(FlashAttentionKernels.BackwardScratchBytes(batch, length, spec));
-        _flash.Backward(_staging.Rounded(StagedQ, A(q), q.ElementCount), _staging.Rounded(StagedK, A(k), k.ElementCount),
-            _staging.Rounded(StagedV, A(v), v.ElementCount), _staging.Rounded(StagedOutput, A(output), output.ElementCount), A(logSumExp),
-            _staging.Rounded(StagedOutputGrad, A(outputGrad), outputGrad.ElementCount), scratch,
-            A(queryGrad), A(keyGrad), A(valueGrad), batch, length, spec, lengths, Deterministic);
+        _flash.Backward(_bf16.Current(q), _bf16.Current(k), _bf16.Current(v), _bf16.Current(output), A(logSumExp), _bf16.Current(outputGrad),
+            scratch, W(queryGrad), W(keyGrad), W(valueGrad), batch, length, spec, lengths, Deterministic);
     }
 }

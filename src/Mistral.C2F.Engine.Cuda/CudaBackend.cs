@@ -29,7 +29,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private readonly ConversionKernels _conversion;
     private readonly FlashAttentionKernels _flash;
     private readonly PositionKernels _positions;
-    private readonly Bf16Staging _staging;
+    private readonly Bf16Copies _bf16;
     private readonly KernelScratch _attentionScratch;
     private readonly KernelScratch _rowLengths;
     private readonly KernelScratch _reductionResult;
@@ -51,7 +51,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _conversion = new ConversionKernels(device);
         _flash = new FlashAttentionKernels(device);
         _positions = new PositionKernels(device);
-        _staging = new Bf16Staging(device, _conversion);
+        _bf16 = new Bf16Copies(_allocator, _conversion);
         _attentionScratch = new KernelScratch(device);
         _rowLengths = new KernelScratch(device);
         _faults = new KernelFaults(device);
@@ -61,7 +61,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _rows = new RowKernels(device, _faults);
         _logProbs = new LogProbKernels(device, _faults);
         _adamW = new AdamWKernels(device);
-        _multiTensorAdamW = new MultiTensorAdamW(device, _adamW);
+        _multiTensorAdamW = new MultiTensorAdamW(device, _adamW, precision == CudaPrecision.Bf16TensorCores ? _bf16 : null);
         _reduction = new ReductionKernels(device);
         _reductionResult = new KernelScratch(device);
         _gemm = new GemmKernels(device, device.Multiprocessors);
@@ -98,9 +98,12 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private static ulong A(Tensor t) => CudaStorage.Address(t);
     private static ulong Optional(Tensor? t) => t is null ? 0 : CudaStorage.Address(t);
 
+    /// <summary>The address of a tensor the launch writes (its bf16 copy goes stale); every output goes through it.</summary>
+    private static ulong W(Tensor t) => CudaStorage.WriteAddress(t);
+    private static ulong OptionalW(Tensor? t) => t is null ? 0 : CudaStorage.WriteAddress(t);
+
     public override void Dispose()
     {
-        _staging.Dispose();
         _attentionScratch.Dispose();
         _rowLengths.Dispose();
         _reduction.Dispose();

@@ -301,7 +301,7 @@ public abstract class Bf16TensorCoreTests(Func<IKernelDevice> device)
         return values;
     }
 
-    private static float[] RoundedToBf16(float[] values)
+    internal static float[] RoundedToBf16(float[] values)
     {
         var bits = new ushort[values.Length];
         BFloat16.FromSingle(values, bits);

@@ -9,8 +9,8 @@ namespace Mistral.C2F.Engine.Tests.Ops.Contract;
 
 /// <summary>
 /// One training step of the two-layer test model (GQA 4:2, sliding window, masked targets, batch 3) on the
-/// backend under test (ILGPU, CUDA kernels) against the float32 CPU backend: the loss, every parameter gradient, and the parameters
-/// after one AdamW update. Both sides are float32 with different summation orders, so the tolerances are
+/// backend under test (ILGPU, CUDA kernels) against the float32 CPU backend: the loss, every parameter gradient, the parameters
+/// after one AdamW update, and the loss the updated model gives (what a backend that kept a copy of the old weights gets wrong). Both sides are float32 with different summation orders, so the tolerances are
 /// those of two float32 paths (measured errors are about 1e-7 for the loss and 1e-6 for gradients).
 /// </summary>
 public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
@@ -35,6 +35,8 @@ public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
 
         var tolerance = Tolerances;
         Assert.True(Math.Abs(actual.Loss - expected.Loss) <= tolerance.Loss * expected.Loss, $"loss {actual.Loss} vs {expected.Loss} (seed {seed})");
+        Assert.True(Math.Abs(actual.UpdatedLoss - expected.UpdatedLoss) <= tolerance.Loss * expected.UpdatedLoss,
+            $"loss after the update {actual.UpdatedLoss} vs {expected.UpdatedLoss} (seed {seed})");
         foreach (var (name, gradient) in expected.Gradients)
             Numerics.AssertClose(actual.Gradients[name], Widen(gradient), tolerance.Gradient, $"gradient {name} (seed {seed})");
         foreach (var (name, parameter) in expected.Parameters)
@@ -56,7 +58,7 @@ public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
         foreach (var (name, parameter) in first.Parameters) Assert.True(parameter.SequenceEqual(second.Parameters[name]), $"{name} (seed {seed})");
     }
 
-    private sealed record StepResult(double Loss, Dictionary<string, float[]> Gradients, Dictionary<string, float[]> Parameters);
+    private sealed record StepResult(double Loss, Dictionary<string, float[]> Gradients, Dictionary<string, float[]> Parameters, double UpdatedLoss);
 
     private static double[] Widen(float[] values) => values.Select(x => (double)x).ToArray();
 
@@ -74,7 +76,8 @@ public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
             var gradientValues = gradients.ToDictionary(g => g.Key, g => backend.ToFloats(g.Value));
             var outcome = optimizer.Apply(learningRate: 1e-3, maxGradNorm: 0);
             Assert.True(outcome.Updated);
-            return new StepResult(outcome.LossSum / batch.LossTokens, gradientValues, model.Parameters.ToDictionary(p => p.Key, p => backend.ToFloats(p.Value)));
+            return new StepResult(outcome.LossSum / batch.LossTokens, gradientValues, model.Parameters.ToDictionary(p => p.Key, p => backend.ToFloats(p.Value)),
+                CausalLmLoss.Forward(model, batch) / batch.LossTokens);
         }
         finally
         {
