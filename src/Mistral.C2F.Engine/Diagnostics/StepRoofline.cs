@@ -19,7 +19,8 @@ public sealed record DeviceRates(string Card, double BytesPerSecond, double Floa
 /// A step's lower bound on a GPU from the work it must do: its FLOPs at the rate of the precision its products run in,
 /// and the bytes it must move at the copy bandwidth; the step takes at least the larger of the two. The bytes count
 /// what no schedule avoids with float32 weights, gradients and AdamW state (each read or written once where it must
-/// be: weights twice in training, forward and backward; gradients written once; AdamW's 28 bytes per parameter) and
+/// be: weights twice in training, forward and backward; gradients written once; AdamW's 28 bytes per parameter; with
+/// bf16 products the weights are read as their bf16 copies, which AdamW writes, 2 bytes more per parameter) and
 /// the activations a layer writes in the forward pass and reads back in the backward (flash attention keeps the
 /// scores on chip), with the logits written and read once more for the loss.
 /// </summary>
@@ -49,10 +50,12 @@ public sealed record StepRoofline(double Flops, double Bytes, double ComputeSeco
         double activations = tokens * config.NumHiddenLayers *
             (8.0 * config.HiddenSize + 2.0 * config.NumKeyValueHeads * config.HeadDim + 3.0 * config.IntermediateSize) * sizeof(float);
         double logits = tokens * config.VocabSize * sizeof(float);
+        // Decode's products (a row per sequence) stay float32 on cuda-bf16, so they read the float32 weights.
+        double weightRead = bf16Products && mode != "decode" ? 2 : 4, copyWrite = bf16Products ? 2 : 0;
         var (flops, bytes) = mode switch
         {
-            "train" => (StepBenchmark.TrainingFlops(config, batch, length), parameters * (4 + 4 + 4 + 28) + 3 * activations + 4 * logits),
-            "forward" => (StepBenchmark.ForwardFlops(config, batch, length), parameters * 4 + activations + logits),
+            "train" => (StepBenchmark.TrainingFlops(config, batch, length), parameters * (2 * weightRead + 4 + 28 + copyWrite) + 3 * activations + 4 * logits),
+            "forward" => (StepBenchmark.ForwardFlops(config, batch, length), parameters * weightRead + activations + logits),
             // One token per sequence: every weight read once, each sequence's keys and values read across the window.
             _ => (StepBenchmark.ForwardFlops(config, batch, 1), parameters * 4 + logits +
                   (double)batch * config.NumHiddenLayers * 2 * config.NumKeyValueHeads * config.HeadDim * Math.Min(length, config.SlidingWindow ?? length) * sizeof(float)),
