@@ -18,6 +18,7 @@ public static class C2fCommands
         MergeCommand.Create(),
         EvalCommand.Create(),
         PipelineCommand.Create(),
+        PlanCommand.Create(),
     };
 
     /// <summary>Runs c2f in-process, as the executable would: the exit code, errors as one line on stderr.</summary>
