@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mistral.C2F.Engine.Diagnostics;
+using Mistral.C2F.Engine.Distributed;
 using Spectre.Console;
 
 namespace Mistral.C2F.Cli;
@@ -7,6 +8,9 @@ namespace Mistral.C2F.Cli;
 /// <summary>Parses and runs a command; any failure becomes one clear line on stderr and a non-zero exit code.</summary>
 internal static class CommandRunner
 {
+    /// <summary>The commands whose ranks share the work when mpirun starts several.</summary>
+    private static readonly string[] DataParallelCommands = ["c2f train sft"];
+
     public static int Run(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
@@ -15,6 +19,13 @@ internal static class CommandRunner
             // One line per problem, as for every other error, instead of the whole help text.
             var help = $"(see '{string.Join(' ', CommandPath(parse.CommandResult.Command, root))} --help')";
             foreach (var error in parse.Errors) Error.WriteLine($"c2f: error: {error.Message} {help}");
+            return 1;
+        }
+        var path = string.Join(' ', CommandPath(parse.CommandResult.Command, root));
+        if (JobLaunch.Ranks > 1 && !DataParallelCommands.Contains(path))
+        {
+            // Every rank would run the whole command and write the same files.
+            Error.WriteLine($"c2f: error: '{path}' does not run data-parallel; under mpirun only {string.Join(", ", DataParallelCommands.Select(c => $"'{c}'"))} does");
             return 1;
         }
         using var warnings = Warnings.Redirect(message => Error.WriteLine($"c2f: warning: {message}"));

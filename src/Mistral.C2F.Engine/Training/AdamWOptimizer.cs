@@ -1,4 +1,5 @@
 using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Engine.Tensors;
 
 namespace Mistral.C2F.Engine.Training;
@@ -10,7 +11,9 @@ public readonly record struct StepOutcome(double LossSum, double GradientNorm, b
 /// AdamW over named parameters with float32 (the backend's float type) moments, the step shaped for a device: the
 /// loss accumulates in <see cref="LossSum"/> where the loss ops run, the global gradient norm is taken there too, one
 /// fused multi-tensor update (one launch where the backend has the kernel) is guarded and clipped by both on the
-/// device, the gradients are zeroed, and the host waits once, to read the loss and the norm. Moments are named
+/// device, the gradients are zeroed, and the host waits once, to read the loss and the norm. In a data-parallel job the
+/// gradients and the loss are first summed over the ranks (each rank's loss is already divided by the whole batch's
+/// token count, so the sum is the whole batch's gradient), and every rank takes the same step. Moments are named
 /// <c>exp_avg/&lt;name&gt;</c> and <c>exp_avg_sq/&lt;name&gt;</c>, as PyTorch's state dict calls them, for checkpointing.
 /// </summary>
 public sealed class AdamWOptimizer : IDisposable
@@ -20,8 +23,11 @@ public sealed class AdamWOptimizer : IDisposable
     private readonly AdamWParameter[] _updates;
     private readonly Tensor[] _gradients;
     private readonly Tensor _statistics, _gradientNorm;
+    private readonly GradientAllReduce? _allReduce;
 
-    public AdamWOptimizer(Backend backend, IReadOnlyDictionary<string, Tensor> parameters, IReadOnlyDictionary<string, Tensor> gradients, AdamWOptions options)
+    /// <param name="communicator">The job's ranks; null or one rank: no reduction.</param>
+    public AdamWOptimizer(Backend backend, IReadOnlyDictionary<string, Tensor> parameters, IReadOnlyDictionary<string, Tensor> gradients, AdamWOptions options,
+        ICommunicator? communicator = null)
     {
         (_backend, Options) = (backend, options);
         _moments = parameters.ToDictionary(p => p.Key, p => (Zeros(p.Value.Shape), Zeros(p.Value.Shape)));
@@ -31,6 +37,7 @@ public sealed class AdamWOptimizer : IDisposable
         _statistics = Zeros(new Shape(2));
         LossSum = _statistics.SliceRows(0, 1);
         _gradientNorm = _statistics.SliceRows(1, 1);
+        if (communicator is { Size: > 1 }) _allReduce = new GradientAllReduce(backend, communicator, [.. _gradients, LossSum]);
     }
 
     public AdamWOptions Options { get; }
@@ -49,6 +56,7 @@ public sealed class AdamWOptimizer : IDisposable
     public StepOutcome Apply(double learningRate, double maxGradNorm, bool lossIsFinite = true)
     {
         if (!lossIsFinite) _backend.Fill(LossSum, double.NaN);
+        _allReduce?.Run();
         _backend.GlobalNorm(_gradients, _gradientNorm);
         _backend.AdamW(_updates, new AdamWStep((float)learningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay, Step + 1),
             new AdamWGuard(LossSum, _gradientNorm, (float)maxGradNorm));

@@ -27,11 +27,14 @@ public sealed class CheckpointDirectory(string runDirectory, int keepLast = 2)
         }
     }
 
+    /// <summary>Where checkpoint <paramref name="step"/> is (or will be) written.</summary>
+    public string PathOf(int step) => Path.Combine(RunDirectory, $"{Prefix}{step:D6}");
+
     /// <summary>Writes checkpoint <paramref name="step"/> through <paramref name="write"/> (given the directory to fill) and makes it the latest.</summary>
     public string Save(int step, Action<string> write)
     {
-        var name = $"{Prefix}{step:D6}";
-        var final = Path.Combine(RunDirectory, name);
+        var final = PathOf(step);
+        var name = Path.GetFileName(final);
         StagedDirectory.Write(final, replace: true, write);
         AtomicFile.WriteAllText(Path.Combine(RunDirectory, LatestFileName), name + "\n");
         Prune(name);

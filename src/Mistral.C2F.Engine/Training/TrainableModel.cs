@@ -1,6 +1,7 @@
 using Mistral.C2F.Engine.Autograd;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tokenization;
@@ -15,12 +16,13 @@ public sealed class TrainableModel : IDisposable
 {
     public const string OptimizerFileName = "optimizer.safetensors";
 
-    public TrainableModel(MistralModel model, AdamWOptions options)
+    /// <param name="communicator">The ranks of a data-parallel job, whose gradients the optimizer sums; null: one process.</param>
+    public TrainableModel(MistralModel model, AdamWOptions options, ICommunicator? communicator = null)
     {
         Model = model;
         Gradients = model.AttachGradients();
         Tape = new Tape(model.Backend);
-        Optimizer = new AdamWOptimizer(model.Backend, model.Parameters, Gradients, options);
+        Optimizer = new AdamWOptimizer(model.Backend, model.Parameters, Gradients, options, communicator);
     }
 
     public MistralModel Model { get; }
@@ -43,9 +45,9 @@ public sealed class TrainableModel : IDisposable
     }
 
     /// <summary>Loads a model directory; restores the optimizer moments at <paramref name="optimizerStep"/> when the directory has them.</summary>
-    public static TrainableModel Load(string directory, Backend backend, AdamWOptions options, int optimizerStep = 0)
+    public static TrainableModel Load(string directory, Backend backend, AdamWOptions options, int optimizerStep = 0, ICommunicator? communicator = null)
     {
-        var trainable = new TrainableModel(MistralCheckpoint.LoadModel(directory, backend), options);
+        var trainable = new TrainableModel(MistralCheckpoint.LoadModel(directory, backend), options, communicator);
         var optimizerPath = Path.Combine(directory, OptimizerFileName);
         if (optimizerStep > 0)
         {

@@ -16,9 +16,11 @@ public interface IStepReport
 /// <summary>
 /// The outer loop every trainer shares: steps until the total, one metrics line per step (with the run's count of
 /// skipped steps), a checkpoint every <c>saveEvery</c> steps and at the end, a checkpoint and a stop on cancellation,
-/// and a stop with the last good checkpoint named when too many steps in a row were not finite.
+/// and a stop with the last good checkpoint named when too many steps in a row were not finite. In a data-parallel job
+/// every rank runs the loop and only the one that <c>writes</c> (rank 0) keeps the metrics and the checkpoints.
 /// </summary>
-public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepCheckpoints, int maxConsecutiveSkips)
+/// <param name="writes">False for the other ranks of a data-parallel job: they step in lockstep and write nothing.</param>
+public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepCheckpoints, int maxConsecutiveSkips, bool writes = true)
 {
     public CheckpointDirectory Checkpoints { get; } = new(runDirectory, keepCheckpoints);
     public string MetricsPath { get; } = Path.Combine(Path.GetFullPath(runDirectory), "metrics.jsonl");
@@ -37,12 +39,12 @@ public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepChe
     public string Run<TReport>(int totalSteps, Func<int, TReport> step, Action<string> save, IProgress<TReport>? progress,
         CancellationToken cancellation) where TReport : IStepReport
     {
-        using var metrics = new MetricsLog(MetricsPath, resumedFromStep: Step);
+        using var metrics = writes ? new MetricsLog(MetricsPath, resumedFromStep: Step) : null;
         while (Step < totalSteps)
         {
             if (cancellation.IsCancellationRequested)
             {
-                if (Step > 0) Checkpoints.Save(Step, save); // an interrupted run keeps its progress
+                if (Step > 0) Save(save); // an interrupted run keeps its progress
                 cancellation.ThrowIfCancellationRequested();
             }
             var report = step(Step + 1);
@@ -51,13 +53,18 @@ public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepChe
             ConsecutiveNonFinite = report.NonFinite ? ConsecutiveNonFinite + 1 : 0;
             var json = report.ToJson();
             json["skipped_steps"] = SkippedSteps;
-            metrics.Write(json);
+            metrics?.Write(json);
             progress?.Report(report);
             if (ConsecutiveNonFinite > maxConsecutiveSkips)
                 throw new TrainingDivergedException($"{ConsecutiveNonFinite} steps in a row had a non-finite loss or gradient (last: step {Step}); " +
                     $"stopping. The last good checkpoint is {Checkpoints.Latest ?? "none (no step was saved)"}");
-            if (Step % saveEvery == 0 || Step == totalSteps) Checkpoints.Save(Step, save);
+            if (Step % saveEvery == 0 || Step == totalSteps) Save(save);
         }
-        return Checkpoints.Latest ?? throw new InvalidOperationException("the run has no checkpoint");
+        return writes ? Checkpoints.Latest ?? throw new InvalidOperationException("the run has no checkpoint") : Checkpoints.PathOf(Step);
+    }
+
+    private void Save(Action<string> save)
+    {
+        if (writes) Checkpoints.Save(Step, save);
     }
 }

@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
 using Mistral.C2F.Rlhf.Data;
@@ -7,7 +8,8 @@ namespace Mistral.C2F.Rlhf.Training;
 /// <summary>
 /// The frame of a trainer of one model on one data stream (SFT, the reward model): the run directory, the shared
 /// <see cref="TrainingLoop"/>, and checkpoints of the weights, the optimizer moments and a <see cref="TrainerState"/>,
-/// from which a resumed run continues bit for bit. A subclass supplies the step.
+/// from which a resumed run continues bit for bit. A subclass supplies the step. In a data-parallel job every rank
+/// runs the trainer on its share of each batch; rank 0 alone writes the metrics and the checkpoints.
 /// </summary>
 public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
     where TOptions : ICheckpointedRunOptions where TData : IDataStream where TReport : IStepReport
@@ -18,12 +20,15 @@ public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
 
     /// <param name="tokenizer">The tokenizer files every checkpoint carries.</param>
     /// <param name="resumed">The state of the checkpoint a resumed run continues from; null for a new run.</param>
+    /// <param name="communicator">The job's ranks (the model's optimizer sums over the same ones); null: one process.</param>
     protected SingleModelTrainer(TrainableModel model, TData data, RunSpec<TOptions> spec, string runDirectory, TokenizerFiles tokenizer,
-        string fingerprint, TrainerState? resumed)
+        string fingerprint, TrainerState? resumed, ICommunicator? communicator = null)
     {
         (Model, Data, Spec, _tokenizer, _fingerprint) = (model, data, spec, tokenizer, fingerprint);
+        Communicator = communicator ?? SingleProcess.Instance;
         RunDirectory = Path.GetFullPath(runDirectory);
-        _loop = new TrainingLoop(RunDirectory, spec.Options.SaveEvery, spec.Options.KeepCheckpoints, spec.Options.MaxConsecutiveSkips);
+        _loop = new TrainingLoop(RunDirectory, spec.Options.SaveEvery, spec.Options.KeepCheckpoints, spec.Options.MaxConsecutiveSkips,
+            writes: Communicator.IsRoot);
         if (resumed is not null) _loop.Restore(resumed.Step, resumed.SkippedSteps, resumed.ConsecutiveSkips);
     }
 
@@ -33,6 +38,7 @@ public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
     public string MetricsPath => _loop.MetricsPath;
 
     protected TrainableModel Model { get; }
+    protected ICommunicator Communicator { get; }
     protected TData Data { get; }
     protected RunSpec<TOptions> Spec { get; }
 

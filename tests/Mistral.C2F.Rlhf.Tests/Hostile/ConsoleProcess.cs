@@ -26,9 +26,16 @@ public static class ConsoleProcess
         Environment.GetEnvironmentVariable("C2F_CONSOLE_UNDER_TEST") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "c2f.dll");
 
     /// <summary>Starts the console; its output is collected into the builders.</summary>
-    public static Process Start(IEnumerable<string> args, StringBuilder output, StringBuilder error, string? workingDirectory = null)
+    /// <param name="launcher">A program that starts the console, with its arguments (mpirun); null: the console alone.</param>
+    public static Process Start(IEnumerable<string> args, StringBuilder output, StringBuilder error, string? workingDirectory = null,
+        IReadOnlyList<string>? launcher = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(launcher?[0] ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (launcher is not null)
+        {
+            foreach (var arg in launcher.Skip(1)) start.ArgumentList.Add(arg);
+            start.ArgumentList.Add("dotnet");
+        }
         start.ArgumentList.Add(ConsolePath);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
@@ -42,15 +49,21 @@ public static class ConsoleProcess
         return process;
     }
 
-    public static ConsoleRun Run(TimeSpan timeLimit, long memoryLimitBytes, params string[] args)
+    public static ConsoleRun Run(TimeSpan timeLimit, long memoryLimitBytes, params string[] args) => Run(timeLimit, memoryLimitBytes, null, null, args);
+
+    /// <param name="launcher">As for <see cref="Start"/>.</param>
+    /// <param name="whileRunning">Called every few milliseconds with the time so far, while the process runs.</param>
+    public static ConsoleRun Run(TimeSpan timeLimit, long memoryLimitBytes, IReadOnlyList<string>? launcher, Action<TimeSpan>? whileRunning,
+        params string[] args)
     {
         StringBuilder output = new(), error = new();
         var clock = Stopwatch.StartNew();
-        using var process = Start(args, output, error);
+        using var process = Start(args, output, error, launcher: launcher);
         long peak = 0;
         string? killedFor = null;
         while (!process.WaitForExit(5))
         {
+            whileRunning?.Invoke(clock.Elapsed);
             peak = Math.Max(peak, ResidentBytes(process.Id));
             killedFor = peak > memoryLimitBytes ? $"resident memory {peak >> 20} MiB over the bound of {memoryLimitBytes >> 20} MiB"
                 : clock.Elapsed > timeLimit ? $"still running after {timeLimit.TotalSeconds:F0} s" : null;

@@ -1,6 +1,7 @@
 using Mistral.C2F.Rlhf.Training;
 using System.CommandLine;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Training;
 using Mistral.C2F.Rlhf.Sft;
@@ -11,7 +12,9 @@ namespace Mistral.C2F.Cli.Commands;
 
 /// <summary>
 /// <c>c2f train sft</c>: supervised fine-tuning from a model directory and a JSONL file, or offline on the built-in
-/// tiny model and dataset (<c>--preset tiny</c>); <c>--resume</c> continues a run from its latest checkpoint.
+/// tiny model and dataset (<c>--preset tiny</c>); <c>--resume</c> continues a run from its latest checkpoint. Under
+/// <c>mpirun -np N</c> the ranks share every batch (data parallelism); rank 0 prepares the tiny preset's files, writes
+/// the run and shows the progress.
 /// </summary>
 internal static class TrainSftCommand
 {
@@ -45,6 +48,7 @@ internal static class TrainSftCommand
         sft.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
+            using var communicator = JobLaunch.Join();
             Engine.Backends.Backend CreateBackend() => CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             if (parse.GetValue(resume))
             {
@@ -60,8 +64,8 @@ internal static class TrainSftCommand
                 ResumeOptions.RequireStepsLeft(done, Change(saved).Steps, runDirectory, "--steps");
                 ResumeOptions.WarnScheduleChange(done, saved.Schedule, Change(saved).Schedule, "step");
                 using var backend = CreateBackend();
-                using var trainer = SftTrainer.Resume(runDirectory, backend, Change);
-                Train(trainer, cancellation);
+                using var trainer = SftTrainer.Resume(runDirectory, backend, Change, communicator);
+                Train(trainer, communicator, cancellation);
                 return Task.CompletedTask;
             }
             bool tiny = (parse.GetValue(preset), parse.GetValue(model), parse.GetValue(data)) switch
@@ -91,10 +95,10 @@ internal static class TrainSftCommand
             using (var backend = CreateBackend())
             {
                 if (tiny) SftTrainer.RequireFits(MistralPresets.Get("tiny"), options, backend);
-                var (modelDirectory, dataPath) = tiny ? PrepareTiny(runDirectory)
+                var (modelDirectory, dataPath) = tiny ? PrepareTiny(runDirectory, communicator)
                     : (CommonOptions.ExistingDirectory(parse.GetValue(model)!), parse.GetValue(data)!.FullName);
-                using var trainer = SftTrainer.Start(new RunSpec<SftOptions>(modelDirectory, dataPath, options), runDirectory, backend);
-                Train(trainer, cancellation);
+                using var trainer = SftTrainer.Start(new RunSpec<SftOptions>(modelDirectory, dataPath, options), runDirectory, backend, communicator);
+                Train(trainer, communicator, cancellation);
             }
             return Task.CompletedTask;
         });
@@ -107,19 +111,30 @@ internal static class TrainSftCommand
         Steps = 300, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 2e-3, WarmupSteps = 20, SaveEvery = 100,
     };
 
-    private static (string Model, string Data) PrepareTiny(string runDirectory)
+    /// <summary>The random tiny model and the built-in data, written by rank 0 while the other ranks wait.</summary>
+    private static (string Model, string Data) PrepareTiny(string runDirectory, ICommunicator communicator)
     {
         var modelDirectory = Path.Combine(runDirectory, "base");
         var dataPath = Path.Combine(runDirectory, BuiltInSftData.DefaultFileName);
-        RandomCheckpoint.Ensure(modelDirectory, MistralPresets.Get("tiny"), seed: 0);
-        if (!File.Exists(dataPath)) BuiltInSftData.Write(dataPath);
-        AnsiConsole.MarkupLine($"[grey]tiny preset: random model in {Markup.Escape(modelDirectory)}, built-in data in {Markup.Escape(dataPath)}[/]");
+        if (communicator.IsRoot)
+        {
+            RandomCheckpoint.Ensure(modelDirectory, MistralPresets.Get("tiny"), seed: 0);
+            if (!File.Exists(dataPath)) BuiltInSftData.Write(dataPath);
+            AnsiConsole.MarkupLine($"[grey]tiny preset: random model in {Markup.Escape(modelDirectory)}, built-in data in {Markup.Escape(dataPath)}[/]");
+        }
+        communicator.Barrier();
         return (modelDirectory, dataPath);
     }
 
-    private static void Train(SftTrainer trainer, CancellationToken cancellation)
+    private static void Train(SftTrainer trainer, ICommunicator communicator, CancellationToken cancellation)
     {
+        if (!communicator.IsRoot)
+        {
+            trainer.Run(cancellation: cancellation);
+            return;
+        }
         var options = trainer.Options;
+        if (communicator.Size > 1) AnsiConsole.MarkupLine($"[grey]data parallel: {communicator.Size} ranks, each {options.AccumulationSteps / communicator.Size} micro-batch(es) of every batch[/]");
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(trainer.RunDirectory)}: steps {trainer.Step + 1}..{options.Steps}, batch {options.BatchSize}×{options.SequenceLength} " +
             $"({options.AccumulationSteps} micro-batch(es)), lr {options.LearningRate}, metrics in {Path.GetFileName(trainer.MetricsPath)}[/]");
         var (final, history) = TrainingProgress.Show<SftStepMetrics>(trainer.Step, options.Steps,

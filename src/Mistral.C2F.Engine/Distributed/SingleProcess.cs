@@ -1,0 +1,18 @@
+namespace Mistral.C2F.Engine.Distributed;
+
+/// <summary>A job of one process: every collective is the identity, and no MPI library is loaded.</summary>
+public sealed class SingleProcess : ICommunicator
+{
+    public static SingleProcess Instance { get; } = new();
+
+    private SingleProcess() { }
+
+    public int Rank => 0;
+    public int Size => 1;
+
+    public void AllReduceSum(Span<float> values) { }
+
+    public void Barrier() { }
+
+    public void Dispose() { }
+}

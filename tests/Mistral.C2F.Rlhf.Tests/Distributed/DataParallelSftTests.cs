@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Tests.Support;
+using Mistral.C2F.Rlhf.Tests.Hostile;
+
+namespace Mistral.C2F.Rlhf.Tests.Distributed;
+
+/// <summary>
+/// <c>mpirun -np 2 c2f train sft</c> on this machine's Open MPI (CPU backend, tiny preset, 4 micro-batches a step): the
+/// two ranks give the single process's losses and gradient norms (1e-6 relative) and its weights (1e-6 of each tensor's
+/// norm, measured at most 4.3e-8: the ranks sum their halves of the batch in another order); a 2-rank run repeats bit
+/// for bit and resumes bit for bit; rank 1 killed mid-run ends the job within 60 s with the rank named and the last
+/// checkpoint intact; commands that do not run data-parallel, and a batch the ranks cannot share, are refused.
+/// </summary>
+[Trait("Backend", "cpu")]
+public sealed class DataParallelSftTests : IDisposable
+{
+    private const double LossTolerance = 1e-6, WeightTolerance = 1e-6;
+    private const long MemoryLimit = 4L << 30;
+    private static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(120);
+
+    /// <summary>The tiny preset's SFT in four micro-batches a step (two per rank on two ranks).</summary>
+    private static string[] Training(int steps = 4, int batch = 4, int saveEvery = 4) =>
+        ["--preset", "tiny", "--steps", $"{steps}", "--batch", $"{batch}", "--micro-batch", "1", "--seq", "32", "--save-every", $"{saveEvery}", "--threads", "1"];
+
+    private readonly TemporaryDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    /// <summary>mpirun with N ranks, or a skip when Open MPI is not installed.</summary>
+    private static string[] MpiRun(int ranks)
+    {
+        var found = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists);
+        if (found is null) Assert.Skip("no mpirun: Open MPI is not installed (Debian: openmpi-bin)");
+        return [found, "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString()];
+    }
+
+    private ConsoleRun Train(int ranks, string run, string[] training) =>
+        ConsoleProcess.Run(TimeLimit, MemoryLimit, ranks > 1 ? MpiRun(ranks) : null, null, ["train", "sft", "--out", _directory.File(run), .. training]);
+
+    private static void AssertSucceeded(ConsoleRun run) => Assert.True(run.ExitCode == 0 && run.KilledFor is null, run.ToString());
+
+    [Fact]
+    public void Two_ranks_train_as_one_process_does_and_repeat_bit_for_bit()
+    {
+        ConsoleRun[] runs = [Train(1, "one", Training()), Train(2, "two", Training()), Train(2, "two-again", Training())];
+        foreach (var run in runs) AssertSucceeded(run);
+
+        var one = Metrics("one");
+        var two = Metrics("two");
+        Assert.Equal(4, two.Count);
+        for (int i = 0; i < one.Count; i++)
+        {
+            Assert.True(Math.Abs(two[i].Loss - one[i].Loss) <= LossTolerance * one[i].Loss, $"step {i + 1}: loss {two[i].Loss} vs {one[i].Loss}");
+            Assert.True(Math.Abs(two[i].GradNorm - one[i].GradNorm) <= LossTolerance * one[i].GradNorm,
+                $"step {i + 1}: gradient norm {two[i].GradNorm} vs {one[i].GradNorm}");
+        }
+        using (var single = SafeTensorsFile.Open(Weights("one")))
+        using (var parallel = SafeTensorsFile.Open(Weights("two")))
+            foreach (var tensor in single.Tensors)
+            {
+                var expected = single.ReadFloats(tensor.Name);
+                var difference = parallel.ReadFloats(tensor.Name).Zip(expected, (a, b) => (double)a - b);
+                double relative = Norm(difference) / Norm(expected.Select(x => (double)x));
+                TestContext.Current.TestOutputHelper?.WriteLine($"{tensor.Name}: {relative:E2}");
+                Assert.True(relative <= WeightTolerance, $"{tensor.Name}: 2 ranks differ from 1 by {relative:E2} of the tensor's norm");
+            }
+
+        Assert.Equal(File.ReadAllBytes(Weights("two")), File.ReadAllBytes(Weights("two-again")));
+        Assert.Equal(two, Metrics("two-again"));
+    }
+
+    [Fact]
+    public void A_two_rank_run_resumes_on_two_ranks_bit_for_bit()
+    {
+        AssertSucceeded(Train(2, "whole", Training(saveEvery: 2)));
+        AssertSucceeded(Train(2, "resumed", Training(steps: 2, saveEvery: 2)));
+        AssertSucceeded(ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiRun(2), null,
+            "train", "sft", "--out", _directory.File("resumed"), "--resume", "--steps", "4", "--threads", "1"));
+        Assert.Equal(File.ReadAllBytes(Weights("whole")), File.ReadAllBytes(Weights("resumed")));
+        Assert.Equal(Metrics("whole"), Metrics("resumed"));
+    }
+
+    [Fact]
+    public void A_killed_rank_ends_the_job_naming_it_and_the_last_checkpoint_stays_intact()
+    {
+        var run = _directory.File("killed");
+        bool killed = false;
+        var result = ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiRun(2), elapsed =>
+        {
+            if (killed || !File.Exists(Path.Combine(run, "latest"))) return;
+            killed = KillRank(1, run);
+        }, ["train", "sft", "--out", run, .. Training(steps: 2000, saveEvery: 2)]);
+
+        TestContext.Current.TestOutputHelper?.WriteLine(result.ToString());
+        Assert.True(killed, $"rank 1 was not found running: {result}");
+        Assert.True(result.KilledFor is null && result.Elapsed < TimeSpan.FromSeconds(60), result.ToString());
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("rank 1", result.Output + result.Error);
+        var latest = Path.Combine(run, File.ReadAllText(Path.Combine(run, "latest")).Trim());
+        using var weights = SafeTensorsFile.Open(Path.Combine(latest, "model.safetensors"));
+        foreach (var tensor in weights.Tensors) weights.ReadFloats(tensor.Name, checkFinite: true);
+    }
+
+    [Fact]
+    public void Commands_that_do_not_run_data_parallel_and_a_batch_the_ranks_cannot_share_are_refused()
+    {
+        var rm = ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiRun(2), null, "train", "rm", "--out", _directory.File("rm"), "--model", "x", "--data", "y");
+        Assert.NotEqual(0, rm.ExitCode);
+        Assert.Contains("'c2f train rm' does not run data-parallel", rm.Error);
+
+        var uneven = Train(2, "uneven", Training(batch: 3));
+        Assert.NotEqual(0, uneven.ExitCode);
+        Assert.Contains("cannot be shared by 2 ranks", uneven.Error);
+    }
+
+    private string Weights(string run) => Path.Combine(_directory.File(run), "checkpoint-000004", "model.safetensors");
+
+    private List<(double Loss, double GradNorm)> Metrics(string run) =>
+        File.ReadLines(Path.Combine(_directory.File(run), "metrics.jsonl")).Select(line => JsonNode.Parse(line)!)
+            .Select(json => (json["loss"]!.GetValue<double>(), json["grad_norm"]!.GetValue<double>())).ToList();
+
+    private static double Norm(IEnumerable<double> values) => Math.Sqrt(values.Sum(v => v * v));
+
+    /// <summary>SIGKILL to the rank's process of this run (found by its Open MPI rank and its run directory); false when none runs yet.</summary>
+    private static bool KillRank(int rank, string runDirectory)
+    {
+        foreach (var process in Process.GetProcessesByName("dotnet"))
+        {
+            try
+            {
+                var environment = File.ReadAllText($"/proc/{process.Id}/environ").Split('\0');
+                var commandLine = File.ReadAllText($"/proc/{process.Id}/cmdline");
+                if (!environment.Contains($"OMPI_COMM_WORLD_RANK={rank}") || !commandLine.Contains(runDirectory, StringComparison.Ordinal)) continue;
+                process.Kill();
+                return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // The process ended or is not ours to read.
+            }
+        }
+        return false;
+    }
+}
