@@ -28,16 +28,8 @@ public sealed class DataParallelSftTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    /// <summary>mpirun with N ranks, or a skip when Open MPI is not installed.</summary>
-    private static string[] MpiRun(int ranks)
-    {
-        var found = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists);
-        if (found is null) Assert.Skip("no mpirun: Open MPI is not installed (Debian: openmpi-bin)");
-        return [found, "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString()];
-    }
-
     private ConsoleRun Train(int ranks, string run, string[] training) =>
-        ConsoleProcess.Run(TimeLimit, MemoryLimit, ranks > 1 ? MpiRun(ranks) : null, null, ["train", "sft", "--out", _directory.File(run), .. training]);
+        ConsoleProcess.Run(TimeLimit, MemoryLimit, ranks > 1 ? MpiLauncher.Ranks(ranks) : null, null, ["train", "sft", "--out", _directory.File(run), .. training]);
 
     private static void AssertSucceeded(ConsoleRun run) => Assert.True(run.ExitCode == 0 && run.KilledFor is null, run.ToString());
 
@@ -76,7 +68,7 @@ public sealed class DataParallelSftTests : IDisposable
     {
         AssertSucceeded(Train(2, "whole", Training(saveEvery: 2)));
         AssertSucceeded(Train(2, "resumed", Training(steps: 2, saveEvery: 2)));
-        AssertSucceeded(ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiRun(2), null,
+        AssertSucceeded(ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiLauncher.Ranks(2), null,
             "train", "sft", "--out", _directory.File("resumed"), "--resume", "--steps", "4", "--threads", "1"));
         Assert.Equal(File.ReadAllBytes(Weights("whole")), File.ReadAllBytes(Weights("resumed")));
         Assert.Equal(Metrics("whole"), Metrics("resumed"));
@@ -87,7 +79,7 @@ public sealed class DataParallelSftTests : IDisposable
     {
         var run = _directory.File("killed");
         bool killed = false;
-        var result = ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiRun(2), elapsed =>
+        var result = ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiLauncher.Ranks(2), elapsed =>
         {
             if (killed || !File.Exists(Path.Combine(run, "latest"))) return;
             killed = KillRank(1, run);
@@ -106,7 +98,7 @@ public sealed class DataParallelSftTests : IDisposable
     [Fact]
     public void Commands_that_do_not_run_data_parallel_and_a_batch_the_ranks_cannot_share_are_refused()
     {
-        var rm = ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiRun(2), null, "train", "rm", "--out", _directory.File("rm"), "--model", "x", "--data", "y");
+        var rm = ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiLauncher.Ranks(2), null, "train", "rm", "--out", _directory.File("rm"), "--model", "x", "--data", "y");
         Assert.NotEqual(0, rm.ExitCode);
         Assert.Contains("'c2f train rm' does not run data-parallel", rm.Error);
 

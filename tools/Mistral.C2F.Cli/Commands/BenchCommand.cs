@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Cuda;
 using Mistral.C2F.Engine.Diagnostics;
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Training;
 using Spectre.Console;
@@ -11,7 +12,8 @@ namespace Mistral.C2F.Cli.Commands;
 /// <summary>
 /// <c>c2f bench</c>: tokens/s of training steps or forward passes of a preset on random weights and tokens, the model
 /// FLOP rate against this machine's GEMM rate measured in the same run, and where the time goes, op by op; or, with
-/// <c>--mode kernels</c>, the hand-written CUDA kernels one by one (<see cref="KernelBenchMode"/>).
+/// <c>--mode kernels</c>, the hand-written CUDA kernels one by one (<see cref="KernelBenchMode"/>); or, under mpirun with
+/// <c>--mode allreduce</c>, the all-reduce that data-parallel training makes every step.
 /// </summary>
 internal static class BenchCommand
 {
@@ -22,9 +24,11 @@ internal static class BenchCommand
         var mode = new Option<string>("--mode")
         {
             Description = "train (forward + backward + AdamW), forward, decode (one token per sequence per step through the KV cache after a --seq prompt), " +
-                "or kernels (each hand-written CUDA kernel against the device's rooflines, PyTorch and ILGPU; --backend cuda or cuda-emu)",
+                "kernels (each hand-written CUDA kernel against the device's rooflines, PyTorch and ILGPU; --backend cuda or cuda-emu), " +
+                "or allreduce (under mpirun: a float32 all-reduce of --megabytes, the bandwidth between the ranks)",
             DefaultValueFactory = _ => "train",
-        }.AcceptOnlyFromAmong("train", "forward", "decode", "kernels");
+        }.AcceptOnlyFromAmong("train", "forward", "decode", "kernels", "allreduce");
+        var megabytes = new Option<int>("--megabytes") { Description = "allreduce mode: MiB all-reduced per step", DefaultValueFactory = _ => 64 }.AtLeast(1);
         var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 4 }.AtLeast(1);
         var length = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 }.AtLeast(1);
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 }.AtLeast(1);
@@ -34,10 +38,20 @@ internal static class BenchCommand
         var kernelOptions = new KernelBenchMode.Options();
         var command = new Command("bench", "Time training steps or forward passes of a preset and profile them op by op, or the CUDA kernels")
         {
-            preset, mode, batch, length, steps, warmup, threads, backendName, kernelOptions.PlanOut, kernelOptions.Peers, kernelOptions.Report, kernelOptions.PlanOnly,
+            preset, mode, batch, length, steps, warmup, megabytes, threads, backendName, kernelOptions.PlanOut, kernelOptions.Peers, kernelOptions.Report, kernelOptions.PlanOnly,
         };
         command.SetAction(parse =>
         {
+            if (parse.GetRequiredValue(mode) == "allreduce")
+            {
+                using var communicator = JobLaunch.Join();
+                var allReduce = AllReduceTiming.Measure(communicator, (long)parse.GetValue(megabytes) << 20, parse.GetValue(warmup), parse.GetValue(steps));
+                if (communicator.IsRoot)
+                    AnsiConsole.MarkupLine($"all-reduce of {allReduce.Bytes >> 20} MiB over {allReduce.Ranks} rank(s): {allReduce.Median.TotalMilliseconds:F2} ms (median), " +
+                        $"algorithm bandwidth {allReduce.AlgorithmBytesPerSecond / 1e9:F2} GB/s, bus bandwidth {allReduce.BusBytesPerSecond / 1e9:F2} GB/s");
+                return;
+            }
+            if (JobLaunch.Ranks > 1) throw new ArgumentException("under mpirun, c2f bench runs only --mode allreduce");
             if (parse.GetRequiredValue(mode) == "kernels")
             {
                 KernelBenchMode.Run(parse, backendName, kernelOptions);
