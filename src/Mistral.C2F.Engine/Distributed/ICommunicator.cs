@@ -16,6 +16,9 @@ public interface ICommunicator : IDisposable
     /// <summary>Every rank's <paramref name="values"/> becomes the element-wise sum over the ranks.</summary>
     void AllReduceSum(Span<float> values);
 
+    /// <inheritdoc cref="AllReduceSum(Span{float})"/>
+    void AllReduceSum(Span<double> values);
+
     /// <summary>Returns once every rank has called it.</summary>
     void Barrier();
 }

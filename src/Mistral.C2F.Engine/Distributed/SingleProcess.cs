@@ -12,6 +12,8 @@ public sealed class SingleProcess : ICommunicator
 
     public void AllReduceSum(Span<float> values) { }
 
+    public void AllReduceSum(Span<double> values) { }
+
     public void Barrier() { }
 
     public void Dispose() { }

@@ -5,7 +5,7 @@ namespace Mistral.C2F.Rlhf.Ppo;
 /// mean, with the gradients that seed the reward model's backward and the numbers it logs.
 /// </summary>
 /// <param name="Loss">mean over pairs of softplus(−(r_c − r_r − m)), finite for any finite scores.</param>
-/// <param name="ChosenGradient">∂Loss/∂r_c per pair: −σ(−(r_c − r_r − m))/N.</param>
+/// <param name="ChosenGradient">∂Loss/∂r_c per pair: −σ(−(r_c − r_r − m))/N, N the pairs of the whole batch.</param>
 /// <param name="RejectedGradient">∂Loss/∂r_r per pair: the negation of the chosen one.</param>
 /// <param name="Accuracy">Share of pairs with r_c &gt; r_r strictly (rewards/accuracies).</param>
 /// <param name="MeanMargin">mean r_c − r_r (rewards/margins).</param>
@@ -15,11 +15,15 @@ public sealed record BradleyTerryLoss(double Loss, double[] ChosenGradient, doub
     double RewardMean, double RewardStd)
 {
     /// <param name="margins">Per pair m (TRL's optional margin column); empty means 0 for every pair.</param>
-    public static BradleyTerryLoss Compute(ReadOnlySpan<double> chosen, ReadOnlySpan<double> rejected, ReadOnlySpan<double> margins = default)
+    /// <param name="batchPairs">The pairs of the whole batch when these are one data-parallel rank's share of it (the
+    /// gradient divides by them); null: these pairs are the batch. Loss, accuracy and margins stay means over these pairs.</param>
+    public static BradleyTerryLoss Compute(ReadOnlySpan<double> chosen, ReadOnlySpan<double> rejected, ReadOnlySpan<double> margins = default,
+        int? batchPairs = null)
     {
         if (chosen.IsEmpty || rejected.Length != chosen.Length || !(margins.IsEmpty || margins.Length == chosen.Length))
             throw new ArgumentException($"the Bradley–Terry loss needs as many chosen as rejected scores (and margins, if any), at least one; got {chosen.Length}, {rejected.Length} and {margins.Length}");
-        double n = chosen.Length;
+        if (batchPairs < chosen.Length) throw new ArgumentException($"a share of {chosen.Length} pairs cannot come from a batch of {batchPairs}");
+        double n = chosen.Length, gradientPairs = batchPairs ?? chosen.Length;
         var chosenGradient = new double[chosen.Length];
         var rejectedGradient = new double[chosen.Length];
         double loss = 0, correct = 0, marginSum = 0;
@@ -27,7 +31,7 @@ public sealed record BradleyTerryLoss(double Loss, double[] ChosenGradient, doub
         {
             double d = chosen[i] - rejected[i] - (margins.IsEmpty ? 0 : margins[i]);
             loss += Softplus(-d);
-            chosenGradient[i] = -SigmoidOfNegative(d) / n;
+            chosenGradient[i] = -SigmoidOfNegative(d) / gradientPairs;
             rejectedGradient[i] = -chosenGradient[i];
             if (chosen[i] > rejected[i]) correct++;
             marginSum += chosen[i] - rejected[i];

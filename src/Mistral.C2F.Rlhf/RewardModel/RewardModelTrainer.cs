@@ -1,5 +1,6 @@
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
@@ -12,40 +13,54 @@ namespace Mistral.C2F.Rlhf.RewardModel;
 /// <summary>
 /// Trains a reward model: a Mistral backbone with a scalar head read at each sequence's last real token, on
 /// preference pairs with the Bradley–Terry loss −log σ(r(chosen) − r(rejected) − margin). Starting from a causal LM
-/// the head starts at zero. Checkpoints, resume and non-finite handling as in SFT.
+/// the head starts at zero. Checkpoints, resume and non-finite handling as in SFT. Data-parallel: every rank reads the
+/// same batches and scores pairs rank, rank + N, … of each; the gradient of each pair is divided by the whole batch's
+/// pairs, so the gradients the optimizer sums are the whole batch's, and the logged figures are summed over the ranks.
 /// </summary>
 public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, PreferenceLoader, RewardModelStepMetrics>
 {
     private RewardModelTrainer(TrainableModel model, PreferenceLoader data, RunSpec<RewardModelOptions> spec, string runDirectory,
-        TokenizerFiles tokenizer, string fingerprint, TrainerState? resumed)
-        : base(model, data, spec, runDirectory, tokenizer, fingerprint, resumed)
+        TokenizerFiles tokenizer, string fingerprint, TrainerState? resumed, ICommunicator? communicator)
+        : base(model, data, spec, runDirectory, tokenizer, fingerprint, resumed, communicator)
     {
     }
 
-    public static RewardModelTrainer Start(RunSpec<RewardModelOptions> spec, string runDirectory, Backend backend)
+    /// <param name="communicator">The ranks of a data-parallel job (every rank calls Start alike); null: one process.</param>
+    public static RewardModelTrainer Start(RunSpec<RewardModelOptions> spec, string runDirectory, Backend backend, ICommunicator? communicator = null)
     {
         spec.Options.Validate();
+        RequireShares(spec.Options, communicator);
         RunDirectories.RequireNoCheckpoints(runDirectory);
         RequireFits(MistralCheckpoint.LoadConfig(spec.ModelDirectory), spec.Options, backend);
         var tokenizer = TokenizerFiles.Read(spec.ModelDirectory);
         var (data, fingerprint) = LoadData(spec, tokenizer, DataPosition.Start(spec.Options.Seed));
-        var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(spec.ModelDirectory, backend), spec.Options.Optimizer);
+        var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(spec.ModelDirectory, backend), spec.Options.Optimizer, communicator);
         Directory.CreateDirectory(runDirectory);
-        spec.Save(runDirectory);
-        return new RewardModelTrainer(model, data, spec, runDirectory, tokenizer, fingerprint, resumed: null);
+        if (communicator?.IsRoot ?? true) spec.Save(runDirectory);
+        return new RewardModelTrainer(model, data, spec, runDirectory, tokenizer, fingerprint, resumed: null, communicator);
     }
 
-    public static RewardModelTrainer Resume(string runDirectory, Backend backend, Func<RewardModelOptions, RewardModelOptions>? change = null)
+    public static RewardModelTrainer Resume(string runDirectory, Backend backend, Func<RewardModelOptions, RewardModelOptions>? change = null,
+        ICommunicator? communicator = null)
     {
         var spec = RunSpec<RewardModelOptions>.Resumed(runDirectory, change);
+        RequireShares(spec.Options, communicator);
         var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
         RequireFits(MistralCheckpoint.LoadConfig(checkpoint), spec.Options, backend);
         var state = TrainerState.Load(checkpoint);
         var tokenizer = RunDirectories.ResumedTokenizer(checkpoint, spec.ModelDirectory);
         var (data, fingerprint) = LoadData(spec, tokenizer, state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
-        return new RewardModelTrainer(TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep),
-            data, spec, runDirectory, tokenizer, fingerprint, state);
+        return new RewardModelTrainer(TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep, communicator),
+            data, spec, runDirectory, tokenizer, fingerprint, state, communicator);
+    }
+
+    /// <summary>Each rank scores as many pairs of every batch as the others.</summary>
+    private static void RequireShares(RewardModelOptions options, ICommunicator? communicator)
+    {
+        int ranks = communicator?.Size ?? 1;
+        if (options.BatchSize % ranks != 0)
+            throw new ArgumentException($"a batch of {options.BatchSize} pairs (--batch) cannot be shared by {ranks} ranks; make it a multiple of {ranks}");
     }
 
     /// <summary>Pairs the model has positions for, and a batch (chosen and rejected) whose activations fit the backend's memory.</summary>
@@ -61,10 +76,17 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         var options = Options;
         double learningRate = options.Schedule().At(step);
         var batch = Data.NextBatch();
-        var scores = RewardScoring.ForwardBackward(Model, batch);
-        var outcome = Model.Optimizer.Apply(learningRate, options.MaxGradNorm, double.IsFinite(scores.Loss));
-        return new RewardModelStepMetrics(step, options.Steps, scores.Loss, scores.Accuracy, scores.Chosen.Average(), scores.Rejected.Average(),
-            StandardDeviation(scores.Chosen.Concat(scores.Rejected)), learningRate, outcome.GradientNorm, !outcome.Updated, !outcome.Updated, Data.Epochs);
+        var scores = RewardScoring.ForwardBackward(Model, batch.Share(Communicator.Rank, Communicator.Size), batch.Pairs);
+        // Sums over this rank's pairs, then over the ranks: the whole batch's figures on every rank.
+        var all = scores.Chosen.Concat(scores.Rejected).ToArray();
+        double[] sums = [scores.Loss * scores.Chosen.Length, scores.Accuracy * scores.Chosen.Length, scores.Chosen.Sum(), scores.Rejected.Sum(),
+            all.Sum(s => s * s)];
+        Communicator.AllReduceSum(sums);
+        var (loss, accuracy, chosenMean, rejectedMean) = (sums[0] / batch.Pairs, sums[1] / batch.Pairs, sums[2] / batch.Pairs, sums[3] / batch.Pairs);
+        double mean = (chosenMean + rejectedMean) / 2, deviation = Math.Sqrt(Math.Max(0, sums[4] / (2 * batch.Pairs) - mean * mean));
+        var outcome = Model.Optimizer.Apply(learningRate, options.MaxGradNorm, double.IsFinite(loss));
+        return new RewardModelStepMetrics(step, options.Steps, loss, accuracy, chosenMean, rejectedMean, deviation, learningRate, outcome.GradientNorm,
+            !outcome.Updated, !outcome.Updated, Data.Epochs);
     }
 
     private static (PreferenceLoader Data, string Fingerprint) LoadData(RunSpec<RewardModelOptions> spec, TokenizerFiles tokenizerFiles, DataPosition position)
@@ -86,12 +108,5 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         {
             throw new InvalidDataException($"{spec.DataPath}: {e.Message}", e);
         }
-    }
-
-    private static double StandardDeviation(IEnumerable<double> values)
-    {
-        var list = values.ToList();
-        double mean = list.Average();
-        return Math.Sqrt(list.Sum(v => (v - mean) * (v - mean)) / list.Count);
     }
 }

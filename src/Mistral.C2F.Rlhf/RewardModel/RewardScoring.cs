@@ -11,7 +11,8 @@ public static class RewardScoring
     public sealed record Result(double Loss, double Accuracy, double[] Chosen, double[] Rejected);
 
     /// <summary>Reads each row's reward at its last real token, and backpropagates the mean Bradley–Terry loss of the pairs.</summary>
-    public static Result ForwardBackward(TrainableModel model, PreferenceBatch batch)
+    /// <param name="batchPairs">As for <see cref="BradleyTerryLoss.Compute"/>: the whole batch's pairs when <paramref name="batch"/> is a rank's share.</param>
+    public static Result ForwardBackward(TrainableModel model, PreferenceBatch batch, int? batchPairs = null)
     {
         var backend = model.Backend;
         int rows = 2 * batch.Pairs;
@@ -21,7 +22,7 @@ public static class RewardScoring
         var scores = model.Model.Forward(model.Tape, tokens, positions, last, AttentionLayout.Sequences);
         var rewards = backend.ToDoubles(scores.Value);
         var (chosen, rejected) = (rewards[..batch.Pairs], rewards[batch.Pairs..]);
-        var bt = BradleyTerryLoss.Compute(chosen, rejected, batch.Margins);
+        var bt = BradleyTerryLoss.Compute(chosen, rejected, batch.Margins, batchPairs);
 
         using var seed = backend.Allocate(scores.Value.Shape, backend.FloatType);
         backend.Upload([.. bt.ChosenGradient, .. bt.RejectedGradient], seed);

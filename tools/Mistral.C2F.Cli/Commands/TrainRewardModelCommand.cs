@@ -1,11 +1,15 @@
 using System.CommandLine;
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Rlhf.RewardModel;
 using Mistral.C2F.Rlhf.Training;
 using Spectre.Console;
 
 namespace Mistral.C2F.Cli.Commands;
 
-/// <summary><c>c2f train rm</c>: a reward model from preference pairs, starting from a causal LM or a reward model.</summary>
+/// <summary>
+/// <c>c2f train rm</c>: a reward model from preference pairs, starting from a causal LM or a reward model. Under <c>mpirun
+/// -np N</c> the ranks share the pairs of every batch; rank 0 writes the run and shows the progress.
+/// </summary>
 internal static class TrainRewardModelCommand
 {
     public static Command Create()
@@ -31,6 +35,7 @@ internal static class TrainRewardModelCommand
         command.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
+            using var communicator = JobLaunch.Join();
             RewardModelTrainer trainer;
             RewardModelOptions Change(RewardModelOptions o) =>
                 o with { Steps = parse.GetValue(steps) ?? o.Steps, SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery };
@@ -43,7 +48,7 @@ internal static class TrainRewardModelCommand
                 ResumeOptions.WarnScheduleChange(done, saved.Schedule(), Change(saved).Schedule(), "step");
             }
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
-            if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, Change);
+            if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, Change, communicator);
             else
             {
                 var (modelDirectory, dataFile) = (parse.GetValue(model), parse.GetValue(data));
@@ -59,10 +64,15 @@ internal static class TrainRewardModelCommand
                     Seed = parse.GetValue(seed) ?? defaults.Seed,
                 };
                 trainer = RewardModelTrainer.Start(new RunSpec<RewardModelOptions>(CommonOptions.ExistingDirectory(modelDirectory), dataFile.FullName, options),
-                    runDirectory, backend);
+                    runDirectory, backend, communicator);
             }
             using (trainer)
             {
+                if (!communicator.IsRoot)
+                {
+                    trainer.Run(cancellation: cancellation);
+                    return Task.CompletedTask;
+                }
                 var (final, history) = TrainingProgress.Show<RewardModelStepMetrics>(trainer.Step, trainer.Options.Steps,
                     m => $"loss {m.Loss:F4} accuracy {m.Accuracy:P0} margin {m.ChosenMean - m.RejectedMean:F3}",
                     progress => trainer.Run(progress, cancellation));

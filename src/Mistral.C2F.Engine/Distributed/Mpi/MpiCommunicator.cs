@@ -47,6 +47,14 @@ public sealed unsafe class MpiCommunicator : ICommunicator
                     "MPI_Allreduce");
     }
 
+    public void AllReduceSum(Span<double> values)
+    {
+        fixed (double* p = values)
+            for (long start = 0; start < values.Length; start += MaxChunk)
+                Check(MpiNative.MPI_Allreduce(MpiNative.InPlace, p + start, Chunk(values.Length, start), _handles.Double, _handles.Sum, _handles.CommWorld),
+                    "MPI_Allreduce");
+    }
+
     public void Barrier() => Check(MpiNative.MPI_Barrier(_handles.CommWorld), "MPI_Barrier");
 
     public void Dispose()
