@@ -11,7 +11,8 @@ namespace Mistral.C2F.Rlhf.Tests.Distributed;
 /// two ranks give the single process's losses and gradient norms (1e-6 relative) and its weights (1e-6 of each tensor's
 /// norm, measured at most 4.3e-8: the ranks sum their halves of the batch in another order); a 2-rank run repeats bit
 /// for bit and resumes bit for bit; rank 1 killed mid-run ends the job within 60 s with the rank named and the last
-/// checkpoint intact; commands that do not run data-parallel, and a batch the ranks cannot share, are refused.
+/// checkpoint intact, and so does rank 1 stopped (SIGSTOP: a hang), through the collective timeout (5 s here);
+/// commands that do not run data-parallel, and a batch the ranks cannot share, are refused.
 /// </summary>
 [Trait("Backend", "cpu")]
 public sealed class DataParallelSftTests : IDisposable
@@ -78,18 +79,39 @@ public sealed class DataParallelSftTests : IDisposable
     public void A_killed_rank_ends_the_job_naming_it_and_the_last_checkpoint_stays_intact()
     {
         var run = _directory.File("killed");
-        bool killed = false;
-        var result = ConsoleProcess.Run(TimeLimit, MemoryLimit, MpiLauncher.Ranks(2), elapsed =>
-        {
-            if (killed || !File.Exists(Path.Combine(run, "latest"))) return;
-            killed = KillRank(1, run);
-        }, ["train", "sft", "--out", run, .. Training(steps: 2000, saveEvery: 2)]);
+        var result = RunUntilRankOneIs("kill", run, MpiLauncher.Ranks(2));
+        Assert.Contains("rank 1", result.Output + result.Error);
+        AssertLatestCheckpointIntact(run);
+    }
 
+    [Fact]
+    public void A_stopped_rank_ends_the_job_within_the_collective_timeout_and_the_last_checkpoint_stays_intact()
+    {
+        var run = _directory.File("stopped");
+        var result = RunUntilRankOneIs("stop", run, [.. MpiLauncher.Ranks(2), "-x", "C2F_COLLECTIVE_TIMEOUT=5"]);
+        Assert.Contains("rank 0: MPI_Allreduce waited 5 s for the other ranks, one of which stopped responding", result.Error);
+        AssertLatestCheckpointIntact(run);
+    }
+
+    /// <summary>A long 2-rank run whose rank 1 is killed or stopped once the first checkpoint exists; the job must then end by itself within 60 s.</summary>
+    private static ConsoleRun RunUntilRankOneIs(string fate, string run, string[] launcher)
+    {
+        bool done = false;
+        var result = ConsoleProcess.Run(TimeLimit, MemoryLimit, launcher, elapsed =>
+        {
+            if (done || !File.Exists(Path.Combine(run, "latest"))) return;
+            done = Signal(fate == "kill" ? "KILL" : "STOP", rank: 1, run);
+        }, ["train", "sft", "--out", run, .. Training(steps: 2000, saveEvery: 2)]);
+        Signal("KILL", rank: 1, run);  // a stopped rank the job left behind
         TestContext.Current.TestOutputHelper?.WriteLine(result.ToString());
-        Assert.True(killed, $"rank 1 was not found running: {result}");
+        Assert.True(done, $"rank 1 was not found running: {result}");
         Assert.True(result.KilledFor is null && result.Elapsed < TimeSpan.FromSeconds(60), result.ToString());
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("rank 1", result.Output + result.Error);
+        return result;
+    }
+
+    private static void AssertLatestCheckpointIntact(string run)
+    {
         var latest = Path.Combine(run, File.ReadAllText(Path.Combine(run, "latest")).Trim());
         using var weights = SafeTensorsFile.Open(Path.Combine(latest, "model.safetensors"));
         foreach (var tensor in weights.Tensors) weights.ReadFloats(tensor.Name, checkFinite: true);
@@ -116,8 +138,8 @@ public sealed class DataParallelSftTests : IDisposable
 
     private static double Norm(IEnumerable<double> values) => Math.Sqrt(values.Sum(v => v * v));
 
-    /// <summary>SIGKILL to the rank's process of this run (found by its Open MPI rank and its run directory); false when none runs yet.</summary>
-    private static bool KillRank(int rank, string runDirectory)
+    /// <summary>A signal to the rank's process of this run (found by its Open MPI rank and its run directory); false when none runs.</summary>
+    private static bool Signal(string signal, int rank, string runDirectory)
     {
         foreach (var process in Process.GetProcessesByName("dotnet"))
         {
@@ -126,8 +148,9 @@ public sealed class DataParallelSftTests : IDisposable
                 var environment = File.ReadAllText($"/proc/{process.Id}/environ").Split('\0');
                 var commandLine = File.ReadAllText($"/proc/{process.Id}/cmdline");
                 if (!environment.Contains($"OMPI_COMM_WORLD_RANK={rank}") || !commandLine.Contains(runDirectory, StringComparison.Ordinal)) continue;
-                process.Kill();
-                return true;
+                using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString()]);
+                kill.WaitForExit();
+                return kill.ExitCode == 0;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {

@@ -3,7 +3,8 @@ namespace Mistral.C2F.Engine.Distributed.Mpi;
 /// <summary>
 /// <see cref="ICommunicator"/> over <c>MPI_COMM_WORLD</c> through Open MPI: the processes <c>mpirun</c> started. MPI is
 /// initialised once per process (serialized threads: the trainer calls from one thread at a time) and finalised on
-/// dispose. Buffers longer than an MPI count (2³¹ − 1 elements) go in chunks, each chunk a collective of its own.
+/// dispose. Buffers longer than an MPI count (2³¹ − 1 elements) go in chunks, each chunk a collective of its own. Every
+/// collective runs under a <see cref="CollectiveWatchdog"/>: a rank that hangs ends the job within its bound.
 /// </summary>
 public sealed unsafe class MpiCommunicator : ICommunicator
 {
@@ -11,9 +12,11 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     private const int MaxChunk = 1 << 30;
 
     private readonly MpiNative.Handles _handles;
+    private readonly CollectiveWatchdog _watchdog;
     private bool _disposed;
 
-    private MpiCommunicator(MpiNative.Handles handles, int rank, int size) => (_handles, Rank, Size) = (handles, rank, size);
+    private MpiCommunicator(MpiNative.Handles handles, int rank, int size, TimeSpan timeout) =>
+        (_handles, Rank, Size, _watchdog) = (handles, rank, size, new CollectiveWatchdog(rank, timeout));
 
     public int Rank { get; }
     public int Size { get; }
@@ -21,6 +24,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     /// <summary>Initialises MPI in this process (started by mpirun) and joins <c>MPI_COMM_WORLD</c>.</summary>
     public static MpiCommunicator Initialize()
     {
+        var timeout = CollectiveWatchdog.TimeoutFromEnvironment();
         MpiNative.Handles handles;
         try
         {
@@ -36,31 +40,37 @@ public sealed unsafe class MpiCommunicator : ICommunicator
             throw new InvalidOperationException($"Open MPI gives thread level {provided}; the engine needs MPI_THREAD_SERIALIZED ({MpiNative.ThreadSerialized})");
         Check(MpiNative.MPI_Comm_rank(handles.CommWorld, out int rank), "MPI_Comm_rank");
         Check(MpiNative.MPI_Comm_size(handles.CommWorld, out int size), "MPI_Comm_size");
-        return new MpiCommunicator(handles, rank, size);
+        return new MpiCommunicator(handles, rank, size, timeout);
     }
 
     public void AllReduceSum(Span<float> values)
     {
-        fixed (float* p = values)
-            for (long start = 0; start < values.Length; start += MaxChunk)
-                Check(MpiNative.MPI_Allreduce(MpiNative.InPlace, p + start, Chunk(values.Length, start), _handles.Float, _handles.Sum, _handles.CommWorld),
-                    "MPI_Allreduce");
+        fixed (float* p = values) AllReduceSum(p, values.Length, sizeof(float), _handles.Float);
     }
 
     public void AllReduceSum(Span<double> values)
     {
-        fixed (double* p = values)
-            for (long start = 0; start < values.Length; start += MaxChunk)
-                Check(MpiNative.MPI_Allreduce(MpiNative.InPlace, p + start, Chunk(values.Length, start), _handles.Double, _handles.Sum, _handles.CommWorld),
-                    "MPI_Allreduce");
+        fixed (double* p = values) AllReduceSum(p, values.Length, sizeof(double), _handles.Double);
     }
 
-    public void Barrier() => Check(MpiNative.MPI_Barrier(_handles.CommWorld), "MPI_Barrier");
+    public void Barrier() => Check(_watchdog.Run("MPI_Barrier", () => MpiNative.MPI_Barrier(_handles.CommWorld)), "MPI_Barrier");
+
+    private void AllReduceSum(void* values, long length, int elementBytes, nint type)
+    {
+        for (long start = 0; start < length; start += MaxChunk)
+        {
+            nint chunk = (nint)((byte*)values + start * elementBytes);
+            int count = Chunk(length, start);
+            Check(_watchdog.Run("MPI_Allreduce", () => MpiNative.MPI_Allreduce(MpiNative.InPlace, (void*)chunk, count, type, _handles.Sum, _handles.CommWorld)),
+                "MPI_Allreduce");
+        }
+    }
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        _watchdog.Dispose();
         if (MpiNative.MPI_Finalized(out int finalized) == 0 && finalized == 0) MpiNative.MPI_Finalize();
     }
 
