@@ -80,6 +80,35 @@ public sealed class HostileTrainingTests(HostileModels models) : IClassFixture<H
         Assert.Contains(extended.ErrorLines, line => line.StartsWith("c2f: warning:") && line.Contains("planned for 2 iterations and now runs to 4"));
     }
 
+    /// <summary>
+    /// <c>--reward answer-checker</c>: PPO scored by the task's checker (the pipeline's verifiable-reward ablation) from the
+    /// console, recorded in run.json with the rollouts' accuracy logged; prompts without a checkable answer are refused
+    /// before any model loads, and a resume cannot change the reward.
+    /// </summary>
+    [Fact]
+    public void Ppo_takes_the_answer_checker_as_its_reward_and_refuses_prompts_it_cannot_check()
+    {
+        var pairs = Path.Combine(models.Root, $"pairs-{Guid.NewGuid():N}.jsonl");
+        PreferenceJsonl.Write(pairs, Enumerable.Range(0, 8).Select(i => new PreferencePair($"What is {i}+1?", $"{i + 1}", $"{i + 2}")));
+        var rewardModel = Directory("checker-rm");
+        AssertSucceeded(C2f("train", "rm", "--model", models.Single, "--data", pairs, "--out", rewardModel, "--steps", "2", "--batch", "4"));
+        var reward = Path.Combine(rewardModel, "checkpoint-000002");
+        string[] ppo = ["train", "ppo", "--model", models.Single, "--reward-model", reward, "--reward", "answer-checker", "--iterations", "1",
+            "--rollouts", "2", "--length-limit", "4", "--max-length-limit", "8"];
+
+        var prompts = Path.Combine(models.Root, $"prompts-{Guid.NewGuid():N}.jsonl");
+        SftJsonlWriter.Write(prompts, Enumerable.Range(0, 8).Select(i => new PromptResponseExample($"What is {i}+1?", $"{i + 1}")));
+        var run = Directory("checker-ppo");
+        AssertSucceeded(C2f([.. ppo, "--prompts", prompts, "--out", run]));
+        Assert.Contains("\"answer_checker\"", File.ReadAllText(Path.Combine(run, "run.json")));
+        Assert.Contains("objective/accuracy", File.ReadAllText(Path.Combine(run, "metrics.jsonl")));
+        ConsoleAssert.OneLineError(C2f("train", "ppo", "--out", run, "--resume", "--iterations", "2", "--reward", "reward-model"), "remove --reward");
+
+        var unanswered = Path.Combine(models.Root, $"unanswered-{Guid.NewGuid():N}.jsonl");
+        SftJsonlWriter.Write(unanswered, Enumerable.Range(0, 4).Select(i => new PromptResponseExample($"Greet guest {i}.", "Hello there!")));
+        ConsoleAssert.OneLineError(C2f([.. ppo, "--prompts", unanswered, "--out", Directory("unanswered-ppo")]), unanswered, "has no checkable reference answer");
+    }
+
     /// <summary>§5: data with nothing to learn from once trained "successfully" with every step skipped.</summary>
     [Fact]
     public void Sft_data_longer_than_the_sequence_is_dropped_with_a_count_and_none_left_is_an_error()

@@ -20,6 +20,12 @@ internal static class TrainPpoCommand
         var model = new Option<string>("--model") { Description = "Starting policy (Hugging Face causal LM directory); also the KL reference unless --reference" };
         var prompts = new Option<FileInfo>("--prompts") { Description = "JSONL of {\"prompt\"} (or {\"prompt\",\"response\"}, the response ignored) lines" };
         var rewardModel = new Option<string>("--reward-model") { Description = "Reward model directory (from c2f train rm)" };
+        var reward = new Option<string>("--reward")
+        {
+            Description = "Where rollouts' scores come from: reward-model, or answer-checker (1 for a right final answer, 0 otherwise: the " +
+                "verifiable-reward ablation; every prompt needs a {\"prompt\",\"response\"} line with a checkable answer; the reward model still logs its scores)",
+            DefaultValueFactory = _ => "reward-model",
+        }.AcceptOnlyFromAmong("reward-model", "answer-checker");
         var critic = new Option<string>("--critic") { Description = "Critic's starting point (default: the reward model)" };
         var reference = new Option<string>("--reference") { Description = "Frozen reference policy for the KL penalty (default: --model)" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run directory: checkpoints (actor/, critic/), metrics.jsonl", Required = true };
@@ -40,7 +46,7 @@ internal static class TrainPpoCommand
         var backendName = CommonOptions.Backend();
         var command = new Command("ppo", "PPO with Continuous Maximization (the Coarse Actor)")
         {
-            model, prompts, rewardModel, critic, reference, output, resume, config, iterations, rollouts, klCoef, fixedKl, actorLr, criticLr,
+            model, prompts, rewardModel, reward, critic, reference, output, resume, config, iterations, rollouts, klCoef, fixedKl, actorLr, criticLr,
             lengthLimit, maxLengthLimit, fixedLimit, saveEvery, seed, threads, backendName,
         };
         command.SetAction((parse, cancellation) =>
@@ -85,6 +91,7 @@ internal static class TrainPpoCommand
                     Iterations = parse.GetValue(iterations) ?? defaults.Iterations,
                     RolloutsPerIteration = parse.GetValue(rollouts) ?? defaults.RolloutsPerIteration,
                     RewardModelDirectory = CommonOptions.ExistingDirectory(rm),
+                    Reward = parse.GetRequiredValue(reward) == "answer-checker" ? RewardSource.AnswerChecker : RewardSource.RewardModel,
                     CriticDirectory = parse.GetValue(critic) is { } c ? CommonOptions.ExistingDirectory(c) : null,
                     ReferenceDirectory = parse.GetValue(reference) is { } r ? CommonOptions.ExistingDirectory(r) : null,
                     Ppo = ppo,
