@@ -11,7 +11,8 @@ namespace Mistral.C2F.Rlhf.Tests.Distributed;
 /// <summary>
 /// <c>mpirun -np 2 c2f train rm</c>: each rank scores half the pairs of every batch, and the run gives the single process's
 /// loss, accuracy, reward statistics and gradient norms (1e-6 relative) and its weights (1e-6 of each tensor's norm); a
-/// batch the ranks cannot share is refused. A rank's share of a batch scores its pairs as the whole batch does.
+/// 2-rank run resumes on 2 ranks bit for bit; a batch the ranks cannot share is refused. A rank's share of a batch scores
+/// its pairs as the whole batch does.
 /// </summary>
 [Trait("Backend", "cpu")]
 public sealed class DataParallelRewardModelTests : IDisposable
@@ -37,14 +38,16 @@ public sealed class DataParallelRewardModelTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private ConsoleRun Train(int ranks, string run, int batch = 4) => ConsoleProcess.Run(TimeLimit, 4L << 30, ranks > 1 ? MpiLauncher.Ranks(ranks) : null, null,
-        "train", "rm", "--model", _model, "--data", _pairs, "--out", _directory.File(run), "--steps", "3", "--batch", $"{batch}", "--max-length", "32",
-        "--lr", "1e-3", "--threads", "1");
+    private ConsoleRun Train(int ranks, string run, int batch = 4, int steps = 3) => ConsoleProcess.Run(TimeLimit, 4L << 30,
+        ranks > 1 ? MpiLauncher.Ranks(ranks) : null, null, "train", "rm", "--model", _model, "--data", _pairs, "--out", _directory.File(run),
+        "--steps", $"{steps}", "--batch", $"{batch}", "--max-length", "32", "--lr", "1e-3", "--save-every", "1", "--threads", "1");
+
+    private static void AssertSucceeded(ConsoleRun run) => Assert.True(run.ExitCode == 0 && run.KilledFor is null, run.ToString());
 
     [Fact]
     public void Two_ranks_train_the_reward_model_as_one_process_does()
     {
-        foreach (var run in new[] { Train(1, "one"), Train(2, "two") }) Assert.True(run.ExitCode == 0 && run.KilledFor is null, run.ToString());
+        foreach (var run in new[] { Train(1, "one"), Train(2, "two") }) AssertSucceeded(run);
         var (one, two) = (Metrics("one"), Metrics("two"));
         Assert.Equal(3, two.Count);
         for (int step = 0; step < one.Count; step++)
@@ -62,6 +65,18 @@ public sealed class DataParallelRewardModelTests : IDisposable
             double norm = Math.Sqrt(expected.Sum(x => (double)x * x));
             Assert.True(difference <= Tolerance * norm, $"{tensor.Name}: 2 ranks differ from 1 by {difference / norm:E2} of the tensor's norm");
         }
+    }
+
+    [Fact]
+    public void A_two_rank_run_resumes_on_two_ranks_bit_for_bit()
+    {
+        AssertSucceeded(Train(2, "whole"));
+        AssertSucceeded(Train(2, "resumed", steps: 2));
+        AssertSucceeded(ConsoleProcess.Run(TimeLimit, 4L << 30, MpiLauncher.Ranks(2), null,
+            "train", "rm", "--out", _directory.File("resumed"), "--resume", "--steps", "3", "--threads", "1"));
+        string Weights(string run) => Path.Combine(_directory.File(run), "checkpoint-000003", "model.safetensors");
+        Assert.Equal(File.ReadAllBytes(Weights("whole")), File.ReadAllBytes(Weights("resumed")));
+        Assert.Equal(Metrics("whole").Select(m => m.ToJsonString()), Metrics("resumed").Select(m => m.ToJsonString()));
     }
 
     [Fact]
