@@ -28,7 +28,11 @@ internal static class CommandRunner
             Error.WriteLine($"c2f: error: '{path}' does not run data-parallel; under mpirun only {string.Join(", ", DataParallelCommands.Select(c => $"'{c}'"))} does");
             return 1;
         }
-        using var warnings = Warnings.Redirect(message => Error.WriteLine($"c2f: warning: {message}"));
+        // Every rank of a data-parallel job reads the same inputs: rank 0 alone says what it finds wrong with them.
+        using var warnings = Warnings.Redirect(message =>
+        {
+            if (JobLaunch.Rank == 0) Error.WriteLine($"c2f: warning: {message}");
+        });
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
