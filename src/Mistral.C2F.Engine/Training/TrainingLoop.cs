@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mistral.C2F.Engine.Distributed;
 
 namespace Mistral.C2F.Engine.Training;
 
@@ -17,11 +18,15 @@ public interface IStepReport
 /// The outer loop every trainer shares: steps until the total, one metrics line per step (with the run's count of
 /// skipped steps), a checkpoint every <c>saveEvery</c> steps and at the end, a checkpoint and a stop on cancellation,
 /// and a stop with the last good checkpoint named when too many steps in a row were not finite. In a data-parallel job
-/// every rank runs the loop and only the one that <c>writes</c> (rank 0) keeps the metrics and the checkpoints.
+/// every rank runs the loop and rank 0 alone keeps the metrics and the checkpoints; a cancellation on any rank stops
+/// every rank before the same step, and the others leave only once rank 0's checkpoint is whole (mpirun would kill rank 0
+/// mid-save as soon as another rank exited).
 /// </summary>
-/// <param name="writes">False for the other ranks of a data-parallel job: they step in lockstep and write nothing.</param>
-public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepCheckpoints, int maxConsecutiveSkips, bool writes = true)
+/// <param name="communicator">The ranks of a data-parallel job, stepping in lockstep; null: one process.</param>
+public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepCheckpoints, int maxConsecutiveSkips, ICommunicator? communicator = null)
 {
+    private readonly ICommunicator _communicator = communicator ?? SingleProcess.Instance;
+
     public CheckpointDirectory Checkpoints { get; } = new(runDirectory, keepCheckpoints);
     public string MetricsPath { get; } = Path.Combine(Path.GetFullPath(runDirectory), "metrics.jsonl");
 
@@ -39,13 +44,14 @@ public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepChe
     public string Run<TReport>(int totalSteps, Func<int, TReport> step, Action<string> save, IProgress<TReport>? progress,
         CancellationToken cancellation) where TReport : IStepReport
     {
-        using var metrics = writes ? new MetricsLog(MetricsPath, resumedFromStep: Step) : null;
+        using var metrics = Writes ? new MetricsLog(MetricsPath, resumedFromStep: Step) : null;
         while (Step < totalSteps)
         {
-            if (cancellation.IsCancellationRequested)
+            if (StopRequested(cancellation))
             {
                 if (Step > 0) Save(save); // an interrupted run keeps its progress
-                cancellation.ThrowIfCancellationRequested();
+                _communicator.Barrier();
+                throw new OperationCanceledException(cancellation.IsCancellationRequested ? cancellation : CancellationToken.None);
             }
             var report = step(Step + 1);
             Step++;
@@ -60,11 +66,22 @@ public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepChe
                     $"stopping. The last good checkpoint is {Checkpoints.Latest ?? "none (no step was saved)"}");
             if (Step % saveEvery == 0 || Step == totalSteps) Save(save);
         }
-        return writes ? Checkpoints.Latest ?? throw new InvalidOperationException("the run has no checkpoint") : Checkpoints.PathOf(Step);
+        return Writes ? Checkpoints.Latest ?? throw new InvalidOperationException("the run has no checkpoint") : Checkpoints.PathOf(Step);
     }
+
+    private bool Writes => _communicator.IsRoot;
 
     private void Save(Action<string> save)
     {
-        if (writes) Checkpoints.Save(Step, save);
+        if (Writes) Checkpoints.Save(Step, save);
+    }
+
+    /// <summary>Whether any rank was cancelled: every rank asks before each step, so all stop before the same one.</summary>
+    private bool StopRequested(CancellationToken cancellation)
+    {
+        if (_communicator.Size == 1) return cancellation.IsCancellationRequested;
+        Span<float> requests = [cancellation.IsCancellationRequested ? 1 : 0];
+        _communicator.AllReduceSum(requests);
+        return requests[0] > 0;
     }
 }

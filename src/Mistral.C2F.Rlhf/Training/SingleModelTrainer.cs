@@ -28,7 +28,7 @@ public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
         Communicator = communicator ?? SingleProcess.Instance;
         RunDirectory = Path.GetFullPath(runDirectory);
         _loop = new TrainingLoop(RunDirectory, spec.Options.SaveEvery, spec.Options.KeepCheckpoints, spec.Options.MaxConsecutiveSkips,
-            writes: Communicator.IsRoot);
+            Communicator);
         if (resumed is not null) _loop.Restore(resumed.Step, resumed.SkippedSteps, resumed.ConsecutiveSkips);
     }
 

@@ -11,7 +11,8 @@ namespace Mistral.C2F.Rlhf.Tests.Distributed;
 /// two ranks give the single process's losses and gradient norms (1e-6 relative) and its weights (1e-6 of each tensor's
 /// norm, measured at most 4.3e-8: the ranks sum their halves of the batch in another order); a 2-rank run repeats bit
 /// for bit and resumes bit for bit; rank 1 killed mid-run ends the job within 60 s with the rank named and the last
-/// checkpoint intact, and so does rank 1 stopped (SIGSTOP: a hang), through the collective timeout (5 s here);
+/// checkpoint intact, and so does rank 1 stopped (SIGSTOP: a hang), through the collective timeout (5 s here); Ctrl-C on
+/// rank 1 alone stops every rank and rank 0 saves the step reached;
 /// commands that do not run data-parallel, and a batch the ranks cannot share, are refused.
 /// </summary>
 [Trait("Backend", "cpu")]
@@ -81,7 +82,7 @@ public sealed class DataParallelSftTests : IDisposable
     public void A_killed_rank_ends_the_job_naming_it_and_the_last_checkpoint_stays_intact()
     {
         var run = _directory.File("killed");
-        var result = RunUntilRankOneIs("kill", run, MpiLauncher.Ranks(2));
+        var result = RunUntilRankOneGets("KILL", run, MpiLauncher.Ranks(2));
         Assert.Contains("rank 1", result.Output + result.Error);
         AssertLatestCheckpointIntact(run);
     }
@@ -90,20 +91,34 @@ public sealed class DataParallelSftTests : IDisposable
     public void A_stopped_rank_ends_the_job_within_the_collective_timeout_and_the_last_checkpoint_stays_intact()
     {
         var run = _directory.File("stopped");
-        var result = RunUntilRankOneIs("stop", run, [.. MpiLauncher.Ranks(2), "-x", "C2F_COLLECTIVE_TIMEOUT=5"]);
+        var result = RunUntilRankOneGets("STOP", run, [.. MpiLauncher.Ranks(2), "-x", "C2F_COLLECTIVE_TIMEOUT=5"]);
         Assert.Contains("rank 0: MPI_Allreduce waited 5 s for the other ranks, one of which stopped responding", result.Error);
         AssertLatestCheckpointIntact(run);
     }
 
-    /// <summary>A long 2-rank run whose rank 1 is killed or stopped once the first checkpoint exists; the job must then end by itself within 60 s.</summary>
-    private static ConsoleRun RunUntilRankOneIs(string fate, string run, string[] launcher)
+    /// <summary>
+    /// Ctrl-C reaching rank 1 alone (SIGINT to its process): every rank stops before the same step, rank 0 saves the step
+    /// they reached, and the others wait for that save before they exit (mpirun would kill rank 0 mid-save otherwise).
+    /// </summary>
+    [Fact]
+    public void A_rank_interrupted_alone_stops_every_rank_and_rank_0_saves_the_step_they_reached()
+    {
+        var run = _directory.File("interrupted");
+        RunUntilRankOneGets("INT", run, MpiLauncher.Ranks(2), saveEvery: 5);
+        var lastStep = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(line => JsonNode.Parse(line)!["step"]!.GetValue<int>()).Last();
+        Assert.Equal($"checkpoint-{lastStep:D6}", File.ReadAllText(Path.Combine(run, "latest")).Trim());
+        AssertLatestCheckpointIntact(run);
+    }
+
+    /// <summary>A long 2-rank run whose rank 1 gets <paramref name="signal"/> once the first checkpoint exists; the job must then end by itself within 60 s.</summary>
+    private static ConsoleRun RunUntilRankOneGets(string signal, string run, string[] launcher, int saveEvery = 2)
     {
         bool done = false;
         var result = ConsoleProcess.Run(TimeLimit, MemoryLimit, launcher, elapsed =>
         {
             if (done || !File.Exists(Path.Combine(run, "latest"))) return;
-            done = Signal(fate == "kill" ? "KILL" : "STOP", rank: 1, run);
-        }, ["train", "sft", "--out", run, .. Training(steps: 2000, saveEvery: 2)]);
+            done = Signal(signal, rank: 1, run);
+        }, ["train", "sft", "--out", run, .. Training(steps: 2000, saveEvery: saveEvery)]);
         Signal("KILL", rank: 1, run);  // a stopped rank the job left behind
         TestContext.Current.TestOutputHelper?.WriteLine(result.ToString());
         Assert.True(done, $"rank 1 was not found running: {result}");
