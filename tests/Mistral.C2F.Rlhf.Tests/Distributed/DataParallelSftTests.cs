@@ -11,8 +11,8 @@ namespace Mistral.C2F.Rlhf.Tests.Distributed;
 /// two ranks give the single process's losses and gradient norms (1e-6 relative) and its weights (1e-6 of each tensor's
 /// norm, measured at most 4.3e-8: the ranks sum their halves of the batch in another order); a 2-rank run repeats bit
 /// for bit and resumes bit for bit; rank 1 killed mid-run ends the job within 60 s with the rank named and the last
-/// checkpoint intact, and so does rank 1 stopped (SIGSTOP: a hang), through the collective timeout (5 s here); Ctrl-C on
-/// rank 1 alone stops every rank and rank 0 saves the step reached;
+/// checkpoint intact, and so does rank 1 stopped (SIGSTOP: a hang), through the collective timeout (10 s here, so a
+/// loaded machine cannot trip it first); Ctrl-C on rank 1 alone stops every rank and rank 0 saves the step reached;
 /// commands that do not run data-parallel, and a batch the ranks cannot share, are refused.
 /// </summary>
 [Trait("Backend", "cpu")]
@@ -91,8 +91,8 @@ public sealed class DataParallelSftTests : IDisposable
     public void A_stopped_rank_ends_the_job_within_the_collective_timeout_and_the_last_checkpoint_stays_intact()
     {
         var run = _directory.File("stopped");
-        var result = RunUntilRankOneGets("STOP", run, [.. MpiLauncher.Ranks(2), "-x", "C2F_COLLECTIVE_TIMEOUT=5"]);
-        Assert.Contains("rank 0: MPI_Allreduce waited 5 s for the other ranks, one of which stopped responding", result.Error);
+        var result = RunUntilRankOneGets("STOP", run, [.. MpiLauncher.Ranks(2), "-x", "C2F_COLLECTIVE_TIMEOUT=10"]);
+        Assert.Contains("rank 0: MPI_Allreduce waited 10 s for the other ranks, one of which stopped responding", result.Error);
         AssertLatestCheckpointIntact(run);
     }
 
