@@ -4,7 +4,8 @@ namespace Mistral.C2F.Rlhf.Evaluation;
 
 /// <summary>One measured effect behind a claim: a difference per seed, its mean and 95 % interval, and whether it passes.</summary>
 /// <param name="Passes">The effect's interval lies where the claim needs it (above zero, or above the stated margin).</param>
-public sealed record ClaimTest(string Measure, Interval Effect, bool Passes);
+/// <param name="IsShare">The effect is a difference of shares (accuracy, idle sentences), which the report shows in points.</param>
+public sealed record ClaimTest(string Measure, Interval Effect, bool Passes, bool IsShare);
 
 /// <summary>A claim of the method with its tests; it holds when every test passes (a reported-only item has none).</summary>
 public sealed record Claim(string Id, string Statement, IReadOnlyList<ClaimTest> Tests)
@@ -29,22 +30,22 @@ public static class Claims
         if (ablations)
         {
             claims.Add(new Claim("a", "Continuous Maximization beats the fixed limit L₀ (CM switched off) on reward-model score and on accuracy",
-                [Better(seeds, "RM score", Score, PipelineStages.Coarse, PipelineStages.FixedAtStart), Better(seeds, "accuracy", Accuracy, PipelineStages.Coarse, PipelineStages.FixedAtStart)]));
+                [Better(seeds, "RM score", Score, PipelineStages.Coarse, PipelineStages.FixedAtStart), Better(seeds, "accuracy", Accuracy, PipelineStages.Coarse, PipelineStages.FixedAtStart, share: true)]));
             claims.Add(new Claim("a′", "beside (a): Continuous Maximization against the limit fixed at L_max from the start",
-                [Better(seeds, "RM score", Score, PipelineStages.Coarse, PipelineStages.FixedAtMax), Better(seeds, "accuracy", Accuracy, PipelineStages.Coarse, PipelineStages.FixedAtMax)]));
+                [Better(seeds, "RM score", Score, PipelineStages.Coarse, PipelineStages.FixedAtMax), Better(seeds, "accuracy", Accuracy, PipelineStages.Coarse, PipelineStages.FixedAtMax, share: true)]));
         }
         claims.Add(new Claim("b", "the coarse actor is longer and more redundant than the instruction model",
-            [Better(seeds, "length", Length, PipelineStages.Coarse, PipelineStages.Instruct), Better(seeds, "idle sentences", Idle, PipelineStages.Coarse, PipelineStages.Instruct)]));
+            [Better(seeds, "length", Length, PipelineStages.Coarse, PipelineStages.Instruct), Better(seeds, "idle sentences", Idle, PipelineStages.Coarse, PipelineStages.Instruct, share: true)]));
         claims.Add(new Claim("c", "the Fine Actor (KRM, no refinement SFT) is more accurate than the instruction model, with redundancy nearer the instruction model's than the coarse actor's and length below the coarse actor's",
         [
-            Better(seeds, "accuracy", Accuracy, PipelineStages.Fine, PipelineStages.Instruct),
-            Test(seeds, "idle sentences: (coarse + instruct) / 2 − fine", s => (Idle(s.Stage(PipelineStages.Coarse)) + Idle(s.Stage(PipelineStages.Instruct))) / 2 - Idle(s.Stage(PipelineStages.Fine)), 0),
+            Better(seeds, "accuracy", Accuracy, PipelineStages.Fine, PipelineStages.Instruct, share: true),
+            Test(seeds, "idle sentences: (coarse + instruct) / 2 − fine", s => (Idle(s.Stage(PipelineStages.Coarse)) + Idle(s.Stage(PipelineStages.Instruct))) / 2 - Idle(s.Stage(PipelineStages.Fine)), 0, share: true),
             Better(seeds, "length below the coarse actor's", Length, PipelineStages.Coarse, PipelineStages.Fine),
         ]));
         claims.Add(new Claim("d", $"trim refinement is at least as good as none and as DARE (accuracy, margin {-NonInferiorityMargin:P0})",
         [
-            Test(seeds, "accuracy: trim − none", s => Accuracy(s.Stage(PipelineStages.Fine)) - Accuracy(s.Stage(PipelineStages.FineNone)), NonInferiorityMargin),
-            Test(seeds, "accuracy: trim − DARE", s => Accuracy(s.Stage(PipelineStages.Fine)) - Accuracy(s.Stage(PipelineStages.FineDare)), NonInferiorityMargin),
+            Test(seeds, "accuracy: trim − none", s => Accuracy(s.Stage(PipelineStages.Fine)) - Accuracy(s.Stage(PipelineStages.FineNone)), NonInferiorityMargin, share: true),
+            Test(seeds, "accuracy: trim − DARE", s => Accuracy(s.Stage(PipelineStages.Fine)) - Accuracy(s.Stage(PipelineStages.FineDare)), NonInferiorityMargin, share: true),
         ]));
         return claims;
     }
@@ -55,12 +56,14 @@ public static class Claims
     public static double Idle(StageMetrics m) => m.Responses.IdleSentenceRate;
 
     /// <summary>better − worse on a metric, per seed; passes when the interval lies above zero.</summary>
-    private static ClaimTest Better(IReadOnlyList<PipelineReportInput> seeds, string measure, Func<StageMetrics, double> metric, string better, string worse) =>
-        Test(seeds, $"{measure}: {better} − {worse}", s => metric(s.Stage(better)) - metric(s.Stage(worse)), 0);
+    private static ClaimTest Better(IReadOnlyList<PipelineReportInput> seeds, string measure, Func<StageMetrics, double> metric, string better, string worse,
+        bool share = false) =>
+        Test(seeds, $"{measure}: {better} − {worse}", s => metric(s.Stage(better)) - metric(s.Stage(worse)), 0, share);
 
-    private static ClaimTest Test(IReadOnlyList<PipelineReportInput> seeds, string measure, Func<PipelineReportInput, double> effect, double threshold)
+    private static ClaimTest Test(IReadOnlyList<PipelineReportInput> seeds, string measure, Func<PipelineReportInput, double> effect, double threshold,
+        bool share = false)
     {
         var interval = Interval.Of(seeds.Select(effect).ToList());
-        return new ClaimTest(measure, interval, interval.Low > threshold);
+        return new ClaimTest(measure, interval, interval.Low > threshold, share);
     }
 }

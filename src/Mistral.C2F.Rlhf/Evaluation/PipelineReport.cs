@@ -38,12 +38,17 @@ public static class PipelineReport
         markdown.Append("\n## Claims\n\n");
         var rows = claims.SelectMany(claim => claim.Tests.Select((test, i) => (IReadOnlyList<string>)
         [
-            i == 0 ? $"({claim.Id}) {claim.Statement}" : "", test.Measure, Format(test.Effect.Mean), Bounds(test.Effect), test.Passes ? "yes" : "no",
+            i == 0 ? $"({claim.Id}) {claim.Statement}" : "", test.Measure, Format(test.Effect.Mean * Scale(test)), Bounds(test.Effect, Scale(test)),
+            test.Passes ? "yes" : "no",
             i == 0 ? (claim.Holds ? "**holds**" : "**does not hold**") : "",
         ]));
         markdown.Append(MarkdownTable.Render(["claim", "measure (per seed, paired)", "effect (mean)", "95 % interval", "passes", "claim"], rows))
-            .Append("\nAccuracies and rates are fractions (0.05 = 5 points), lengths tokens, scores reward-model units. (e): the λ sweep below.\n");
+            .Append("\nEffects on accuracy and idle sentences are in points (5 = five percentage points), lengths in tokens, scores in reward-model units. ")
+            .Append("(e): the λ sweep below.\n");
     }
+
+    /// <summary>Shares are shown in points, like the stage table's percentages.</summary>
+    private static double Scale(ClaimTest test) => test.IsShare ? 100 : 1;
 
     private static void EverySeed(StringBuilder markdown, IReadOnlyList<PipelineReportInput> seeds)
     {

@@ -47,6 +47,8 @@ public sealed class PipelineReportTests
         var markdown = PipelineReport.Render(seeds);
         Assert.Contains("| (a) Continuous Maximization beats the fixed limit L₀", markdown);
         Assert.Contains("| **holds** |", markdown);
+        // Shares in points, like the stage table: +10 points [8.037, 11.96].
+        Assert.Contains("| accuracy: coarse actor (CM) − coarse actor (fixed limit L₀) | 10.00 | [8.037, 11.96] | yes |", markdown);
         Assert.Contains("| coarse actor (CM) | 60.00 [58.04, 61.96] |", markdown);
         Assert.Contains("| stage | seed 0 | seed 1 | seed 2 | seed 3 | seed 4 |", markdown);
         Assert.Contains("| coarse actor (CM) | 58.00 | 59.00 | 60.00 | 61.00 | 62.00 |", markdown);
