@@ -50,16 +50,7 @@ public sealed class DataParallelSftTests : IDisposable
             Assert.True(Math.Abs(two[i].GradNorm - one[i].GradNorm) <= LossTolerance * one[i].GradNorm,
                 $"step {i + 1}: gradient norm {two[i].GradNorm} vs {one[i].GradNorm}");
         }
-        using (var single = SafeTensorsFile.Open(Weights("one")))
-        using (var parallel = SafeTensorsFile.Open(Weights("two")))
-            foreach (var tensor in single.Tensors)
-            {
-                var expected = single.ReadFloats(tensor.Name);
-                var difference = parallel.ReadFloats(tensor.Name).Zip(expected, (a, b) => (double)a - b);
-                double relative = Norm(difference) / Norm(expected.Select(x => (double)x));
-                TestContext.Current.TestOutputHelper?.WriteLine($"{tensor.Name}: {relative:E2}");
-                Assert.True(relative <= WeightTolerance, $"{tensor.Name}: 2 ranks differ from 1 by {relative:E2} of the tensor's norm");
-            }
+        CheckpointWeights.AssertClose(Weights("one"), Weights("two"), WeightTolerance, "2 ranks differ from 1");
 
         Assert.Equal(File.ReadAllBytes(Weights("two")), File.ReadAllBytes(Weights("two-again")));
         // The tiny data has examples longer than 32 tokens: one warning says so, from rank 0 only.
@@ -152,8 +143,6 @@ public sealed class DataParallelSftTests : IDisposable
     private List<(double Loss, double GradNorm)> Metrics(string run) =>
         File.ReadLines(Path.Combine(_directory.File(run), "metrics.jsonl")).Select(line => JsonNode.Parse(line)!)
             .Select(json => (json["loss"]!.GetValue<double>(), json["grad_norm"]!.GetValue<double>())).ToList();
-
-    private static double Norm(IEnumerable<double> values) => Math.Sqrt(values.Sum(v => v * v));
 
     /// <summary>A signal to the rank's process of this run (found by its Open MPI rank and its run directory); false when none runs.</summary>
     private static bool Signal(string signal, int rank, string runDirectory)
