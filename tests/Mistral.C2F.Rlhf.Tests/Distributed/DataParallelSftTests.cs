@@ -73,7 +73,7 @@ public sealed class DataParallelSftTests : IDisposable
     public void A_killed_rank_ends_the_job_naming_it_and_the_last_checkpoint_stays_intact()
     {
         var run = _directory.File("killed");
-        var result = RunUntilRankOneGets("KILL", run, MpiLauncher.Ranks(2));
+        var result = RunUntilRankOneGets(PosixSignal.Kill, run, MpiLauncher.Ranks(2));
         Assert.Contains("rank 1", result.Output + result.Error);
         AssertLatestCheckpointIntact(run);
     }
@@ -82,7 +82,7 @@ public sealed class DataParallelSftTests : IDisposable
     public void A_stopped_rank_ends_the_job_within_the_collective_timeout_and_the_last_checkpoint_stays_intact()
     {
         var run = _directory.File("stopped");
-        var result = RunUntilRankOneGets("STOP", run, [.. MpiLauncher.Ranks(2), "-x", "C2F_COLLECTIVE_TIMEOUT=10"]);
+        var result = RunUntilRankOneGets(PosixSignal.Stop, run, [.. MpiLauncher.Ranks(2), "-x", "C2F_COLLECTIVE_TIMEOUT=10"]);
         Assert.Contains("rank 0: MPI_Allreduce waited 10 s for the other ranks, one of which stopped responding", result.Error);
         AssertLatestCheckpointIntact(run);
     }
@@ -95,14 +95,14 @@ public sealed class DataParallelSftTests : IDisposable
     public void A_rank_interrupted_alone_stops_every_rank_and_rank_0_saves_the_step_they_reached()
     {
         var run = _directory.File("interrupted");
-        RunUntilRankOneGets("INT", run, MpiLauncher.Ranks(2), saveEvery: 5);
+        RunUntilRankOneGets(PosixSignal.Interrupt, run, MpiLauncher.Ranks(2), saveEvery: 5);
         var lastStep = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(line => JsonNode.Parse(line)!["step"]!.GetValue<int>()).Last();
         Assert.Equal($"checkpoint-{lastStep:D6}", File.ReadAllText(Path.Combine(run, "latest")).Trim());
         AssertLatestCheckpointIntact(run);
     }
 
     /// <summary>A long 2-rank run whose rank 1 gets <paramref name="signal"/> once the first checkpoint exists; the job must then end by itself within 60 s.</summary>
-    private static ConsoleRun RunUntilRankOneGets(string signal, string run, string[] launcher, int saveEvery = 2)
+    private static ConsoleRun RunUntilRankOneGets(int signal, string run, string[] launcher, int saveEvery = 2)
     {
         bool done = false;
         var result = ConsoleProcess.Run(TimeLimit, MemoryLimit, launcher, elapsed =>
@@ -110,7 +110,7 @@ public sealed class DataParallelSftTests : IDisposable
             if (done || !File.Exists(Path.Combine(run, "latest"))) return;
             done = Signal(signal, rank: 1, run);
         }, ["train", "sft", "--out", run, .. Training(steps: 2000, saveEvery: saveEvery)]);
-        Signal("KILL", rank: 1, run);  // a stopped rank the job left behind
+        Signal(PosixSignal.Kill, rank: 1, run);  // a stopped rank the job left behind
         TestContext.Current.TestOutputHelper?.WriteLine(result.ToString());
         Assert.True(done, $"rank 1 was not found running: {result}");
         Assert.True(result.KilledFor is null && result.Elapsed < TimeSpan.FromSeconds(60), result.ToString());
@@ -145,7 +145,7 @@ public sealed class DataParallelSftTests : IDisposable
             .Select(json => (json["loss"]!.GetValue<double>(), json["grad_norm"]!.GetValue<double>())).ToList();
 
     /// <summary>A signal to the rank's process of this run (found by its Open MPI rank and its run directory); false when none runs.</summary>
-    private static bool Signal(string signal, int rank, string runDirectory)
+    private static bool Signal(int signal, int rank, string runDirectory)
     {
         foreach (var process in Process.GetProcessesByName("dotnet"))
         {
@@ -154,9 +154,7 @@ public sealed class DataParallelSftTests : IDisposable
                 var environment = File.ReadAllText($"/proc/{process.Id}/environ").Split('\0');
                 var commandLine = File.ReadAllText($"/proc/{process.Id}/cmdline");
                 if (!environment.Contains($"OMPI_COMM_WORLD_RANK={rank}") || !commandLine.Contains(runDirectory, StringComparison.Ordinal)) continue;
-                using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString()]);
-                kill.WaitForExit();
-                return kill.ExitCode == 0;
+                return PosixSignal.Send(process.Id, signal);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {
