@@ -55,13 +55,8 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
             data, spec, runDirectory, tokenizer, fingerprint, state, communicator);
     }
 
-    /// <summary>Each rank scores as many pairs of every batch as the others.</summary>
-    private static void RequireShares(RewardModelOptions options, ICommunicator? communicator)
-    {
-        int ranks = communicator?.Size ?? 1;
-        if (options.BatchSize % ranks != 0)
-            throw new ArgumentException($"a batch of {options.BatchSize} pairs (--batch) cannot be shared by {ranks} ranks; make it a multiple of {ranks}");
-    }
+    private static void RequireShares(RewardModelOptions options, ICommunicator? communicator) =>
+        RequireShares(options.BatchSize, "pairs (--batch)", communicator);
 
     /// <summary>Pairs the model has positions for, and a batch (chosen and rejected) whose activations fit the backend's memory.</summary>
     private static void RequireFits(MistralConfig config, RewardModelOptions options, Backend backend)

@@ -76,14 +76,8 @@ public sealed class SftTrainer : SingleModelTrainer<SftOptions, SftDataLoader, S
         ActivationMemory.RequireFits(config, (double)options.MicroBatchSize * options.SequenceLength, backend, "the micro-batch (--micro-batch × --seq)");
     }
 
-    /// <summary>Each rank takes as many micro-batches of every batch as the others.</summary>
-    private static void RequireShares(SftOptions options, ICommunicator? communicator)
-    {
-        int ranks = communicator?.Size ?? 1;
-        if (options.AccumulationSteps % ranks != 0)
-            throw new ArgumentException($"a batch of {options.AccumulationSteps} micro-batch(es) (--batch {options.BatchSize} / --micro-batch " +
-                $"{options.MicroBatchSize}) cannot be shared by {ranks} ranks; make it a multiple of {ranks}");
-    }
+    private static void RequireShares(SftOptions options, ICommunicator? communicator) =>
+        RequireShares(options.AccumulationSteps, $"micro-batch(es) (--batch {options.BatchSize} / --micro-batch {options.MicroBatchSize})", communicator);
 
     protected override SftStepMetrics TrainStep(int step)
     {

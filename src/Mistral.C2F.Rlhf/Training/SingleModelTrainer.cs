@@ -46,6 +46,14 @@ public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
     public string Run(IProgress<TReport>? progress = null, CancellationToken cancellation = default) =>
         _loop.Run(Options.Steps, TrainStep, SaveCheckpoint, progress, cancellation);
 
+    /// <summary>Each rank of a data-parallel job takes as many of every batch's <paramref name="units"/> as the others.</summary>
+    protected static void RequireShares(int units, string what, ICommunicator? communicator)
+    {
+        int ranks = communicator?.Size ?? 1;
+        if (units % ranks != 0)
+            throw new ArgumentException($"a batch of {units} {what} cannot be shared by {ranks} ranks; make it a multiple of {ranks}");
+    }
+
     /// <summary>One optimizer step, numbered from 1.</summary>
     protected abstract TReport TrainStep(int step);
 

@@ -5,7 +5,7 @@ namespace Mistral.C2F.Rlhf.Tests.Distributed;
 
 /// <summary><c>mpirun -np 2 c2f bench --mode allreduce</c> times the all-reduce and states both bandwidths; one process has no bus to measure.</summary>
 [Trait("Backend", "cpu")]
-public sealed class AllReduceBenchmarkTests
+public sealed class AllReduceTimingTests
 {
     [Fact]
     public void Two_ranks_report_the_all_reduce_time_and_bandwidths()
