@@ -1,4 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using Mistral.C2F.Engine.IO;
+using Mistral.C2F.Rlhf.Training;
 
 namespace Mistral.C2F.Rlhf.Ppo;
 
@@ -122,6 +125,31 @@ public sealed record PpoOptions
     /// <summary>The KL controller a run starts with; a resumed run deserialises its saved one instead.</summary>
     public IKlController CreateKlController() =>
         AdaptiveKlControl ? new AdaptiveKlController(KlCoef, KlTarget, KlHorizon) : new FixedKlController(KlCoef);
+
+    /// <summary>A PPO config file: the options of a run.json's "ppo" object, any subset of them; checked.</summary>
+    public static PpoOptions Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: PPO config not found", path);
+        ModelFiles.RequireRegularFile(path);
+        PpoOptions options;
+        try
+        {
+            options = JsonSerializer.Deserialize<PpoOptions>(File.ReadAllText(path), RunJson.Options) ?? throw new InvalidDataException($"{path}: empty PPO config");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: malformed PPO config: {e.Message}", e);
+        }
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        return options;
+    }
 
     public void Validate()
     {

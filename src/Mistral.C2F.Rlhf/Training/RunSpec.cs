@@ -8,10 +8,8 @@ public sealed record RunSpec<TOptions>(string ModelDirectory, string DataPath, T
 {
     public const string FileName = "run.json";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     public void Save(string runDirectory) =>
-        AtomicFile.WriteAllText(Path.Combine(runDirectory, FileName), JsonSerializer.Serialize(this, Json));
+        AtomicFile.WriteAllText(Path.Combine(runDirectory, FileName), JsonSerializer.Serialize(this, RunJson.Options));
 
     /// <summary>
     /// The description a resumed run continues with: the saved one, with <paramref name="change"/> applied to its options
@@ -33,7 +31,7 @@ public sealed record RunSpec<TOptions>(string ModelDirectory, string DataPath, T
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: {runDirectory} is not a run directory", path);
         try
         {
-            return JsonSerializer.Deserialize<RunSpec<TOptions>>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty run description");
+            return JsonSerializer.Deserialize<RunSpec<TOptions>>(File.ReadAllText(path), RunJson.Options) ?? throw new InvalidDataException($"{path}: empty run description");
         }
         catch (JsonException e)
         {

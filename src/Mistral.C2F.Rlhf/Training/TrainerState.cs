@@ -13,9 +13,7 @@ public sealed record TrainerState(int Step, int OptimizerStep, DataPosition Data
 {
     public const string FileName = "trainer_state.json";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    public void Save(string directory) => AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json));
+    public void Save(string directory) => AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, RunJson.Options));
 
     public static TrainerState Load(string directory)
     {
@@ -23,7 +21,7 @@ public sealed record TrainerState(int Step, int OptimizerStep, DataPosition Data
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: trainer state not found; is this a training checkpoint?", path);
         try
         {
-            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), RunJson.Options)
                 ?? throw new InvalidDataException($"{path}: empty trainer state");
         }
         catch (JsonException e)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mistral.C2F.Engine.Tests.Support;
 using Mistral.C2F.Rlhf.Ppo;
 
 namespace Mistral.C2F.Rlhf.Tests.Ppo;
@@ -77,5 +78,36 @@ public sealed class PpoOptionsTests
     public void A_fixed_kl_coefficient_of_zero_is_allowed()
     {
         new PpoOptions { KlCoef = 0, AdaptiveKlControl = false }.Validate();
+    }
+
+    [Fact]
+    public void A_config_file_sets_nested_length_limit_settings_by_the_names_a_run_json_shows()
+    {
+        using var directory = new TemporaryDirectory();
+        var path = directory.File("ppo.json");
+        File.WriteAllText(path, """{"actor_learning_rate": 0.0002, "continuous_maximization": {"initial_length_limit": 96, "max_length_limit": 96, "fixed_limit": true}}""");
+
+        var options = PpoOptions.Load(path);
+
+        Assert.Equal((2e-4, 96, 96, true), (options.ActorLearningRate, options.ContinuousMaximization.InitialLengthLimit,
+            options.ContinuousMaximization.MaxLengthLimit, options.ContinuousMaximization.FixedLimit));
+        Assert.Equal(new PpoOptions().KlCoef, options.KlCoef);
+    }
+
+    [Theory]
+    [InlineData("""{"continuous_maximization": {"initial_limit": 96}}""", "initial_limit")]
+    [InlineData("""{"actor_lr": 0.0002}""", "actor_lr")]
+    [InlineData("""{"cliprange": 2}""", "cliprange must")]
+    [InlineData("""{"cliprange": """, "malformed PPO config")]
+    public void A_config_file_with_an_unknown_or_invalid_setting_is_refused_naming_the_file_and_the_setting(string json, string expected)
+    {
+        using var directory = new TemporaryDirectory();
+        var path = directory.File("ppo.json");
+        File.WriteAllText(path, json);
+
+        var error = Assert.Throws<InvalidDataException>(() => PpoOptions.Load(path));
+
+        Assert.Contains(path, error.Message);
+        Assert.Contains(expected, error.Message);
     }
 }

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
-using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Rlhf.Ppo;
 using Mistral.C2F.Rlhf.Ppo.Training;
 using Mistral.C2F.Rlhf.Training;
@@ -71,7 +69,7 @@ internal static class TrainPpoCommand
                 var (policy, promptFile, rm) = (parse.GetValue(model), parse.GetValue(prompts), parse.GetValue(rewardModel));
                 if (policy is null || promptFile is null || rm is null)
                     throw new ArgumentException("give --model, --prompts and --reward-model (or --resume with --out)");
-                var ppo = parse.GetValue(config) is { } file ? ReadConfig(file.FullName) : defaults.Ppo;
+                var ppo = parse.GetValue(config) is { } file ? PpoOptions.Load(file.FullName) : defaults.Ppo;
                 var cm = ppo.ContinuousMaximization;
                 ppo = ppo with
                 {
@@ -114,21 +112,5 @@ internal static class TrainPpoCommand
             return Task.CompletedTask;
         });
         return command;
-    }
-
-    private static PpoOptions ReadConfig(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: PPO config not found", path);
-        ModelFiles.RequireRegularFile(path);
-        try
-        {
-            var options = JsonSerializer.Deserialize<PpoOptions>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty PPO config");
-            options.Validate();
-            return options;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: malformed PPO config: {e.Message}", e);
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mistral.C2F.Engine.IO;
 using Mistral.C2F.Rlhf.Data;
+using Mistral.C2F.Rlhf.Training;
 
 namespace Mistral.C2F.Rlhf.Ppo.Training;
 
@@ -10,9 +11,7 @@ public sealed record PpoState(int Iteration, int ActorOptimizerStep, int CriticO
 {
     public const string FileName = "ppo_state.json";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    public void Save(string directory) => AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json));
+    public void Save(string directory) => AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, RunJson.Options));
 
     public static PpoState Load(string directory)
     {
@@ -20,7 +19,7 @@ public sealed record PpoState(int Iteration, int ActorOptimizerStep, int CriticO
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: PPO state not found; is this a PPO checkpoint?", path);
         try
         {
-            return JsonSerializer.Deserialize<PpoState>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty PPO state");
+            return JsonSerializer.Deserialize<PpoState>(File.ReadAllText(path), RunJson.Options) ?? throw new InvalidDataException($"{path}: empty PPO state");
         }
         catch (JsonException e)
         {
