@@ -45,6 +45,9 @@ public static class PlausibleMistakes
         };
     }
 
+    /// <summary>The problem worked right but for step <paramref name="step"/>, whose result is off by <paramref name="slip"/>; the later steps start from it.</summary>
+    public static WorkedSolution Slip(ChainArithmeticProblem problem, int step, int slip) => Solve(problem, step, slip, misread: false);
+
     private static IEnumerable<int> Slips() => Enumerable.Range(1, MaxSlip).SelectMany(size => new[] { -size, size });
 
     /// <summary>Works the problem, going wrong once at <paramref name="wrongStep"/> and correctly after it.</summary>

@@ -11,6 +11,7 @@ public sealed record LabeledPreference(PreferencePair Pair, bool ChosenRedundant
         $"{Style(ChosenRedundant)} vs {Rejected switch
         {
             RejectedKind.CrossingSlip => "crossing slip",
+            RejectedKind.SpuriousCarry => "spurious carry",
             RejectedKind.OperatorMisread => "operator misread",
             RejectedKind.UnitsSlip => "units slip",
             RejectedKind.CutOff => "cut off",
@@ -25,7 +26,8 @@ public sealed record LabeledPreference(PreferencePair Pair, bool ChosenRedundant
 /// <summary>
 /// Preference pairs as a careful labeller writes them: the chosen answer is always a correct worked solution, compact or
 /// redundant at random; the rejected one is a worked solution with a mistake — the forgotten carry the base model learned
-/// (<see cref="TensCrossing"/>) or a misread operation, the errors the policy makes — or one of the shapes PPO finds when it
+/// (<see cref="TensCrossing"/>), a carry where none is due or a misread operation, the errors the policy makes — or one of the
+/// shapes PPO finds when it
 /// games a reward model: a cut-off solution, a bare number, filler, the same answer for every question. Length and
 /// redundancy say nothing about which side is chosen; correctness, and being checkable, do.
 /// </summary>
@@ -41,11 +43,11 @@ public static class PreferenceData
     public static LabeledPreference[] UnitsSlips(IReadOnlyList<ChainArithmeticProblem> problems, SplitMix64 random) =>
         problems.Select(problem => Make(problem, random, RejectedKind.UnitsSlip)).ToArray();
 
-    /// <summary>50 % forgotten carries, 30 % misread operations, 20 % the shapes PPO finds.</summary>
+    /// <summary>35 % forgotten carries, 20 % carries where none is due, 25 % misread operations, 20 % the shapes PPO finds.</summary>
     private static RejectedKind Draw(ChainArithmeticProblem problem, SplitMix64 random)
     {
         int draw = random.Next(100);
-        var kind = draw < 50 ? RejectedKind.CrossingSlip : draw < 80 ? RejectedKind.OperatorMisread
+        var kind = draw < 35 ? RejectedKind.CrossingSlip : draw < 55 ? RejectedKind.SpuriousCarry : draw < 80 ? RejectedKind.OperatorMisread
             : draw < 86 ? RejectedKind.CutOff : draw < 92 ? RejectedKind.BareNumber : draw < 96 ? RejectedKind.Filler : RejectedKind.FixedAnswer;
         if (kind == RejectedKind.CrossingSlip && !TensCrossing.AnyCrossing(problem)) kind = RejectedKind.OperatorMisread;
         if (kind == RejectedKind.CutOff && problem.Steps.Count < 2) kind = RejectedKind.OperatorMisread;
@@ -57,6 +59,8 @@ public static class PreferenceData
         // A slipped carry can cancel out (a later slip undoing it): then the pair gets a misread operation instead.
         var slipped = kind == RejectedKind.CrossingSlip ? Slipped(problem, random) : null;
         if (kind == RejectedKind.CrossingSlip && slipped is null) kind = RejectedKind.OperatorMisread;
+        var spurious = kind == RejectedKind.SpuriousCarry ? SpuriousCarry(problem, random) : null;
+        if (kind == RejectedKind.SpuriousCarry && spurious is null) kind = RejectedKind.OperatorMisread;
         bool chosenRedundant = random.Next(2) == 0;
         var chosenPlan = chosenRedundant ? RedundancyPlan.Draw(problem.Steps.Count, random) : null;
         // Three times in four the rejected answer is written in the chosen one's layout, redundant sentences and all, so that
@@ -66,6 +70,7 @@ public static class PreferenceData
         string rejected = kind switch
         {
             RejectedKind.CrossingSlip => Write(problem, slipped!, rejectedPlan),
+            RejectedKind.SpuriousCarry => Write(problem, spurious!, rejectedPlan),
             RejectedKind.OperatorMisread => Write(problem, Misread(problem, random), rejectedPlan),
             RejectedKind.UnitsSlip => Write(problem, UnitsSlip(problem, random), rejectedPlan),
             RejectedKind.CutOff => CutOff(Write(problem, problem.Solution, rejectedPlan), problem, random),
@@ -92,6 +97,19 @@ public static class PreferenceData
         // A slip changes the values after it, so a later step may cross where the correct solution did not: it is worked right.
         var solution = problem.Work(slips.Contains);
         return solution.FinalAnswer != problem.Answer ? solution : null;
+    }
+
+    /// <summary>
+    /// The problem worked right but for one step without a tens crossing, given a carry (+10) or a borrow (−10) all the same,
+    /// and the later steps worked right from there; null when no such step keeps every value in 0..99.
+    /// </summary>
+    private static WorkedSolution? SpuriousCarry(ChainArithmeticProblem problem, SplitMix64 random)
+    {
+        var candidates = Enumerable.Range(0, problem.Steps.Count)
+            .Where(i => !TensCrossing.Crosses(problem.Solution.Steps[i].Left, problem.Steps[i].Operator, problem.Steps[i].Operand))
+            .Select(i => PlausibleMistakes.Slip(problem, i, problem.Steps[i].Operator == ChainOperator.Add ? 10 : -10))
+            .Where(solution => solution.Values.All(ChainArithmeticTask.InRange)).ToArray();
+        return candidates.Length == 0 ? null : random.Pick(candidates);
     }
 
     /// <summary>A misread operation; a problem where every misreading leaves 0..99 gets its carry slip or its last step off by one instead.</summary>
