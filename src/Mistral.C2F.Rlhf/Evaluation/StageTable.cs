@@ -7,13 +7,14 @@ public static class StageTable
 {
     public static IReadOnlyList<string> Headers { get; } =
     [
-        "stage", "accuracy (%)", "RM score (mean)", "length (tokens, mean)", "EOS (%)", "idle sentences (%)", "repeated 4-grams (%)",
+        "stage", "accuracy (%)", "carries right (%)", "RM score (mean)", "length (tokens, mean)", "EOS (%)", "idle sentences (%)", "repeated 4-grams (%)",
         "repeated sentences (%)", "perplexity (held-out)",
     ];
 
     /// <summary>Says what each column means, below the table.</summary>
     public const string Legend =
         "Accuracy: final answer correct (the number after \"The answer is\", else the last integer). " +
+        "Carries right: of the distinct steps written that cross a tens boundary (17+5, 23-5), the share with the right result, pooled. " +
         "EOS: responses that ended with EOS rather than at the length limit. " +
         "Idle sentences: sentences that write no new equation and do not state the answer for the first time (restated question, filler, " +
         "a checked or repeated step, a restated answer), pooled over responses. " +
@@ -33,7 +34,7 @@ public static class StageTable
             seeds.All(m => value(m) is not null) ? PipelineReport.Cell(seeds.Select(m => value(m)!.Value), percent) : Missing;
         return
         [
-            name, Cell(m => m.Responses.Accuracy, true), Cell(m => m.RewardScoreMean, false), Cell(m => m.Responses.MeanLengthTokens, false),
+            name, Cell(m => m.Responses.Accuracy, true), Cell(m => m.Responses.CrossingStepsRight, true), Cell(m => m.RewardScoreMean, false), Cell(m => m.Responses.MeanLengthTokens, false),
             Cell(m => m.Responses.EosRate, true), Cell(m => m.Responses.IdleSentenceRate, true), Cell(m => m.Responses.RepeatedNgramRate, true),
             Cell(m => m.Responses.RepeatedSentenceRate, true), Cell(m => m.Perplexity, false),
         ];

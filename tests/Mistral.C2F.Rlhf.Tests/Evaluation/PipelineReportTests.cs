@@ -20,8 +20,8 @@ public sealed class PipelineReportTests
         var markdown = PipelineReport.Render([Seed(0, coarseAccuracy: 0.625)]);
         var lines = markdown.Split('\n');
         Assert.Contains("One seed: no interval", markdown);
-        Assert.Contains("| stage | accuracy (%) | RM score (mean) | length (tokens, mean) | EOS (%) | idle sentences (%) | repeated 4-grams (%) | repeated sentences (%) | perplexity (held-out) |", lines);
-        Assert.Contains("| coarse actor (CM) | 62.50 | 1.235 | 41.27 | 81.25 | 20.00 | 12.35 | 6.250 | 3.142 |", lines);
+        Assert.Contains("| stage | accuracy (%) | carries right (%) | RM score (mean) | length (tokens, mean) | EOS (%) | idle sentences (%) | repeated 4-grams (%) | repeated sentences (%) | perplexity (held-out) |", lines);
+        Assert.Contains("| coarse actor (CM) | 62.50 | 25.00 | 1.235 | 41.27 | 81.25 | 20.00 | 12.35 | 6.250 | 3.142 |", lines);
         Assert.DoesNotContain("**holds**", markdown);
         Assert.Contains("**does not hold**", markdown);
     }
@@ -86,7 +86,7 @@ public sealed class PipelineReportTests
     }
 
     private static StageMetrics Metrics(double accuracy, double? score, double length, double eos, double idle, double ngrams, double sentences, double? perplexity) =>
-        new(new ResponseMetrics(64, accuracy, length, eos, ngrams, sentences, idle), score, perplexity);
+        new(new ResponseMetrics(64, accuracy, length, eos, ngrams, sentences, idle, CrossingStepsRight: 0.25), score, perplexity);
 
     /// <summary>Made-up numbers in the pipeline's shape; only the coarse actor's accuracy varies with the arguments.</summary>
     internal static PipelineReportInput Seed(int seed, double coarseAccuracy)

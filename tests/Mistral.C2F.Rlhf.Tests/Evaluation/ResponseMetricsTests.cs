@@ -25,6 +25,7 @@ public sealed class ResponseMetricsTests
         Assert.Equal(0.5, metrics.EosRate);
         Assert.Equal(4.0 / 13, metrics.RepeatedNgramRate, 12); // pooled: (0 + 0 + 4 + 0) / (0 + 4 + 9 + 0)
         Assert.Equal(2.0 / 8, metrics.RepeatedSentenceRate, 12); // pooled: (0 + 0 + 2) / (1 + 4 + 3)
+        Assert.Equal(1.0, metrics.CrossingStepsRight); // 7+5=12 and 9+8=17 cross and are right; 12-3=9 does not cross
     }
 
     [Fact]
@@ -32,7 +33,7 @@ public sealed class ResponseMetricsTests
     {
         var metrics = ResponseMetrics.Compute([new("12", 3, true), new("9", 2, true)], [12, 8]);
 
-        Assert.Equal(new ResponseMetrics(2, 0.5, 2.5, 1, 0, 0, 0), metrics);
+        Assert.Equal(new ResponseMetrics(2, 0.5, 2.5, 1, 0, 0, 0, CrossingStepsRight: null), metrics);
     }
 
     [Fact]
