@@ -22,10 +22,14 @@ public sealed record PipelineOptions
         Steps = 2000, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 2e-3, WarmupSteps = 50, SaveEvery = 500,
     };
 
-    /// <summary>Instruction SFT from the base: concise answers.</summary>
+    /// <summary>
+    /// Instruction SFT from the base: concise answers. Gentle, as instruction tuning is next to pretraining: at 1e-3 the
+    /// instruction model lost what the base knew (seed 7, validation prompts: 21.9 % against the base's 35.9 %), at 1e-4 it
+    /// keeps most of it (32.8 %).
+    /// </summary>
     public SftOptions InstructionSft { get; init; } = new()
     {
-        Steps = 200, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 1e-3, WarmupSteps = 10, SaveEvery = 200,
+        Steps = 200, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 1e-4, WarmupSteps = 10, SaveEvery = 200,
     };
 
     /// <summary>The reward model, from the base, on preference pairs that differ in correctness, not length.</summary>
@@ -35,7 +39,11 @@ public sealed record PipelineOptions
     };
 
     public int PpoIterations { get; init; } = 40;
-    public int RolloutsPerIteration { get; init; } = 64;
+    /// <summary>
+    /// 128: with 64 PPO did not move the validation accuracy even with the answer checker as the reward; with 256 the
+    /// answer-checker run gained 5.5 points (seed 7); 128 is what the time budget allows for four PPO runs a seed.
+    /// </summary>
+    public int RolloutsPerIteration { get; init; } = 128;
 
     /// <summary>
     /// PPO of the Coarse Actor from the base. L₀ here is only a fallback: the pipeline sets it from the base model's answer
@@ -43,7 +51,7 @@ public sealed record PipelineOptions
     /// </summary>
     public PpoOptions Ppo { get; init; } = new()
     {
-        KlCoef = 0.05, KlTarget = 2, KlHorizon = 2560, ActorLearningRate = 5e-5, CriticLearningRate = 2e-4, FreezingActorSteps = 5, NumPpoEpochs = 2, NumMiniBatches = 2, MissingEosPenalty = 1.0, NormalizeScores = true,
+        KlCoef = 0.05, KlTarget = 2, KlHorizon = 5120, ActorLearningRate = 5e-5, CriticLearningRate = 2e-4, FreezingActorSteps = 5, NumPpoEpochs = 2, NumMiniBatches = 2, MissingEosPenalty = 1.0, NormalizeScores = true,
         ContinuousMaximization = new ContinuousMaximizationOptions { InitialLengthLimit = 24, MaxLengthLimit = 96, GrowthRate = 0.25 },
     };
 
