@@ -9,7 +9,7 @@ namespace Mistral.C2F.Cli;
 internal static class CommandRunner
 {
     /// <summary>The commands whose ranks share the work when mpirun starts several.</summary>
-    private static readonly string[] DataParallelCommands = ["c2f train sft", "c2f train rm", "c2f bench"];
+    private static readonly string[] DataParallelCommands = ["c2f train sft", "c2f train rm", "c2f train ppo", "c2f bench"];
 
     public static int Run(RootCommand root, string[] args)
     {

@@ -30,7 +30,7 @@ public sealed class Generator(MistralModel model, int prefillChunk = 128)
         // Without a window the cache holds every position: the bound also keeps a typo'd token count from allocating gigabytes.
         model.Config.RequirePositions((long)longest + maxNewTokens, "the longest prompt plus the new tokens");
         int slots = model.Config.SlidingWindow ?? longest + maxNewTokens;
-        var samplers = Enumerable.Range(0, batch).Select(b => new Sampler(sampling, b)).ToArray();
+        var samplers = Enumerable.Range(0, batch).Select(b => new Sampler(sampling, sampling.FirstSequence + b)).ToArray();
         var generated = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
         var finish = new FinishReason?[batch];
         using var cache = new KvCache(model, batch, slots);

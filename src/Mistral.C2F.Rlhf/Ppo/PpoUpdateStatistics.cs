@@ -1,3 +1,5 @@
+using Mistral.C2F.Engine.Distributed;
+
 namespace Mistral.C2F.Rlhf.Ppo;
 
 /// <summary>Means over the mini-batch updates of one PPO iteration (all epochs), as TRL averages its per-mini-batch stats.</summary>
@@ -7,15 +9,35 @@ public sealed class PpoUpdateStatistics
 
     public int Count { get; private set; }
 
-    public void Add(PolicyLoss policy, ValueLoss value, EntropyBonus entropy)
+    public void Add(PolicyLoss policy, ValueLoss value, EntropyBonus entropy) =>
+        Add([policy.Loss, policy.ClipFraction, policy.ApproxKl, policy.MeanRatio, value.UnweightedLoss, value.ClipFraction, entropy.MeanEntropy]);
+
+    /// <summary>
+    /// One mini-batch whose <paramref name="tokens"/> tokens on this rank are a share of it: its token means over the
+    /// whole mini-batch, from every rank's share (one sum over the ranks).
+    /// </summary>
+    public void Add(PolicyLoss policy, ValueLoss value, EntropyBonus entropy, int tokens, ICommunicator communicator)
     {
-        _policyLoss += policy.Loss;
-        _clipFraction += policy.ClipFraction;
-        _approxKl += policy.ApproxKl;
-        _ratio += policy.MeanRatio;
-        _valueLoss += value.UnweightedLoss;
-        _valueClipFraction += value.ClipFraction;
-        _entropy += entropy.MeanEntropy;
+        if (communicator.Size == 1)
+        {
+            Add(policy, value, entropy);
+            return;
+        }
+        double[] sums = [policy.Loss, policy.ClipFraction, policy.ApproxKl, policy.MeanRatio, value.UnweightedLoss, value.ClipFraction, entropy.MeanEntropy, 1];
+        for (int i = 0; i < sums.Length; i++) sums[i] *= tokens;
+        communicator.AllReduceSum(sums);
+        Add(sums[..^1].Select(sum => sum / sums[^1]).ToArray());
+    }
+
+    private void Add(double[] means)
+    {
+        _policyLoss += means[0];
+        _clipFraction += means[1];
+        _approxKl += means[2];
+        _ratio += means[3];
+        _valueLoss += means[4];
+        _valueClipFraction += means[5];
+        _entropy += means[6];
         Count++;
     }
 

@@ -65,6 +65,10 @@ public sealed class IncrementalDecodeTests
         var sampled = generator.Generate(prompts, 12, sampling, cancellation: cancel);
         var again = generator.Generate(prompts, 12, sampling, cancellation: cancel);
         Assert.Equal(sampled.Select(r => r.Tokens), again.Select(r => r.Tokens));
+
+        // A data-parallel rank samples its part of a batch as the whole batch would: FirstSequence names where the part starts.
+        var tail = generator.Generate(prompts[1..], 12, sampling with { FirstSequence = 1 }, cancellation: cancel);
+        Assert.Equal(sampled.Skip(1).Select(r => r.Tokens), tail.Select(r => r.Tokens));
     }
 
     [Fact]

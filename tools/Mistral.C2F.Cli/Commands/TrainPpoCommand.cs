@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Rlhf.Ppo;
 using Mistral.C2F.Rlhf.Ppo.Training;
 using Mistral.C2F.Rlhf.Training;
@@ -8,7 +9,8 @@ namespace Mistral.C2F.Cli.Commands;
 
 /// <summary>
 /// <c>c2f train ppo</c>: the Coarse Actor — PPO with Continuous Maximization from a policy, a reward model and prompts.
-/// Every PPO setting has a flag with TRL's name; <c>--config</c> reads them all from a JSON file instead.
+/// Every PPO setting has a flag with TRL's name; <c>--config</c> reads them all from a JSON file instead. Under <c>mpirun -np N</c> the
+/// ranks share every iteration's rollouts and mini-batches (data parallelism); rank 0 writes checkpoints and metrics.
 /// </summary>
 internal static class TrainPpoCommand
 {
@@ -50,6 +52,7 @@ internal static class TrainPpoCommand
         command.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
+            using var communicator = JobLaunch.Join();
             PpoTrainingOptions Change(PpoTrainingOptions o) =>
                 o with { Iterations = parse.GetValue(iterations) ?? o.Iterations, SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery };
             if (parse.GetValue(resume))
@@ -63,7 +66,7 @@ internal static class TrainPpoCommand
             }
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             PpoTrainer trainer;
-            if (parse.GetValue(resume)) trainer = PpoTrainer.Resume(runDirectory, backend, Change);
+            if (parse.GetValue(resume)) trainer = PpoTrainer.Resume(runDirectory, backend, Change, communicator);
             else
             {
                 var (policy, promptFile, rm) = (parse.GetValue(model), parse.GetValue(prompts), parse.GetValue(rewardModel));
@@ -97,10 +100,15 @@ internal static class TrainPpoCommand
                     Seed = parse.GetValue(seed) ?? defaults.Seed,
                 };
                 trainer = PpoTrainer.Start(new RunSpec<PpoTrainingOptions>(CommonOptions.ExistingDirectory(policy), promptFile.FullName, options),
-                    runDirectory, backend);
+                    runDirectory, backend, communicator);
             }
             using (trainer)
             {
+                if (!communicator.IsRoot)
+                {
+                    trainer.Run(cancellation: cancellation);
+                    return Task.CompletedTask;
+                }
                 var (final, history) = TrainingProgress.Show<PpoIterationMetrics>(trainer.Step, trainer.Options.Iterations,
                     m => $"score {m[PpoMetrics.Scores]:F3} kl {m[PpoMetrics.Kl]:F3} limit {m[PpoMetrics.LengthLimit]:F0} length {m[PpoMetrics.ResponseLength]:F1}",
                     progress => trainer.Run(progress, cancellation));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Engine.Generation;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tokenization;
@@ -18,7 +19,10 @@ namespace Mistral.C2F.Rlhf.Ppo.Training;
 /// (forward only, no activations kept), builds per-token rewards (−β·KL, the score at the last real token), GAE and
 /// whitened advantages, then runs num_ppo_epochs × num_mini_batches clipped updates of the actor and the critic, and
 /// finally updates the KL controller and the length limit. Checkpoints (actor, critic, controllers, data position)
-/// and --resume work as in SFT.
+/// and --resume work as in SFT. Data-parallel over ranks (TRL's way): each rank generates and scores its share of the
+/// rollouts, the shares are gathered so every rank computes the batch's statistics on the whole batch, and each rank
+/// trains on its share of every mini-batch, its gradients weighted by its share of the mini-batch's tokens and summed
+/// over the ranks — the single process's update.
 /// </summary>
 public sealed class PpoTrainer : IDisposable
 {
@@ -31,6 +35,8 @@ public sealed class PpoTrainer : IDisposable
     private readonly MistralTokenizer _tokenizer;
     private readonly RunSpec<PpoTrainingOptions> _spec;
     private readonly TrainingLoop _loop;
+    private readonly ICommunicator _communicator;
+    private readonly RolloutShare _share;
     private readonly TokenizerFiles _tokenizerFiles;
     private readonly string _fingerprint;
     private IKlController _kl;
@@ -39,8 +45,10 @@ public sealed class PpoTrainer : IDisposable
 
     /// <param name="tokenizerFiles">The actor's tokenizer, written into the actor's and the critic's checkpoints (the critic reads the actor's tokens).</param>
     private PpoTrainer(RunSpec<PpoTrainingOptions> spec, string runDirectory, Models models, ShuffledEpochs<PpoPrompt> prompts, TokenizerFiles tokenizerFiles,
-        string fingerprint, PpoState? state)
+        string fingerprint, PpoState? state, ICommunicator? communicator)
     {
+        _communicator = communicator ?? SingleProcess.Instance;
+        _share = new RolloutShare(_communicator, spec.Options.RolloutsPerIteration);
         (_spec, _actor, _critic, _reference, _rewardModel) = (spec, models.Actor, models.Critic, models.Reference, models.RewardModel);
         (_prompts, _tokenizerFiles, _tokenizer, _fingerprint) = (prompts, tokenizerFiles, tokenizerFiles.CreateTokenizer(), fingerprint);
         _validation = spec.Options.ValidationPrompts is { } validation ? ReadPrompts(validation, _tokenizer) : null;
@@ -48,7 +56,7 @@ public sealed class PpoTrainer : IDisposable
             throw new InvalidDataException($"{spec.Options.ValidationPrompts}: every validation prompt needs a reference response with a checkable answer");
         RunDirectory = Path.GetFullPath(runDirectory);
         var options = spec.Options;
-        _loop = new TrainingLoop(RunDirectory, options.SaveEvery, options.KeepCheckpoints, options.MaxConsecutiveSkips);
+        _loop = new TrainingLoop(RunDirectory, options.SaveEvery, options.KeepCheckpoints, options.MaxConsecutiveSkips, _communicator);
         _kl = state?.KlController ?? options.Ppo.CreateKlController();
         _lengthLimit = state?.LengthLimit ?? ContinuousMaximizationState.Start(options.Ppo.ContinuousMaximization);
         _scoreMoments = state?.ScoreMoments ?? RunningMoments.Empty;
@@ -64,25 +72,29 @@ public sealed class PpoTrainer : IDisposable
     public static string ActorOf(string checkpoint) => Path.Combine(checkpoint, ActorDirectory);
 
     /// <summary>Starts a run: the policy from <see cref="RunSpec{T}.ModelDirectory"/>, prompts from <see cref="RunSpec{T}.DataPath"/>.</summary>
-    public static PpoTrainer Start(RunSpec<PpoTrainingOptions> spec, string runDirectory, Backend backend)
+    /// <param name="communicator">The ranks of a data-parallel job (every rank calls Start alike); null: one process.</param>
+    public static PpoTrainer Start(RunSpec<PpoTrainingOptions> spec, string runDirectory, Backend backend, ICommunicator? communicator = null)
     {
         spec.Options.Validate();
+        RequireShares(spec.Options, communicator);
         RunDirectories.RequireNoCheckpoints(runDirectory);
         var options = spec.Options;
         var critic = options.CriticDirectory ?? options.RewardModelDirectory;
         var tokenizer = TokenizerFiles.Read(spec.ModelDirectory);
         var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, MistralCheckpoint.LoadConfig(spec.ModelDirectory), DataPosition.Start(options.Seed));
         var models = LoadModels(spec, backend,
-            new TrainableModel(MistralCheckpoint.LoadModel(spec.ModelDirectory, backend), options.Optimizer),
-            new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(critic, backend), options.Optimizer));
+            new TrainableModel(MistralCheckpoint.LoadModel(spec.ModelDirectory, backend), options.Optimizer, communicator),
+            new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(critic, backend), options.Optimizer, communicator));
         Directory.CreateDirectory(runDirectory);
-        spec.Save(runDirectory);
-        return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state: null);
+        if (communicator?.IsRoot ?? true) spec.Save(runDirectory);
+        return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state: null, communicator);
     }
 
-    public static PpoTrainer Resume(string runDirectory, Backend backend, Func<PpoTrainingOptions, PpoTrainingOptions>? change = null)
+    public static PpoTrainer Resume(string runDirectory, Backend backend, Func<PpoTrainingOptions, PpoTrainingOptions>? change = null,
+        ICommunicator? communicator = null)
     {
         var spec = RunSpec<PpoTrainingOptions>.Resumed(runDirectory, change);
+        RequireShares(spec.Options, communicator);
         var checkpoint = RunDirectories.LatestCheckpoint(runDirectory);
         var state = PpoState.Load(checkpoint);
         var (actor, critic) = (ActorOf(checkpoint), Path.Combine(checkpoint, CriticDirectoryName));
@@ -90,9 +102,18 @@ public sealed class PpoTrainer : IDisposable
         var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, MistralCheckpoint.LoadConfig(actor), state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
         var models = LoadModels(spec, backend,
-            TrainableModel.Load(actor, backend, spec.Options.Optimizer, state.ActorOptimizerStep),
-            TrainableModel.Load(critic, backend, spec.Options.Optimizer, state.CriticOptimizerStep));
-        return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state);
+            TrainableModel.Load(actor, backend, spec.Options.Optimizer, state.ActorOptimizerStep, communicator),
+            TrainableModel.Load(critic, backend, spec.Options.Optimizer, state.CriticOptimizerStep, communicator));
+        return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state, communicator);
+    }
+
+    /// <summary>Every rank takes as many rollouts of every iteration, and of every mini-batch, as the others.</summary>
+    private static void RequireShares(PpoTrainingOptions options, ICommunicator? communicator)
+    {
+        int ranks = communicator?.Size ?? 1, miniBatches = options.Ppo.NumMiniBatches;
+        if (ranks > 1 && options.RolloutsPerIteration % (ranks * miniBatches) != 0)
+            throw new ArgumentException($"{options.RolloutsPerIteration} rollouts an iteration (--rollouts) in {miniBatches} mini-batches cannot be shared " +
+                $"by {ranks} ranks; make them a multiple of {ranks * miniBatches}");
     }
 
     /// <summary>Runs the remaining iterations; returns the final checkpoint (its actor is <see cref="ActorOf"/>).</summary>
@@ -130,7 +151,8 @@ public sealed class PpoTrainer : IDisposable
             metrics[PpoMetrics.Accuracy] = correct.Average(c => c ? 1.0 : 0.0);
             metrics[PpoMetrics.RewardModelAuc] = Evaluation.RocAuc.Compute(rollouts.RewardModelScores, correct) ?? double.NaN;
         }
-        if (_validation is not null) metrics[PpoMetrics.EvalAccuracy] = ValidationAccuracy(cancellation);
+        // Rank 0 alone writes the metrics, so it alone measures the validation prompts.
+        if (_validation is not null && _communicator.IsRoot) metrics[PpoMetrics.EvalAccuracy] = ValidationAccuracy(cancellation);
         return new PpoIterationMetrics(iteration, _spec.Options.Iterations, metrics, clock.Elapsed.TotalSeconds, Skipped: nonFinite, NonFinite: nonFinite);
     }
 
@@ -147,13 +169,23 @@ public sealed class PpoTrainer : IDisposable
         return (double)correct / validation.Count;
     }
 
-    /// <summary>One clipped update of the actor and of the critic on the rollouts at <paramref name="indices"/>; false when a loss was not finite.</summary>
+    /// <summary>
+    /// One clipped update of the actor and of the critic on the mini-batch of the rollouts at <paramref name="miniBatch"/>
+    /// (this rank's share of it when there are several); false when a loss was not finite.
+    /// </summary>
     /// <param name="learningRates">The actor's is null while it is frozen: its loss is measured, nothing is updated.</param>
-    private bool UpdateMiniBatch(Rollouts rollouts, int[] indices, PpoUpdateStatistics statistics, (double? Actor, double Critic) learningRates)
+    private bool UpdateMiniBatch(Rollouts rollouts, int[] miniBatch, PpoUpdateStatistics statistics, (double? Actor, double Critic) learningRates)
     {
         var ppo = _spec.Options.Ppo;
+        int shareSize = miniBatch.Length / _communicator.Size;
+        var indices = miniBatch.AsSpan(_communicator.Rank * shareSize, shareSize).ToArray();
         var batch = rollouts.Batch.Subset(indices, _tokenizer.EosId);
         double[] Slice(double[] perToken) => rollouts.Batch.SubsetValues(perToken, indices, batch);
+        // Each loss is a mean over this share's tokens; weighted by the share's part of the mini-batch's tokens, the
+        // gradients summed over the ranks are those of the mean over the whole mini-batch.
+        int miniBatchTokens = miniBatch.Sum(i => rollouts.Batch.Responses[i].Length);
+        double weight = _communicator.Size == 1 ? 1 : (double)batch.Layout.TokenCount / miniBatchTokens;
+        double[] Weighted(double[] gradient) => weight == 1 ? gradient : [.. gradient.Select(g => g * weight)];
 
         var scored = SequenceScorer.LogProbs(_actor.Model, batch, learningRates.Actor is null ? null : _actor.Tape, withEntropy: true);
         var policy = PolicyLoss.Compute(batch.Layout, scored.PerToken, Slice(rollouts.LogProbs), Slice(rollouts.Advantages), ppo.Cliprange);
@@ -161,19 +193,19 @@ public sealed class PpoTrainer : IDisposable
         bool actorUpdated = true;
         if (learningRates.Actor is double actorLearningRate)
         {
-            using (var logProbSeed = Seed(_actor.Backend, batch.ToRows(policy.LogProbGradient)))
-            using (var entropySeed = Seed(_actor.Backend, batch.ToRows(entropy.EntropyGradient)))
+            using (var logProbSeed = Seed(_actor.Backend, batch.ToRows(Weighted(policy.LogProbGradient))))
+            using (var entropySeed = Seed(_actor.Backend, batch.ToRows(Weighted(entropy.EntropyGradient))))
                 _actor.Tape.Backward((scored.PerRow, logProbSeed), (scored.Entropy, entropySeed));
             actorUpdated = _actor.Optimizer.Apply(actorLearningRate, ppo.MaxGradNorm, double.IsFinite(policy.Loss + entropy.Loss)).Updated;
         }
 
         var values = SequenceScorer.Values(_critic.Model, batch, _critic.Tape);
         var value = ValueLoss.Compute(batch.Layout, values.PerToken, Slice(rollouts.Values), Slice(rollouts.Returns), ppo.CliprangeValue, ppo.VfCoef);
-        using (var valueSeed = Seed(_critic.Backend, batch.ToRows(value.ValueGradient)))
+        using (var valueSeed = Seed(_critic.Backend, batch.ToRows(Weighted(value.ValueGradient))))
             _critic.Tape.Backward((values.PerRow, valueSeed));
         bool criticUpdated = _critic.Optimizer.Apply(learningRates.Critic, ppo.MaxGradNorm, double.IsFinite(value.Loss)).Updated;
 
-        statistics.Add(policy, value, entropy);
+        statistics.Add(policy, value, entropy, batch.Layout.TokenCount, _communicator);
         return actorUpdated && criticUpdated;
     }
 
@@ -247,20 +279,30 @@ public sealed class PpoTrainer : IDisposable
         {
             var options = trainer._spec.Options;
             var ppo = options.Ppo;
+            var share = trainer._share;
+            // Every rank draws the whole batch's prompts, so the data position is the same on all; it rolls out its share.
             var prompts = Enumerable.Range(0, options.RolloutsPerIteration).Select(_ => trainer._prompts.Next()).ToArray();
-            var sampling = new SamplingOptions(Temperature: (float)ppo.Temperature, Seed: unchecked(options.Seed * 1_000_003 + iteration));
-            var generated = new Generator(trainer._actor.Model).Generate(prompts.Select(p => p.Ids).ToArray(), trainer._lengthLimit.LengthLimit, sampling,
-                cancellation: cancellation);
-            var batch = new RolloutBatch(prompts.Select(p => p.Ids).ToArray(), generated.Select(g => g.Tokens).ToList(), trainer._tokenizer.EosId);
-            bool[]? correct = prompts.All(p => p.Answer is not null)
-                ? prompts.Zip(generated, (p, g) => Tasks.AnswerChecker.IsCorrect(trainer._tokenizer.Decode(g.Tokens), p.Answer!.Value)).ToArray()
-                : null;
+            var mine = prompts.AsSpan(share.First, share.Count).ToArray().Select(p => p.Ids).ToArray();
+            var sampling = new SamplingOptions(Temperature: (float)ppo.Temperature, Seed: unchecked(options.Seed * 1_000_003 + iteration), FirstSequence: share.First);
+            var generated = new Generator(trainer._actor.Model).Generate(mine, trainer._lengthLimit.LengthLimit, sampling, cancellation: cancellation);
+            var local = new RolloutBatch(mine, generated.Select(g => g.Tokens).ToList(), trainer._tokenizer.EosId);
+            var logProbs = SequenceScorer.LogProbs(trainer._actor.Model, local, tape: null).PerToken;
+            var referenceLogProbs = SequenceScorer.LogProbs(trainer._reference, local, tape: null).PerToken;
+            var values = SequenceScorer.Values(trainer._critic.Model, local, tape: null).PerToken;
+            var rewardModelScores = SequenceScorer.Scores(trainer._rewardModel, local);
             var endsWithEos = generated.Select(g => g.FinishReason == FinishReason.EndOfSequence).ToArray();
 
-            var logProbs = SequenceScorer.LogProbs(trainer._actor.Model, batch, tape: null).PerToken;
-            var referenceLogProbs = SequenceScorer.LogProbs(trainer._reference, batch, tape: null).PerToken;
-            var values = SequenceScorer.Values(trainer._critic.Model, batch, tape: null).PerToken;
-            var rewardModelScores = SequenceScorer.Scores(trainer._rewardModel, batch);
+            var batch = local;
+            if (trainer._communicator.Size > 1)
+            {
+                batch = new RolloutBatch(prompts.Select(p => p.Ids).ToArray(), share.GatherResponses(local.Responses), trainer._tokenizer.EosId);
+                (logProbs, referenceLogProbs, values) = (share.Gather(logProbs, local.Layout, batch.Layout),
+                    share.Gather(referenceLogProbs, local.Layout, batch.Layout), share.Gather(values, local.Layout, batch.Layout));
+                (rewardModelScores, endsWithEos) = (share.Gather(rewardModelScores), share.Gather(endsWithEos));
+            }
+            bool[]? correct = prompts.All(p => p.Answer is not null)
+                ? prompts.Zip(batch.Responses, (p, r) => Tasks.AnswerChecker.IsCorrect(trainer._tokenizer.Decode(r), p.Answer!.Value)).ToArray()
+                : null;
             var scores = options.Reward == RewardSource.AnswerChecker ? correct!.Select(c => c ? 1.0 : 0.0).ToArray() : rewardModelScores;
             if (ppo.NormalizeScores)
             {
