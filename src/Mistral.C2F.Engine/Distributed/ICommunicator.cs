@@ -3,7 +3,8 @@ namespace Mistral.C2F.Engine.Distributed;
 /// <summary>
 /// The collectives data parallelism needs, over the processes of one job (ranks 0..Size−1), on host buffers. Every
 /// rank calls each collective in the same order with buffers of the same length; a call returns when this rank's part
-/// is done. (ZeRO-1's reduce-scatter and all-gather join when it does.)
+/// is done. Reduce-scatter and all-gather work on equal blocks, one per rank in rank order (MPI's
+/// <c>Reduce_scatter_block</c> and <c>Allgather</c>): a caller with uneven parts pads them.
 /// </summary>
 public interface ICommunicator : IDisposable
 {
@@ -18,6 +19,18 @@ public interface ICommunicator : IDisposable
 
     /// <inheritdoc cref="AllReduceSum(Span{float})"/>
     void AllReduceSum(Span<double> values);
+
+    /// <summary>
+    /// <paramref name="values"/> holds Size blocks of <paramref name="share"/>'s length; this rank's <paramref name="share"/>
+    /// becomes the element-wise sum over the ranks of their block number Rank.
+    /// </summary>
+    void ReduceScatterSum(ReadOnlySpan<float> values, Span<float> share);
+
+    /// <summary>Every rank's <paramref name="share"/>, rank r's as block r of <paramref name="values"/> (Size blocks of the share's length).</summary>
+    void AllGather(ReadOnlySpan<float> share, Span<float> values);
+
+    /// <inheritdoc cref="AllGather(ReadOnlySpan{float}, Span{float})"/>
+    void AllGather(ReadOnlySpan<double> share, Span<double> values);
 
     /// <summary>Returns once every rank has called it.</summary>
     void Barrier();

@@ -3,7 +3,8 @@ namespace Mistral.C2F.Engine.Distributed.Mpi;
 /// <summary>
 /// <see cref="ICommunicator"/> over <c>MPI_COMM_WORLD</c> through Open MPI: the processes <c>mpirun</c> started. MPI is
 /// initialised once per process (serialized threads: the trainer calls from one thread at a time) and finalised on
-/// dispose. Buffers longer than an MPI count (2³¹ − 1 elements) go in chunks, each chunk a collective of its own. Every
+/// dispose. All-reduce buffers longer than an MPI count (2³¹ − 1 elements) go in chunks, each chunk a collective of its
+/// own; a block of a reduce-scatter or an all-gather is an int-sized span already, callers bound it. Every
 /// collective runs under a <see cref="CollectiveWatchdog"/>: a rank that hangs ends the job within its bound.
 /// </summary>
 public sealed unsafe class MpiCommunicator : ICommunicator
@@ -53,6 +54,30 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         fixed (double* p = values) AllReduceSum(p, values.Length, sizeof(double), _handles.Double);
     }
 
+    public void ReduceScatterSum(ReadOnlySpan<float> values, Span<float> share)
+    {
+        int count = BlockCount(share.Length, values.Length, "MPI_Reduce_scatter_block");
+        fixed (float* send = values)
+        fixed (float* receive = share)
+        {
+            (nint s, nint r) = ((nint)send, (nint)receive);
+            Check(_watchdog.Run("MPI_Reduce_scatter_block", () => MpiNative.MPI_Reduce_scatter_block((void*)s, (void*)r, count, _handles.Float, _handles.Sum, _handles.CommWorld)),
+                "MPI_Reduce_scatter_block");
+        }
+    }
+
+    public void AllGather(ReadOnlySpan<float> share, Span<float> values)
+    {
+        fixed (float* send = share)
+        fixed (float* receive = values) AllGather(send, receive, BlockCount(share.Length, values.Length, "MPI_Allgather"), _handles.Float);
+    }
+
+    public void AllGather(ReadOnlySpan<double> share, Span<double> values)
+    {
+        fixed (double* send = share)
+        fixed (double* receive = values) AllGather(send, receive, BlockCount(share.Length, values.Length, "MPI_Allgather"), _handles.Double);
+    }
+
     public void Barrier() => Check(_watchdog.Run("MPI_Barrier", () => MpiNative.MPI_Barrier(_handles.CommWorld)), "MPI_Barrier");
 
     private void AllReduceSum(void* values, long length, int elementBytes, nint type)
@@ -64,6 +89,19 @@ public sealed unsafe class MpiCommunicator : ICommunicator
             Check(_watchdog.Run("MPI_Allreduce", () => MpiNative.MPI_Allreduce(MpiNative.InPlace, (void*)chunk, count, type, _handles.Sum, _handles.CommWorld)),
                 "MPI_Allreduce");
         }
+    }
+
+    private void AllGather(void* send, void* receive, int count, nint type)
+    {
+        (nint s, nint r) = ((nint)send, (nint)receive);
+        Check(_watchdog.Run("MPI_Allgather", () => MpiNative.MPI_Allgather((void*)s, count, type, (void*)r, count, type, _handles.CommWorld)), "MPI_Allgather");
+    }
+
+    /// <summary>The per-rank count of a block collective: whole = Size blocks of share, and one MPI count.</summary>
+    private int BlockCount(int share, int whole, string call)
+    {
+        Blocks.Require(share, whole, Size, call);
+        return share;
     }
 
     public void Dispose()

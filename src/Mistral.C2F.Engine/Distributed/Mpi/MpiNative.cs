@@ -33,5 +33,7 @@ internal static unsafe partial class MpiNative
     [LibraryImport(Library)] public static partial int MPI_Comm_rank(nint comm, out int rank);
     [LibraryImport(Library)] public static partial int MPI_Comm_size(nint comm, out int size);
     [LibraryImport(Library)] public static partial int MPI_Allreduce(nint send, void* receive, int count, nint type, nint op, nint comm);
+    [LibraryImport(Library)] public static partial int MPI_Reduce_scatter_block(void* send, void* receive, int receiveCount, nint type, nint op, nint comm);
+    [LibraryImport(Library)] public static partial int MPI_Allgather(void* send, int sendCount, nint sendType, void* receive, int receiveCount, nint receiveType, nint comm);
     [LibraryImport(Library)] public static partial int MPI_Barrier(nint comm);
 }

@@ -6,8 +6,8 @@ namespace Mistral.C2F.Rlhf.Ppo.Training;
 /// A rank's part of a data-parallel PPO batch, and the gathering of every rank's part into the whole, as TRL gathers
 /// rollouts across processes: rank r holds the <see cref="Count"/> consecutive rollouts from <see cref="First"/>; after
 /// gathering, every rank holds every rollout in the single process's order, so the statistics of the batch (score
-/// moments, whitening, KL, the length limit) are computed once per rank on the same numbers. The contract has no
-/// all-gather yet: a gather is a sum of buffers that are zero outside each rank's part.
+/// moments, whitening, KL, the length limit) are computed once per rank on the same numbers. Every gather is one
+/// all-gather of equal blocks, a rank's rollouts padded to the widest response.
 /// </summary>
 public sealed class RolloutShare
 {
@@ -31,10 +31,11 @@ public sealed class RolloutShare
     {
         var lengths = Gather(local.Select(r => (double)r.Length).ToArray());
         int width = (int)lengths.Max();
-        var tokens = new double[Total * width];
+        var share = new double[Count * width];
         for (int b = 0; b < Count; b++)
-            for (int j = 0; j < local[b].Length; j++) tokens[(First + b) * width + j] = local[b][j];
-        _communicator.AllReduceSum(tokens);
+            for (int j = 0; j < local[b].Length; j++) share[b * width + j] = local[b][j];
+        var tokens = new double[Total * width];
+        _communicator.AllGather(share, tokens);
         return Enumerable.Range(0, Total).Select(b => tokens.AsSpan(b * width, (int)lengths[b]).ToArray().Select(t => (int)t).ToArray()).ToArray();
     }
 
@@ -43,8 +44,7 @@ public sealed class RolloutShare
     {
         if (local.Length != Count) throw new ArgumentException($"{local.Length} values for a share of {Count} rollouts");
         var whole = new double[Total];
-        local.CopyTo(whole.AsSpan(First));
-        _communicator.AllReduceSum(whole);
+        _communicator.AllGather(local, whole);
         return whole;
     }
 
@@ -55,10 +55,12 @@ public sealed class RolloutShare
     public double[] Gather(ReadOnlySpan<double> local, ResponseLayout localLayout, ResponseLayout wholeLayout)
     {
         localLayout.RequireSlots(local.Length, "per-token values");
-        var whole = new double[wholeLayout.Slots];
+        // The share in the whole layout's width, so that rank r's rows are block r of the whole.
+        var share = new double[Count * wholeLayout.Width];
         for (int b = 0; b < Count; b++)
-            local.Slice(localLayout.Start(b), localLayout.Lengths[b]).CopyTo(whole.AsSpan(wholeLayout.Start(First + b)));
-        _communicator.AllReduceSum(whole);
+            local.Slice(localLayout.Start(b), localLayout.Lengths[b]).CopyTo(share.AsSpan(b * wholeLayout.Width));
+        var whole = new double[wholeLayout.Slots];
+        _communicator.AllGather(share, whole);
         return whole;
     }
 }
