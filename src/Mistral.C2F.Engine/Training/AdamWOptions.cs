@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Mistral.C2F.Engine.Model;
 
 namespace Mistral.C2F.Engine.Training;
@@ -12,6 +13,14 @@ public sealed record AdamWOptions
 
     /// <summary>Decoupled weight decay applies to projection matrices only: never to norms or embeddings (nor a tied head).</summary>
     public bool DecayEmbeddings { get; init; }
+
+    /// <summary>
+    /// ZeRO-1 in a data-parallel job: each rank keeps the moments of its range of the parameters only
+    /// (<see cref="Distributed.Zero1Partition"/>). Not saved with a run: it changes where the state lives, not what a step
+    /// computes, and checkpoints hold the state whole, so a run resumes with or without it.
+    /// </summary>
+    [JsonIgnore]
+    public bool ShardOverRanks { get; init; }
 
     public bool Decays(string parameterName) =>
         !parameterName.EndsWith("norm.weight", StringComparison.Ordinal)

@@ -31,16 +31,19 @@ public sealed class TrainableModel : IDisposable
     public AdamWOptimizer Optimizer { get; }
     public Backend Backend => Model.Backend;
 
-    /// <summary>Writes the weights (float32), the tokenizer files and the optimizer moments: a complete model directory.</summary>
+    /// <summary>
+    /// Writes the weights (float32), the tokenizer files and the optimizer moments: a complete model directory. With
+    /// ZeRO-1, after <see cref="AdamWOptimizer.GatherState"/> on every rank.
+    /// </summary>
     public void Save(string directory, TokenizerFiles tokenizer)
     {
         MistralCheckpoint.SaveParameters(directory, Model.Config, Model.Parameters.Select(p => (p.Key, p.Value)), DType.F32,
             MistralCheckpoint.DefaultMaxShardBytes);
         tokenizer.Write(directory);
-        var state = Optimizer.State().ToList();
+        var state = Optimizer.State();
         using var writer = new SafeTensorsWriter(Path.Combine(directory, OptimizerFileName),
-            state.Select(s => new SafeTensorInfo(s.Name, SafeTensorsDType.F32, s.Tensor.Shape)));
-        foreach (var (name, tensor) in state) writer.Write(name, Backend.ToFloats(tensor));
+            state.Select(s => new SafeTensorInfo(s.Name, SafeTensorsDType.F32, s.Shape)));
+        foreach (var tensor in state) writer.Write(tensor.Name, tensor.Read());
         writer.Commit();
     }
 

@@ -40,16 +40,24 @@ public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepChe
         (Step, SkippedSteps, ConsecutiveNonFinite) = (step, skippedSteps, consecutiveNonFinite);
 
     /// <summary>Runs steps Step+1..totalSteps; returns the final checkpoint's path.</summary>
-    /// <param name="save">Writes a checkpoint of the current state into the directory it is given.</param>
+    /// <param name="save">Writes a checkpoint of the current state into the directory it is given (on rank 0).</param>
+    /// <param name="gatherForSave">Runs on every rank before each checkpoint: the collectives rank 0's <paramref name="save"/>
+    /// needs (ZeRO-1's optimizer state gathered).</param>
     public string Run<TReport>(int totalSteps, Func<int, TReport> step, Action<string> save, IProgress<TReport>? progress,
-        CancellationToken cancellation) where TReport : IStepReport
+        CancellationToken cancellation, Action? gatherForSave = null) where TReport : IStepReport
     {
+        void Save()
+        {
+            gatherForSave?.Invoke();
+            if (Writes) Checkpoints.Save(Step, save);
+        }
+
         using var metrics = Writes ? new MetricsLog(MetricsPath, resumedFromStep: Step) : null;
         while (Step < totalSteps)
         {
             if (StopRequested(cancellation))
             {
-                if (Step > 0) Save(save); // an interrupted run keeps its progress
+                if (Step > 0) Save(); // an interrupted run keeps its progress
                 _communicator.Barrier();
                 throw new OperationCanceledException(cancellation.IsCancellationRequested ? cancellation : CancellationToken.None);
             }
@@ -64,17 +72,12 @@ public sealed class TrainingLoop(string runDirectory, int saveEvery, int keepChe
             if (ConsecutiveNonFinite > maxConsecutiveSkips)
                 throw new TrainingDivergedException($"{ConsecutiveNonFinite} steps in a row had a non-finite loss or gradient (last: step {Step}); " +
                     $"stopping. The last good checkpoint is {Checkpoints.Latest ?? "none (no step was saved)"}");
-            if (Step % saveEvery == 0 || Step == totalSteps) Save(save);
+            if (Step % saveEvery == 0 || Step == totalSteps) Save();
         }
         return Writes ? Checkpoints.Latest ?? throw new InvalidOperationException("the run has no checkpoint") : Checkpoints.PathOf(Step);
     }
 
     private bool Writes => _communicator.IsRoot;
-
-    private void Save(Action<string> save)
-    {
-        if (Writes) Checkpoints.Save(Step, save);
-    }
 
     /// <summary>Whether any rank was cancelled: every rank asks before each step, so all stop before the same one.</summary>
     private bool StopRequested(CancellationToken cancellation)

@@ -37,6 +37,9 @@ public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
     public TOptions Options => Spec.Options;
     public string MetricsPath => _loop.MetricsPath;
 
+    /// <summary>Parameter elements whose AdamW moments this rank keeps, and all of them (ZeRO-1 keeps a range).</summary>
+    public (long Kept, long Total) OptimizerState => (Model.Optimizer.StateElements, Model.Optimizer.ParameterElements);
+
     protected TrainableModel Model { get; }
     protected ICommunicator Communicator { get; }
     protected TData Data { get; }
@@ -44,7 +47,7 @@ public abstract class SingleModelTrainer<TOptions, TData, TReport> : IDisposable
 
     /// <summary>Trains until the options' step count; returns the path of the final checkpoint.</summary>
     public string Run(IProgress<TReport>? progress = null, CancellationToken cancellation = default) =>
-        _loop.Run(Options.Steps, TrainStep, SaveCheckpoint, progress, cancellation);
+        _loop.Run(Options.Steps, TrainStep, SaveCheckpoint, progress, cancellation, Model.Optimizer.GatherState);
 
     /// <summary>Each rank of a data-parallel job takes as many of every batch's <paramref name="units"/> as the others.</summary>
     protected static void RequireShares(int units, string what, ICommunicator? communicator)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Mistral.C2F.Engine.Tests.Support;
+using Mistral.C2F.Engine.Training;
 using Mistral.C2F.Rlhf.RewardModel.Data;
 using Mistral.C2F.Rlhf.Sft.Data;
 using Mistral.C2F.Rlhf.Tests.Hostile;
@@ -10,8 +11,8 @@ namespace Mistral.C2F.Rlhf.Tests.Distributed;
 /// <summary>
 /// <c>mpirun -np 2 c2f train ppo</c>: each rank rolls out and scores half of every iteration's prompts and trains on half
 /// of every mini-batch, and the run gives the single process's scores, KL, losses, length limit (1e-5 relative) and actor
-/// weights (1e-5 of each tensor's norm); a 2-rank run resumes on 2 ranks bit for bit; rollouts the ranks cannot share
-/// are refused.
+/// weights (1e-5 of each tensor's norm), with ZeRO-1 too (and its gathered AdamW state); a 2-rank run resumes on 2 ranks
+/// bit for bit; rollouts the ranks cannot share are refused.
 /// </summary>
 [Trait("Backend", "cpu")]
 public sealed class DataParallelPpoTests : IDisposable
@@ -42,29 +43,36 @@ public sealed class DataParallelPpoTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private ConsoleRun Train(int ranks, string run, int iterations = 3, int rollouts = 8) => ConsoleProcess.Run(TimeLimit, 4L << 30,
-        ranks > 1 ? MpiLauncher.Ranks(ranks) : null, null, "train", "ppo", "--model", _model, "--prompts", _prompts, "--reward-model", _rewardModel,
+    private ConsoleRun Train(int ranks, string run, int iterations = 3, int rollouts = 8, bool zero1 = false) => ConsoleProcess.Run(TimeLimit, 4L << 30,
+        ranks > 1 ? MpiLauncher.Ranks(ranks) : null, null, ["train", "ppo", "--model", _model, "--prompts", _prompts, "--reward-model", _rewardModel,
         "--reward", "reward-model", "--out", _directory.File(run), "--iterations", $"{iterations}", "--rollouts", $"{rollouts}", "--length-limit", "4",
-        "--max-length-limit", "12", "--actor-lr", "1e-3", "--critic-lr", "1e-3", "--save-every", "1", "--seed", "3", "--threads", "1");
+        "--max-length-limit", "12", "--actor-lr", "1e-3", "--critic-lr", "1e-3", "--save-every", "1", "--seed", "3", "--threads", "1",
+        .. (zero1 ? new[] { "--zero1" } : [])]);
 
     private static void AssertSucceeded(ConsoleRun run) => Assert.True(run.ExitCode == 0 && run.KilledFor is null, run.ToString());
 
+    /// <summary>Also with ZeRO-1 (<c>--zero1</c>): each rank keeps the AdamW moments of half of each model.</summary>
     [Fact]
-    public void Two_ranks_train_the_actor_and_critic_as_one_process_does()
+    public void Two_ranks_train_the_actor_and_critic_as_one_process_does_with_and_without_ZeRO_1()
     {
-        foreach (var run in new[] { Train(1, "one"), Train(2, "two") }) AssertSucceeded(run);
-        var (one, two) = (Metrics("one"), Metrics("two"));
-        Assert.Equal(3, two.Count);
-        for (int iteration = 0; iteration < one.Count; iteration++)
-            foreach (var figure in Figures)
-            {
-                double expected = one[iteration][figure]!.GetValue<double>(), actual = two[iteration][figure]!.GetValue<double>();
-                Assert.True(Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected)),
-                    $"iteration {iteration + 1} {figure}: {actual} vs {expected}");
-            }
+        foreach (var run in new[] { Train(1, "one"), Train(2, "two"), Train(2, "zero1", zero1: true) }) AssertSucceeded(run);
+        var one = Metrics("one");
+        foreach (var two in new[] { "two", "zero1" })
+        {
+            var metrics = Metrics(two);
+            Assert.Equal(3, metrics.Count);
+            for (int iteration = 0; iteration < one.Count; iteration++)
+                foreach (var figure in Figures)
+                {
+                    double expected = one[iteration][figure]!.GetValue<double>(), actual = metrics[iteration][figure]!.GetValue<double>();
+                    Assert.True(Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected)),
+                        $"{two}: iteration {iteration + 1} {figure}: {actual} vs {expected}");
+                }
+            CheckpointWeights.AssertClose(Weights("one", "actor"), Weights(two, "actor"), Tolerance, $"the actor of 2 ranks ({two}) differs from 1");
+            CheckpointWeights.AssertClose(Weights("one", "critic"), Weights(two, "critic"), Tolerance, $"the critic of 2 ranks ({two}) differs from 1");
+            CheckpointWeights.AssertClose(Optimizer("one", "actor"), Optimizer(two, "actor"), Tolerance, $"the actor's AdamW state of 2 ranks ({two}) differs from 1");
+        }
         Assert.NotEqual(one[0]["objective/scores"]!.GetValue<double>(), one[2]["objective/scores"]!.GetValue<double>());
-        CheckpointWeights.AssertClose(Weights("one", "actor"), Weights("two", "actor"), Tolerance, "the actor of 2 ranks differs from 1");
-        CheckpointWeights.AssertClose(Weights("one", "critic"), Weights("two", "critic"), Tolerance, "the critic of 2 ranks differs from 1");
     }
 
     [Fact]
@@ -106,6 +114,8 @@ public sealed class DataParallelPpoTests : IDisposable
     }
 
     private string Weights(string run, string model) => Path.Combine(_directory.File(run), "checkpoint-000003", model, "model.safetensors");
+
+    private string Optimizer(string run, string model) => Path.Combine(_directory.File(run), "checkpoint-000003", model, TrainableModel.OptimizerFileName);
 
     private List<JsonNode> Metrics(string run) =>
         File.ReadLines(Path.Combine(_directory.File(run), "metrics.jsonl")).Select(line => JsonNode.Parse(line)!).ToList();

@@ -9,8 +9,8 @@ namespace Mistral.C2F.Rlhf.Tests.Distributed;
 
 /// <summary>
 /// <c>mpirun -np 2 c2f train rm</c>: each rank scores half the pairs of every batch, and the run gives the single process's
-/// loss, accuracy, reward statistics and gradient norms (1e-6 relative) and its weights (1e-6 of each tensor's norm); a
-/// 2-rank run resumes on 2 ranks bit for bit; a batch the ranks cannot share is refused. A rank's share of a batch scores
+/// loss, accuracy, reward statistics and gradient norms (1e-6 relative) and its weights (1e-6 of each tensor's norm), with
+/// ZeRO-1 too; a 2-rank run resumes on 2 ranks bit for bit; a batch the ranks cannot share is refused. A rank's share of a batch scores
 /// its pairs as the whole batch does.
 /// </summary>
 [Trait("Backend", "cpu")]
@@ -37,25 +37,30 @@ public sealed class DataParallelRewardModelTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private ConsoleRun Train(int ranks, string run, int batch = 4, int steps = 3) => ConsoleProcess.Run(TimeLimit, 4L << 30,
-        ranks > 1 ? MpiLauncher.Ranks(ranks) : null, null, "train", "rm", "--model", _model, "--data", _pairs, "--out", _directory.File(run),
-        "--steps", $"{steps}", "--batch", $"{batch}", "--max-length", "32", "--lr", "1e-3", "--save-every", "1", "--threads", "1");
+    private ConsoleRun Train(int ranks, string run, int batch = 4, int steps = 3, bool zero1 = false) => ConsoleProcess.Run(TimeLimit, 4L << 30,
+        ranks > 1 ? MpiLauncher.Ranks(ranks) : null, null, ["train", "rm", "--model", _model, "--data", _pairs, "--out", _directory.File(run),
+        "--steps", $"{steps}", "--batch", $"{batch}", "--max-length", "32", "--lr", "1e-3", "--save-every", "1", "--threads", "1",
+        .. (zero1 ? new[] { "--zero1" } : [])]);
 
     private static void AssertSucceeded(ConsoleRun run) => Assert.True(run.ExitCode == 0 && run.KilledFor is null, run.ToString());
 
     [Fact]
-    public void Two_ranks_train_the_reward_model_as_one_process_does()
+    public void Two_ranks_train_the_reward_model_as_one_process_does_with_and_without_ZeRO_1()
     {
-        foreach (var run in new[] { Train(1, "one"), Train(2, "two") }) AssertSucceeded(run);
-        var (one, two) = (Metrics("one"), Metrics("two"));
-        Assert.Equal(3, two.Count);
-        for (int step = 0; step < one.Count; step++)
-            foreach (var figure in Figures)
-            {
-                double expected = one[step][figure]!.GetValue<double>(), actual = two[step][figure]!.GetValue<double>();
-                Assert.True(Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected)), $"step {step + 1} {figure}: {actual} vs {expected}");
-            }
-        CheckpointWeights.AssertClose(Weights("one"), Weights("two"), Tolerance, "2 ranks differ from 1");
+        foreach (var run in new[] { Train(1, "one"), Train(2, "two"), Train(2, "zero1", zero1: true) }) AssertSucceeded(run);
+        var one = Metrics("one");
+        foreach (var two in new[] { "two", "zero1" })
+        {
+            var metrics = Metrics(two);
+            Assert.Equal(3, metrics.Count);
+            for (int step = 0; step < one.Count; step++)
+                foreach (var figure in Figures)
+                {
+                    double expected = one[step][figure]!.GetValue<double>(), actual = metrics[step][figure]!.GetValue<double>();
+                    Assert.True(Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected)), $"{two}: step {step + 1} {figure}: {actual} vs {expected}");
+                }
+            CheckpointWeights.AssertClose(Weights("one"), Weights(two), Tolerance, $"2 ranks ({two}) differ from 1");
+        }
     }
 
     private string Weights(string run) => Path.Combine(_directory.File(run), "checkpoint-000003", "model.safetensors");

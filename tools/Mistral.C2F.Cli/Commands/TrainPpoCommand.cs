@@ -44,20 +44,26 @@ internal static class TrainPpoCommand
         var seed = new Option<int?>("--seed") { Description = "Seed of prompt order and sampling (default 0)" };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
+        var zero1 = Zero1Option.Create();
         var command = new Command("ppo", "PPO with Continuous Maximization (the Coarse Actor)")
         {
             model, prompts, rewardModel, reward, critic, reference, output, resume, config, iterations, rollouts, klCoef, fixedKl, actorLr, criticLr,
-            lengthLimit, maxLengthLimit, fixedLimit, saveEvery, seed, threads, backendName,
+            lengthLimit, maxLengthLimit, fixedLimit, saveEvery, seed, threads, backendName, zero1,
         };
         command.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
             using var communicator = JobLaunch.Join();
-            PpoTrainingOptions Change(PpoTrainingOptions o) =>
-                o with { Iterations = parse.GetValue(iterations) ?? o.Iterations, SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery };
+            bool shard = Zero1Option.Requested(parse, zero1, communicator);
+            PpoTrainingOptions Change(PpoTrainingOptions o) => o with
+            {
+                Iterations = parse.GetValue(iterations) ?? o.Iterations,
+                SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery,
+                Optimizer = o.Optimizer with { ShardOverRanks = shard },
+            };
             if (parse.GetValue(resume))
             {
-                ResumeOptions.RequireOnly(parse, command, output, resume, iterations, saveEvery, threads, backendName);
+                ResumeOptions.RequireOnly(parse, command, output, resume, iterations, saveEvery, threads, backendName, zero1);
                 var saved = RunSpec<PpoTrainingOptions>.Load(runDirectory).Options;
                 int done = PpoState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Iteration;
                 ResumeOptions.RequireStepsLeft(done, Change(saved).Iterations, runDirectory, "--iterations");
@@ -98,6 +104,7 @@ internal static class TrainPpoCommand
                     Ppo = ppo,
                     SaveEvery = parse.GetValue(saveEvery) ?? defaults.SaveEvery,
                     Seed = parse.GetValue(seed) ?? defaults.Seed,
+                    Optimizer = defaults.Optimizer with { ShardOverRanks = shard },
                 };
                 trainer = PpoTrainer.Start(new RunSpec<PpoTrainingOptions>(CommonOptions.ExistingDirectory(policy), promptFile.FullName, options),
                     runDirectory, backend, communicator);
@@ -109,6 +116,7 @@ internal static class TrainPpoCommand
                     trainer.Run(cancellation: cancellation);
                     return Task.CompletedTask;
                 }
+                Zero1Option.Report(communicator, trainer.Options.Optimizer.ShardOverRanks, trainer.OptimizerState.Kept, trainer.OptimizerState.Total);
                 var (final, history) = TrainingProgress.Show<PpoIterationMetrics>(trainer.Step, trainer.Options.Iterations,
                     m => $"score {m[PpoMetrics.Scores]:F3} kl {m[PpoMetrics.Kl]:F3} limit {m[PpoMetrics.LengthLimit]:F0} length {m[PpoMetrics.ResponseLength]:F1}",
                     progress => trainer.Run(progress, cancellation));

@@ -28,20 +28,26 @@ internal static class TrainRewardModelCommand
         var seed = new Option<int?>("--seed") { Description = "Data shuffling seed (default 0)" };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
+        var zero1 = Zero1Option.Create();
         var command = new Command("rm", "Train a reward model (Bradley–Terry loss on preference pairs)")
         {
-            model, data, output, resume, steps, batch, maxLength, learningRate, warmup, saveEvery, seed, threads, backendName,
+            model, data, output, resume, steps, batch, maxLength, learningRate, warmup, saveEvery, seed, threads, backendName, zero1,
         };
         command.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
             using var communicator = JobLaunch.Join();
+            bool shard = Zero1Option.Requested(parse, zero1, communicator);
             RewardModelTrainer trainer;
-            RewardModelOptions Change(RewardModelOptions o) =>
-                o with { Steps = parse.GetValue(steps) ?? o.Steps, SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery };
+            RewardModelOptions Change(RewardModelOptions o) => o with
+            {
+                Steps = parse.GetValue(steps) ?? o.Steps,
+                SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery,
+                Optimizer = o.Optimizer with { ShardOverRanks = shard },
+            };
             if (parse.GetValue(resume))
             {
-                ResumeOptions.RequireOnly(parse, command, output, resume, steps, saveEvery, threads, backendName);
+                ResumeOptions.RequireOnly(parse, command, output, resume, steps, saveEvery, threads, backendName, zero1);
                 var saved = RunSpec<RewardModelOptions>.Load(runDirectory).Options;
                 int done = TrainerState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Step;
                 ResumeOptions.RequireStepsLeft(done, Change(saved).Steps, runDirectory, "--steps");
@@ -62,6 +68,7 @@ internal static class TrainRewardModelCommand
                     WarmupSteps = parse.GetValue(warmup) ?? defaults.WarmupSteps,
                     SaveEvery = parse.GetValue(saveEvery) ?? defaults.SaveEvery,
                     Seed = parse.GetValue(seed) ?? defaults.Seed,
+                    Optimizer = defaults.Optimizer with { ShardOverRanks = shard },
                 };
                 trainer = RewardModelTrainer.Start(new RunSpec<RewardModelOptions>(CommonOptions.ExistingDirectory(modelDirectory), dataFile.FullName, options),
                     runDirectory, backend, communicator);
@@ -73,6 +80,7 @@ internal static class TrainRewardModelCommand
                     trainer.Run(cancellation: cancellation);
                     return Task.CompletedTask;
                 }
+                Zero1Option.Report(communicator, trainer.Options.Optimizer.ShardOverRanks, trainer.OptimizerState.Kept, trainer.OptimizerState.Total);
                 var (final, history) = TrainingProgress.Show<RewardModelStepMetrics>(trainer.Step, trainer.Options.Steps,
                     m => $"loss {m.Loss:F4} accuracy {m.Accuracy:P0} margin {m.ChosenMean - m.RejectedMean:F3}",
                     progress => trainer.Run(progress, cancellation));

@@ -40,24 +40,27 @@ internal static class TrainSftCommand
         var seed = new Option<int?>("--seed") { Description = "Data shuffling seed (default 0)" };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
+        var zero1 = Zero1Option.Create();
 
         var sft = new Command("sft", "Supervised fine-tuning with checkpoints and exact resume")
         {
-            model, data, preset, output, resume, steps, batch, microBatch, sequence, learningRate, warmup, weightDecay, maxGradNorm, saveEvery, keep, seed, threads, backendName,
+            model, data, preset, output, resume, steps, batch, microBatch, sequence, learningRate, warmup, weightDecay, maxGradNorm, saveEvery, keep, seed, threads, backendName, zero1,
         };
         sft.SetAction((parse, cancellation) =>
         {
             var runDirectory = parse.GetRequiredValue(output).FullName;
             using var communicator = JobLaunch.Join();
+            bool shard = Zero1Option.Requested(parse, zero1, communicator);
             Engine.Backends.Backend CreateBackend() => CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
             if (parse.GetValue(resume))
             {
-                ResumeOptions.RequireOnly(parse, sft, output, resume, steps, saveEvery, keep, threads, backendName);
+                ResumeOptions.RequireOnly(parse, sft, output, resume, steps, saveEvery, keep, threads, backendName, zero1);
                 SftOptions Change(SftOptions o) => o with
                 {
                     Steps = parse.GetValue(steps) ?? o.Steps,
                     SaveEvery = parse.GetValue(saveEvery) ?? o.SaveEvery,
                     KeepCheckpoints = parse.GetValue(keep) ?? o.KeepCheckpoints,
+                    Optimizer = o.Optimizer with { ShardOverRanks = shard },
                 };
                 var saved = RunSpec<SftOptions>.Load(runDirectory).Options;
                 int done = TrainerState.Load(RunDirectories.LatestCheckpoint(runDirectory)).Step;
@@ -83,7 +86,11 @@ internal static class TrainSftCommand
                 SequenceLength = parse.GetValue(sequence) ?? baseOptions.SequenceLength,
                 LearningRate = parse.GetValue(learningRate) ?? baseOptions.LearningRate,
                 WarmupSteps = parse.GetValue(warmup) ?? baseOptions.WarmupSteps,
-                Optimizer = baseOptions.Optimizer with { WeightDecay = parse.GetValue(weightDecay) ?? baseOptions.Optimizer.WeightDecay },
+                Optimizer = baseOptions.Optimizer with
+                {
+                    WeightDecay = parse.GetValue(weightDecay) ?? baseOptions.Optimizer.WeightDecay,
+                    ShardOverRanks = shard,
+                },
                 MaxGradNorm = parse.GetValue(maxGradNorm) ?? baseOptions.MaxGradNorm,
                 SaveEvery = parse.GetValue(saveEvery) ?? baseOptions.SaveEvery,
                 KeepCheckpoints = parse.GetValue(keep) ?? baseOptions.KeepCheckpoints,
@@ -135,6 +142,7 @@ internal static class TrainSftCommand
         }
         var options = trainer.Options;
         if (communicator.Size > 1) AnsiConsole.MarkupLine($"[grey]data parallel: {communicator.Size} ranks, each {options.AccumulationSteps / communicator.Size} micro-batch(es) of every batch[/]");
+        Zero1Option.Report(communicator, options.Optimizer.ShardOverRanks, trainer.OptimizerState.Kept, trainer.OptimizerState.Total);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(trainer.RunDirectory)}: steps {trainer.Step + 1}..{options.Steps}, batch {options.BatchSize}×{options.SequenceLength} " +
             $"({options.AccumulationSteps} micro-batch(es)), lr {options.LearningRate}, metrics in {Path.GetFileName(trainer.MetricsPath)}[/]");
         var (final, history) = TrainingProgress.Show<SftStepMetrics>(trainer.Step, options.Steps,

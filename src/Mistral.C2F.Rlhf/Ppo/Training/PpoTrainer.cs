@@ -68,6 +68,10 @@ public sealed class PpoTrainer : IDisposable
     public PpoTrainingOptions Options => _spec.Options;
     public string MetricsPath => _loop.MetricsPath;
 
+    /// <summary>Parameter elements of the actor and the critic whose AdamW moments this rank keeps, and all of them (ZeRO-1 keeps a range of each).</summary>
+    public (long Kept, long Total) OptimizerState =>
+        (_actor.Optimizer.StateElements + _critic.Optimizer.StateElements, _actor.Optimizer.ParameterElements + _critic.Optimizer.ParameterElements);
+
     /// <summary>The actor of a PPO checkpoint, a Hugging Face model directory.</summary>
     public static string ActorOf(string checkpoint) => Path.Combine(checkpoint, ActorDirectory);
 
@@ -118,7 +122,11 @@ public sealed class PpoTrainer : IDisposable
 
     /// <summary>Runs the remaining iterations; returns the final checkpoint (its actor is <see cref="ActorOf"/>).</summary>
     public string Run(IProgress<PpoIterationMetrics>? progress = null, CancellationToken cancellation = default) =>
-        _loop.Run(_spec.Options.Iterations, iteration => Iterate(iteration, cancellation), SaveCheckpoint, progress, cancellation);
+        _loop.Run(_spec.Options.Iterations, iteration => Iterate(iteration, cancellation), SaveCheckpoint, progress, cancellation, () =>
+        {
+            _actor.Optimizer.GatherState();
+            _critic.Optimizer.GatherState();
+        });
 
     private PpoIterationMetrics Iterate(int iteration, CancellationToken cancellation)
     {
