@@ -101,6 +101,9 @@ public sealed partial class CudaBackend
     protected override void AccumulateSumCore(Tensor values, double scale, Tensor total) =>
         _reduction.AccumulateSum(A(values), values.ElementCount, scale, W(total));
 
+    protected override void BradleyTerryCore(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics) =>
+        _bradleyTerry.Loss(A(scores), A(margins), margins.ElementCount, gradientPairs, W(scoreGradient), W(lossSum), W(statistics));
+
     protected override void FillCore(Tensor t, double value) => _device.Fill32(W(t), BitConverter.SingleToUInt32Bits((float)value), t.ElementCount);
 
     private static List<(ulong Address, long Count)> Ranges(IReadOnlyList<Tensor> tensors) => tensors.Select(t => (A(t), t.ElementCount)).ToList();

@@ -21,6 +21,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private readonly RopeKernels _rope;
     private readonly RowKernels _rows;
     private readonly LogProbKernels _logProbs;
+    private readonly BradleyTerryKernels _bradleyTerry;
     private readonly AdamWKernels _adamW;
     private readonly MultiTensorAdamW _multiTensorAdamW;
     private readonly ReductionKernels _reduction;
@@ -60,6 +61,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _rope = new RopeKernels(device);
         _rows = new RowKernels(device, _faults);
         _logProbs = new LogProbKernels(device, _faults);
+        _bradleyTerry = new BradleyTerryKernels(device);
         _adamW = new AdamWKernels(device);
         _multiTensorAdamW = new MultiTensorAdamW(device, _adamW, precision == CudaPrecision.Bf16TensorCores ? _bf16 : null);
         _reduction = new ReductionKernels(device);

@@ -354,6 +354,29 @@ public abstract class Backend : IDisposable
         AccumulateSumCore(values, scale, total);
     }
 
+    /// <summary>
+    /// The reward model's Bradley–Terry loss where its scores are (<see cref="BradleyTerryStatistics"/>): for P pairs,
+    /// <paramref name="scores"/> holds the P chosen then the P rejected scores and <paramref name="margins"/> one margin
+    /// each; <paramref name="scoreGradient"/> (2P) is written with the gradient of the summed loss divided by
+    /// <paramref name="gradientPairs"/> (the whole batch's pairs: a rank's or a micro-batch's share accumulates the batch
+    /// mean's gradient); the summed loss is added to <paramref name="lossSum"/> (one element) and the step's sums to
+    /// <paramref name="statistics"/> (<see cref="BradleyTerryStatistics.Count"/> elements). Nothing is read back.
+    /// </summary>
+    public void BradleyTerry(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics)
+    {
+        foreach (var t in new[] { scores, margins, scoreGradient, lossSum, statistics }) RequireFloat(t, nameof(BradleyTerry));
+        long pairs = margins.ElementCount;
+        if (pairs < 1) throw new ArgumentException($"{nameof(BradleyTerry)}: needs at least one pair");
+        RequireSame(scores.ElementCount, 2 * pairs, "score count (chosen and rejected per margin)", nameof(BradleyTerry));
+        RequireSame(scoreGradient.ElementCount, 2 * pairs, "score gradient length", nameof(BradleyTerry));
+        RequireSame(lossSum.ElementCount, 1, "loss length", nameof(BradleyTerry));
+        RequireSame(statistics.ElementCount, BradleyTerryStatistics.Count, "statistics length", nameof(BradleyTerry));
+        if (!(gradientPairs >= pairs) || !double.IsFinite(gradientPairs))
+            throw new ArgumentException($"{nameof(BradleyTerry)}: the gradient divides by the whole batch's pairs, at least these {pairs}; got {gradientPairs}");
+        using var _ = Time("BradleyTerry");
+        BradleyTerryCore(scores, margins, gradientPairs, scoreGradient, lossSum, statistics);
+    }
+
     /// <summary>norm = √(Σ x² over all the tensors), summed in float64, written into the one element of <paramref name="norm"/>: the global gradient norm, left on the device.</summary>
     public void GlobalNorm(IReadOnlyList<Tensor> tensors, Tensor norm)
     {
@@ -418,6 +441,17 @@ public abstract class Backend : IDisposable
         double sum = 0;
         foreach (double v in ToDoubles(values)) sum += v;
         FillCore(total, ToDoubles(total)[0] + scale * sum);
+    }
+
+    /// <summary>Without a kernel: the scores are read (a wait on a device) and the loss computed on the host.</summary>
+    protected virtual void BradleyTerryCore(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics)
+    {
+        var (loss, gradient, sums) = BradleyTerryStatistics.Compute(ToDoubles(scores), ToDoubles(margins), gradientPairs);
+        Upload(gradient, scoreGradient);
+        FillCore(lossSum, ToDoubles(lossSum)[0] + loss);
+        var accumulated = ToDoubles(statistics);
+        for (int i = 0; i < accumulated.Length; i++) accumulated[i] += sums[i];
+        Upload(accumulated, statistics);
     }
 
     /// <summary>Without a device reduction: the sum of squares is read (a wait on a device) and its root written back.</summary>

@@ -4,8 +4,14 @@ using Mistral.C2F.Engine.Tensors;
 
 namespace Mistral.C2F.Engine.Training;
 
-/// <summary>What an optimizer step read back: the loss summed into <see cref="AdamWOptimizer.LossSum"/>, the global gradient norm, and whether it updated.</summary>
-public readonly record struct StepOutcome(double LossSum, double GradientNorm, bool Updated);
+/// <summary>
+/// What an optimizer step read back: the loss summed into <see cref="AdamWOptimizer.LossSum"/>, the global gradient norm,
+/// whether it updated, and the sums its ops left in <see cref="AdamWOptimizer.StepStatistics"/>.
+/// </summary>
+public readonly record struct StepOutcome(double LossSum, double GradientNorm, bool Updated)
+{
+    public IReadOnlyList<double> Statistics { get; init; } = [];
+}
 
 /// <summary>One tensor of the optimizer state for a checkpoint: its name, its parameter's shape, and its values when read.</summary>
 public readonly record struct OptimizerStateTensor(string Name, Shape Shape, Func<float[]> Read);
@@ -38,9 +44,11 @@ public sealed class AdamWOptimizer : IDisposable
     private OptimizerStateTensor[]? _gathered;
 
     /// <param name="communicator">The job's ranks; null or one rank: no reduction.</param>
+    /// <param name="stepStatistics">Elements of <see cref="StepStatistics"/>.</param>
     public AdamWOptimizer(Backend backend, IReadOnlyDictionary<string, Tensor> parameters, IReadOnlyDictionary<string, Tensor> gradients, AdamWOptions options,
-        ICommunicator? communicator = null)
+        ICommunicator? communicator = null, int stepStatistics = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(stepStatistics);
         (_backend, Options, _parameters) = (backend, options, parameters);
         _communicator = communicator ?? SingleProcess.Instance;
         _gradients = parameters.Keys.Select(name => gradients[name]).ToArray();
@@ -55,10 +63,12 @@ public sealed class AdamWOptimizer : IDisposable
         }
         _moments = _pieces.Select(p => (Zeros(p.Parameter.Shape), Zeros(p.Parameter.Shape))).ToArray();
         _updates = _pieces.Select((p, i) => new AdamWParameter(p.Parameter, p.Gradient, _moments[i].First, _moments[i].Second, options.Decays(p.Name))).ToArray();
-        _statistics = Zeros(new Shape(2));
+        _statistics = Zeros(new Shape(2 + stepStatistics));
         LossSum = _statistics.SliceRows(0, 1);
         _gradientNorm = _statistics.SliceRows(1, 1);
-        if (_partition is null && _communicator.Size > 1) _allReduce = new GradientAllReduce(backend, _communicator, [.. _gradients, LossSum]);
+        StepStatistics = _statistics.SliceRows(2, stepStatistics);
+        if (_partition is null && _communicator.Size > 1)
+            _allReduce = new GradientAllReduce(backend, _communicator, [.. _gradients, LossSum, .. stepStatistics > 0 ? [StepStatistics] : Array.Empty<Tensor>()]);
     }
 
     public AdamWOptions Options { get; }
@@ -68,6 +78,12 @@ public sealed class AdamWOptimizer : IDisposable
 
     /// <summary>Where this step's loss ops add the summed loss (one element); read and zeroed by <see cref="Apply"/>.</summary>
     public Tensor LossSum { get; }
+
+    /// <summary>
+    /// Sums a step's ops accumulate beside the loss (a reward model's accuracy and score moments, say), summed over the
+    /// ranks and read by <see cref="Apply"/> in its one wait (<see cref="StepOutcome.Statistics"/>), then zeroed.
+    /// </summary>
+    public Tensor StepStatistics { get; }
 
     /// <summary>Parameter elements whose moments this rank keeps: all of them, or its ZeRO-1 range.</summary>
     public long StateElements => _pieces.Sum(p => (long)p.Length);
@@ -98,25 +114,27 @@ public sealed class AdamWOptimizer : IDisposable
         foreach (var gradient in _gradients) _backend.Zero(gradient);
         var values = _backend.ToDoubles(_statistics);
         _backend.Zero(LossSum);
+        _backend.Zero(StepStatistics);
         bool updated = AdamWGuard.Allows(values[0], values[1]);
         if (updated)
         {
             _partition?.AllGatherParameters();
             Step++;
         }
-        return new StepOutcome(values[0], values[1], updated);
+        return new StepOutcome(values[0], values[1], updated) { Statistics = values[2..] };
     }
 
-    /// <summary>ZeRO-1: the gradients reduce-scattered; the loss and the squared norms of the ranges summed over the ranks.</summary>
+    /// <summary>ZeRO-1: the gradients reduce-scattered; the loss, the squared norms of the ranges and the step statistics summed over the ranks.</summary>
     private void SumShardedStatistics()
     {
         _partition!.ReduceScatterGradients();
         if (_updates.Length > 0) _backend.GlobalNorm(_updates.Select(u => u.Gradient).ToArray(), _gradientNorm);
         else _backend.Zero(_gradientNorm);
-        var local = _backend.ToDoubles(_statistics);
-        Span<double> sums = [local[0], local[1] * local[1]];
+        var sums = _backend.ToDoubles(_statistics);
+        sums[1] *= sums[1];
         _communicator.AllReduceSum(sums);
-        _backend.Upload([sums[0], Math.Sqrt(sums[1])], _statistics);
+        sums[1] = Math.Sqrt(sums[1]);
+        _backend.Upload(sums, _statistics);
     }
 
     /// <summary>

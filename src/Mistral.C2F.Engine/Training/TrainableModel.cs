@@ -17,12 +17,13 @@ public sealed class TrainableModel : IDisposable
     public const string OptimizerFileName = "optimizer.safetensors";
 
     /// <param name="communicator">The ranks of a data-parallel job, whose gradients the optimizer sums; null: one process.</param>
-    public TrainableModel(MistralModel model, AdamWOptions options, ICommunicator? communicator = null)
+    /// <param name="stepStatistics">Elements of the optimizer's <see cref="AdamWOptimizer.StepStatistics"/>.</param>
+    public TrainableModel(MistralModel model, AdamWOptions options, ICommunicator? communicator = null, int stepStatistics = 0)
     {
         Model = model;
         Gradients = model.AttachGradients();
         Tape = new Tape(model.Backend);
-        Optimizer = new AdamWOptimizer(model.Backend, model.Parameters, Gradients, options, communicator);
+        Optimizer = new AdamWOptimizer(model.Backend, model.Parameters, Gradients, options, communicator, stepStatistics);
     }
 
     public MistralModel Model { get; }
@@ -48,9 +49,10 @@ public sealed class TrainableModel : IDisposable
     }
 
     /// <summary>Loads a model directory; restores the optimizer moments at <paramref name="optimizerStep"/> when the directory has them.</summary>
-    public static TrainableModel Load(string directory, Backend backend, AdamWOptions options, int optimizerStep = 0, ICommunicator? communicator = null)
+    public static TrainableModel Load(string directory, Backend backend, AdamWOptions options, int optimizerStep = 0, ICommunicator? communicator = null,
+        int stepStatistics = 0)
     {
-        var trainable = new TrainableModel(MistralCheckpoint.LoadModel(directory, backend), options, communicator);
+        var trainable = new TrainableModel(MistralCheckpoint.LoadModel(directory, backend), options, communicator, stepStatistics);
         var optimizerPath = Path.Combine(directory, OptimizerFileName);
         if (optimizerStep > 0)
         {

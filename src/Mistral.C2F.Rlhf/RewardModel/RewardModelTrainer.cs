@@ -34,7 +34,8 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         RequireFits(MistralCheckpoint.LoadConfig(spec.ModelDirectory), spec.Options, backend);
         var tokenizer = TokenizerFiles.Read(spec.ModelDirectory);
         var (data, fingerprint) = LoadData(spec, tokenizer, DataPosition.Start(spec.Options.Seed));
-        var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(spec.ModelDirectory, backend), spec.Options.Optimizer, communicator);
+        var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(spec.ModelDirectory, backend), spec.Options.Optimizer, communicator,
+            BradleyTerryStatistics.Count);
         Directory.CreateDirectory(runDirectory);
         if (communicator?.IsRoot ?? true) spec.Save(runDirectory);
         return new RewardModelTrainer(model, data, spec, runDirectory, tokenizer, fingerprint, resumed: null, communicator);
@@ -51,7 +52,7 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         var tokenizer = RunDirectories.ResumedTokenizer(checkpoint, spec.ModelDirectory);
         var (data, fingerprint) = LoadData(spec, tokenizer, state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
-        return new RewardModelTrainer(TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep, communicator),
+        return new RewardModelTrainer(TrainableModel.Load(checkpoint, backend, spec.Options.Optimizer, state.OptimizerStep, communicator, BradleyTerryStatistics.Count),
             data, spec, runDirectory, tokenizer, fingerprint, state, communicator);
     }
 
@@ -71,15 +72,13 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         var options = Options;
         double learningRate = options.Schedule().At(step);
         var batch = Data.NextBatch();
-        var scores = RewardScoring.ForwardBackward(Model, batch.Share(Communicator.Rank, Communicator.Size), batch.Pairs);
-        // Sums over this rank's pairs, then over the ranks: the whole batch's figures on every rank.
-        var all = scores.Chosen.Concat(scores.Rejected).ToArray();
-        double[] sums = [scores.Loss * scores.Chosen.Length, scores.Accuracy * scores.Chosen.Length, scores.Chosen.Sum(), scores.Rejected.Sum(),
-            all.Sum(s => s * s)];
-        Communicator.AllReduceSum(sums);
-        var (loss, accuracy, chosenMean, rejectedMean) = (sums[0] / batch.Pairs, sums[1] / batch.Pairs, sums[2] / batch.Pairs, sums[3] / batch.Pairs);
-        double mean = (chosenMean + rejectedMean) / 2, deviation = Math.Sqrt(Math.Max(0, sums[4] / (2 * batch.Pairs) - mean * mean));
-        var outcome = Model.Optimizer.Apply(learningRate, options.MaxGradNorm, double.IsFinite(loss));
+        RewardScoring.ForwardBackward(Model, batch.Share(Communicator.Rank, Communicator.Size), batch.Pairs);
+        // The loss and the sums, over this rank's pairs and then over the ranks, come back with the optimizer's one read.
+        var outcome = Model.Optimizer.Apply(learningRate, options.MaxGradNorm);
+        var sums = outcome.Statistics;
+        double pairs = batch.Pairs, loss = outcome.LossSum / pairs, accuracy = sums[BradleyTerryStatistics.Correct] / pairs;
+        double chosenMean = sums[BradleyTerryStatistics.ChosenSum] / pairs, rejectedMean = sums[BradleyTerryStatistics.RejectedSum] / pairs;
+        double mean = (chosenMean + rejectedMean) / 2, deviation = Math.Sqrt(Math.Max(0, sums[BradleyTerryStatistics.SquareSum] / (2 * pairs) - mean * mean));
         return new RewardModelStepMetrics(step, options.Steps, loss, accuracy, chosenMean, rejectedMean, deviation, learningRate, outcome.GradientNorm,
             !outcome.Updated, !outcome.Updated, Data.Epochs);
     }

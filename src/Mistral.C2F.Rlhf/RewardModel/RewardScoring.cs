@@ -1,32 +1,34 @@
 using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Training;
-using Mistral.C2F.Rlhf.Ppo;
 using Mistral.C2F.Rlhf.RewardModel.Data;
 
 namespace Mistral.C2F.Rlhf.RewardModel;
 
-/// <summary>Scores of a preference batch and the Bradley–Terry loss, forward and backward through the reward model.</summary>
+/// <summary>Scores of a preference batch and the Bradley–Terry loss, forward and backward through the reward model, on the device.</summary>
 public static class RewardScoring
 {
-    public sealed record Result(double Loss, double Accuracy, double[] Chosen, double[] Rejected);
-
-    /// <summary>Reads each row's reward at its last real token, and backpropagates the mean Bradley–Terry loss of the pairs.</summary>
-    /// <param name="batchPairs">As for <see cref="BradleyTerryLoss.Compute"/>: the whole batch's pairs when <paramref name="batch"/> is a rank's share.</param>
-    public static Result ForwardBackward(TrainableModel model, PreferenceBatch batch, int? batchPairs = null)
+    /// <summary>
+    /// Reads each row's reward at its last real token and backpropagates the Bradley–Terry loss of the pairs
+    /// (<see cref="Backend.BradleyTerry"/>): the summed loss goes to the optimizer's <see cref="AdamWOptimizer.LossSum"/>
+    /// and the sums its step logs to <see cref="AdamWOptimizer.StepStatistics"/> (<see cref="BradleyTerryStatistics.Count"/>
+    /// of them), so nothing is read back before the optimizer's one wait. Returns the scores, chosen then rejected, valid
+    /// until the tape is cleared.
+    /// </summary>
+    /// <param name="batchPairs">The whole batch's pairs (the gradient is that of their mean) when <paramref name="batch"/> is a rank's share.</param>
+    public static Tensor ForwardBackward(TrainableModel model, PreferenceBatch batch, int? batchPairs = null)
     {
         var backend = model.Backend;
         int rows = 2 * batch.Pairs;
         using var tokens = backend.FromInts(batch.Tokens, rows, batch.Length);
         using var positions = backend.FromInts(batch.Positions, rows, batch.Length);
         using var last = backend.FromInts(batch.LastTokens, rows);
+        using var margins = backend.Allocate(new Shape(batch.Pairs), backend.FloatType);
+        backend.Upload(batch.Margins, margins);
         var scores = model.Model.Forward(model.Tape, tokens, positions, last, AttentionLayout.Sequences);
-        var rewards = backend.ToDoubles(scores.Value);
-        var (chosen, rejected) = (rewards[..batch.Pairs], rewards[batch.Pairs..]);
-        var bt = BradleyTerryLoss.Compute(chosen, rejected, batch.Margins, batchPairs);
-
         using var seed = backend.Allocate(scores.Value.Shape, backend.FloatType);
-        backend.Upload([.. bt.ChosenGradient, .. bt.RejectedGradient], seed);
+        backend.BradleyTerry(scores.Value, margins, batchPairs ?? batch.Pairs, seed, model.Optimizer.LossSum, model.Optimizer.StepStatistics);
         model.Tape.Backward((scores, seed));
-        return new Result(bt.Loss, bt.Accuracy, chosen, rejected);
+        return scores.Value;
     }
 }

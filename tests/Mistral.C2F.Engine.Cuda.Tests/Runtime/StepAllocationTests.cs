@@ -51,6 +51,39 @@ public abstract class StepAllocationTests(Func<IKernelDevice> device)
         Assert.True(counts.Launches > 0, "the step launched nothing");
     }
 
+    /// <summary>
+    /// A reward-model step as the trainer takes it: scores read at each row's last token, the Bradley–Terry loss and its
+    /// statistics on the device, one wait (the optimizer's read brings the loss, the norm and the statistics together).
+    /// </summary>
+    [Fact]
+    public void A_reward_model_step_after_warm_up_allocates_nothing_and_waits_once()
+    {
+        using var backend = new CudaBackend(device(), ownsDevice: false);
+        using var model = TestModels.Random(Config with { Architecture = MistralConfig.SequenceClassification }, backend, seed: 5);
+        var gradients = model.AttachGradients();
+        using var tape = new Tape(backend);
+        using var optimizer = new AdamWOptimizer(backend, model.Parameters, gradients, new AdamWOptions(), stepStatistics: BradleyTerryStatistics.Count);
+        var random = new Random(5);
+        StepOutcome outcome = default;
+        var counts = Measure(backend, () =>
+        {
+            const int pairs = 2, length = 11;
+            using var tokens = backend.FromInts(TestModels.RandomTokens(random, 2 * pairs * length, Config.VocabSize), 2 * pairs, length);
+            using var positions = backend.FromInts(Enumerable.Range(0, 2 * pairs).SelectMany(_ => Enumerable.Range(0, length)).ToArray(), 2 * pairs, length);
+            using var last = backend.FromInts([10, 7, 10, 4], 2 * pairs);
+            using var margins = backend.FromFloats([0f, 0.5f], pairs);
+            var scores = model.Forward(tape, tokens, positions, last, AttentionLayout.Sequences);
+            using var seed = backend.Allocate(scores.Value.Shape, backend.FloatType);
+            backend.BradleyTerry(scores.Value, margins, pairs, seed, optimizer.LossSum, optimizer.StepStatistics);
+            tape.Backward((scores, seed));
+            outcome = optimizer.Apply(1e-4, maxGradNorm: 1.0);
+        });
+        Assert.Equal(0, counts.Allocations);
+        Assert.Equal(0, counts.Frees);
+        Assert.Equal(1, counts.HostSyncs);
+        Assert.True(outcome.LossSum > 0 && outcome.Statistics.Count == BradleyTerryStatistics.Count, $"loss {outcome.LossSum}, {outcome.Statistics.Count} statistics");
+    }
+
     [Fact]
     public void A_forward_pass_and_a_decode_step_after_warm_up_allocate_nothing_and_wait_at_most_once()
     {

@@ -102,6 +102,11 @@ public sealed class CpuBackwardTests : IDisposable
     [InlineData(200_003, 1001)]
     public void AccumulateSum_matches_reference(int first, int second) => _checks.AccumulateSum_matches_reference(first, second);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(300)]
+    public void BradleyTerry_matches_reference(int pairs) => _checks.BradleyTerry_matches_reference(pairs);
+
     [Fact]
     public void GlobalNorm_over_many_tensors_matches_reference() =>
         _checks.GlobalNorm_over_many_tensors_matches_reference([1, 200_003, 5, 1001, 64]);

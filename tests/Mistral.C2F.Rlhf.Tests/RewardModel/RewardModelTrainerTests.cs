@@ -1,3 +1,4 @@
+using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Cpu;
 using Mistral.C2F.Engine.Checkpoints;
 using Mistral.C2F.Engine.Tests.Support;
@@ -37,18 +38,18 @@ public sealed class RewardModelTrainerTests : IDisposable
     {
         var tokenizer = MistralTokenizer.Load(_model);
         using var backend = new CpuBackend(2);
-        using var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(_model, backend), new AdamWOptions());
+        using var model = new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(_model, backend), new AdamWOptions(), stepStatistics: BradleyTerryStatistics.Count);
         var random = new Random(3);
         backend.Upload(Enumerable.Range(0, TinyCheckpoint.Config.HiddenSize).Select(_ => (float)random.NextDouble() - 0.5f).ToArray(), model.Model.Parameters["score.weight"]);
         PreferencePair[] pairs = [new("Add 1 and 2.", "3", "The sum of one and two is four, I think."), new("Sort 9, 3, 5, 1.", "1, 3, 5, 9", "9")];
 
-        var together = RewardScoring.ForwardBackward(model, new PreferenceLoader(pairs, tokenizer, 2, 64, DataPosition.Start(0)).NextBatch());
+        var together = backend.ToDoubles(RewardScoring.ForwardBackward(model, new PreferenceLoader(pairs, tokenizer, 2, 64, DataPosition.Start(0)).NextBatch()));
         foreach (var pair in pairs)
         {
             // Alone, each sequence is its own longest row: no padding at all.
-            var alone = RewardScoring.ForwardBackward(model, new PreferenceLoader([pair], tokenizer, 1, 64, DataPosition.Start(0)).NextBatch());
-            Assert.Contains(together.Chosen, r => Math.Abs(r - alone.Chosen[0]) < 1e-5);
-            Assert.Contains(together.Rejected, r => Math.Abs(r - alone.Rejected[0]) < 1e-5);
+            var alone = backend.ToDoubles(RewardScoring.ForwardBackward(model, new PreferenceLoader([pair], tokenizer, 1, 64, DataPosition.Start(0)).NextBatch()));
+            Assert.Contains(together[..2], r => Math.Abs(r - alone[0]) < 1e-5);
+            Assert.Contains(together[2..], r => Math.Abs(r - alone[1]) < 1e-5);
         }
     }
 

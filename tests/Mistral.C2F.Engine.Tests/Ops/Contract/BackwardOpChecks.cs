@@ -85,6 +85,35 @@ public sealed class BackwardOpChecks(BackendPair pair, Random random)
         Assert.True(Math.Abs(tested - expected) <= Fp32Tolerance * scale, $"accumulated sum {tested} vs {expected} (scale {scale})");
     }
 
+    /// <summary>
+    /// The reward model's loss on <paramref name="pairs"/> pairs of scores, margins zero and not (the second call): the
+    /// gradient written over poison, the loss and the four statistics added to totals that start non-zero.
+    /// </summary>
+    public void BradleyTerry_matches_reference(int pairs)
+    {
+        var scores = Random(3f, 2 * pairs);
+        var margins = pair.Input(Numerics.RandomFloats(random, pairs, 0.5f).Select((m, i) => i % 3 == 0 ? 0 : m).ToArray(), pairs);
+        var gradient = pair.Output(2 * pairs);
+        var loss = pair.Input([0.75f], 1);
+        var statistics = pair.Input([2f, -1f, 0.5f, 3f], BradleyTerryStatistics.Count);
+        foreach (var backend in new Backend[] { pair.Tested, pair.Reference })
+        {
+            bool tested = backend == pair.Tested;
+            T Side<T>((T Tested, T Reference) p) => tested ? p.Tested : p.Reference;
+            backend.BradleyTerry(Side(scores), Side(margins), pairs + 3, Side(gradient), Side(loss), Side(statistics));
+        }
+        pair.AssertClose(gradient, Fp32Tolerance, $"Bradley–Terry gradient of {pairs} pairs");
+        // The totals are float32 on the tested side: errors are taken relative to the magnitudes summed.
+        var absolute = pair.Reference.ToDoubles(scores.Reference).Select(Math.Abs).ToArray();
+        double[] scales = [pairs + 2, absolute.Sum() + 1, absolute.Sum() + 1, absolute.Sum(a => a * a) + 3];
+        double lossScale = 0.75 + pairs * (1 + 2 * absolute.Max());
+        double testedLoss = pair.Tested.ToDoubles(loss.Tested)[0], expectedLoss = pair.Reference.ToDoubles(loss.Reference)[0];
+        Assert.True(Math.Abs(testedLoss - expectedLoss) <= Fp32Tolerance * lossScale, $"loss sum {testedLoss} vs {expectedLoss}");
+        var (testedSums, expectedSums) = (pair.Tested.ToDoubles(statistics.Tested), pair.Reference.ToDoubles(statistics.Reference));
+        for (int i = 0; i < BradleyTerryStatistics.Count; i++)
+            Assert.True(Math.Abs(testedSums[i] - expectedSums[i]) <= Fp32Tolerance * scales[i], $"statistic {i}: {testedSums[i]} vs {expectedSums[i]}");
+    }
+
     /// <param name="counts">The tensors' element counts: ragged, some spanning several blocks of a device reduction.</param>
     public void GlobalNorm_over_many_tensors_matches_reference(int[] counts)
     {

@@ -75,6 +75,12 @@ public abstract class DeviceBackwardOpTests(Func<Backend> backend)
     [InlineData(200_003, 1001)]
     public void AccumulateSum_matches_reference(int first, int second) => Checks.AccumulateSum_matches_reference(first, second);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(300)] // more pairs than the kernel's 256 threads
+    public void BradleyTerry_matches_reference(int pairs) => Checks.BradleyTerry_matches_reference(pairs);
+
     [Fact]
     public void GlobalNorm_over_many_tensors_matches_reference() =>
         Checks.GlobalNorm_over_many_tensors_matches_reference([1, 200_003, 5, 1001, 64]);
