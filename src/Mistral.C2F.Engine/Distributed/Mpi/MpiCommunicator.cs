@@ -13,7 +13,10 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     private const int MaxChunk = 1 << 30;
 
     private readonly MpiNative.Handles _handles;
+    private const string LocalSizeVariable = "OMPI_COMM_WORLD_LOCAL_SIZE";
+
     private readonly CollectiveWatchdog _watchdog;
+    private CollectiveProgress? _progress;
     private bool _disposed;
 
     private MpiCommunicator(MpiNative.Handles handles, int rank, int size, TimeSpan timeout) =>
@@ -41,7 +44,24 @@ public sealed unsafe class MpiCommunicator : ICommunicator
             throw new InvalidOperationException($"Open MPI gives thread level {provided}; the engine needs MPI_THREAD_SERIALIZED ({MpiNative.ThreadSerialized})");
         Check(MpiNative.MPI_Comm_rank(handles.CommWorld, out int rank), "MPI_Comm_rank");
         Check(MpiNative.MPI_Comm_size(handles.CommWorld, out int size), "MPI_Comm_size");
-        return new MpiCommunicator(handles, rank, size, timeout);
+        var communicator = new MpiCommunicator(handles, rank, size, timeout);
+        communicator.TrackProgress();
+        return communicator;
+    }
+
+    /// <summary>
+    /// Where every rank runs on this machine (Open MPI's local size is the world's), a shared board of each rank's count
+    /// of collectives, named by an id rank 0 draws, so that a rank left waiting names the ones that stopped.
+    /// </summary>
+    private void TrackProgress()
+    {
+        if (Environment.GetEnvironmentVariable(LocalSizeVariable) != Size.ToString(System.Globalization.CultureInfo.InvariantCulture)) return;
+        // 2^52 ids travel exactly as a double through the all-reduce; the other ranks add 0.
+        Span<double> id = [Rank == 0 ? Random.Shared.NextInt64(1L << 52) : 0];
+        AllReduceSum(id);
+        var directory = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        _progress = CollectiveProgress.Open(directory, (long)id[0], Rank, Size, Barrier);
+        _watchdog.Track(_progress);
     }
 
     public void AllReduceSum(Span<float> values)
@@ -109,6 +129,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         if (_disposed) return;
         _disposed = true;
         _watchdog.Dispose();
+        _progress?.Dispose();
         if (MpiNative.MPI_Finalized(out int finalized) == 0 && finalized == 0) MpiNative.MPI_Finalize();
     }
 
