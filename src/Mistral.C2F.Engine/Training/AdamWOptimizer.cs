@@ -59,7 +59,13 @@ public sealed class AdamWOptimizer : IDisposable
         }
         else
         {
-            _pieces = parameters.Select(p => new ShardPiece(p.Key, p.Value, gradients[p.Key], 0, checked((int)p.Value.ElementCount), 0)).ToArray();
+            long offset = 0;
+            _pieces = parameters.Select(p =>
+            {
+                var whole = new ShardPiece(p.Key, p.Value, gradients[p.Key], 0, checked((int)p.Value.ElementCount), offset);
+                offset += p.Value.ElementCount;
+                return whole;
+            }).ToArray();
         }
         _moments = _pieces.Select(p => (Zeros(p.Parameter.Shape), Zeros(p.Parameter.Shape))).ToArray();
         _updates = _pieces.Select((p, i) => new AdamWParameter(p.Parameter, p.Gradient, _moments[i].First, _moments[i].Second, options.Decays(p.Name))).ToArray();
