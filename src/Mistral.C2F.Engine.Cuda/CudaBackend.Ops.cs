@@ -104,6 +104,16 @@ public sealed partial class CudaBackend
     protected override void BradleyTerryCore(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics) =>
         _bradleyTerry.Loss(A(scores), A(margins), margins.ElementCount, gradientPairs, W(scoreGradient), W(lossSum), W(statistics));
 
+    protected override void PpoPolicyLossCore(Tensor logProbs, Tensor entropy, Tensor oldLogProbs, Tensor advantages, Tensor targets, PpoLossSettings settings,
+        Tensor logProbGradient, Tensor entropyGradient, Tensor lossSum, Tensor statistics) =>
+        _ppoLosses.Policy(A(logProbs), A(entropy), A(oldLogProbs), A(advantages), A(targets), targets.ElementCount, settings.Clip, settings.Coefficient,
+            settings.Tokens, W(logProbGradient), W(entropyGradient), W(lossSum), W(statistics));
+
+    protected override void PpoValueLossCore(Tensor values, Tensor oldValues, Tensor returns, Tensor targets, PpoLossSettings settings, Tensor valueGradient,
+        Tensor lossSum, Tensor statistics) =>
+        _ppoLosses.Value(A(values), A(oldValues), A(returns), A(targets), targets.ElementCount, settings.Clip, settings.Coefficient, settings.Tokens,
+            W(valueGradient), W(lossSum), W(statistics));
+
     protected override void FillCore(Tensor t, double value) => _device.Fill32(W(t), BitConverter.SingleToUInt32Bits((float)value), t.ElementCount);
 
     private static List<(ulong Address, long Count)> Ranges(IReadOnlyList<Tensor> tensors) => tensors.Select(t => (A(t), t.ElementCount)).ToList();

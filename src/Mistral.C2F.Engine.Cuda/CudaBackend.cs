@@ -22,6 +22,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private readonly RowKernels _rows;
     private readonly LogProbKernels _logProbs;
     private readonly BradleyTerryKernels _bradleyTerry;
+    private readonly PpoLossKernels _ppoLosses;
     private readonly AdamWKernels _adamW;
     private readonly MultiTensorAdamW _multiTensorAdamW;
     private readonly ReductionKernels _reduction;
@@ -62,6 +63,7 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _rows = new RowKernels(device, _faults);
         _logProbs = new LogProbKernels(device, _faults);
         _bradleyTerry = new BradleyTerryKernels(device);
+        _ppoLosses = new PpoLossKernels(device);
         _adamW = new AdamWKernels(device);
         _multiTensorAdamW = new MultiTensorAdamW(device, _adamW, precision == CudaPrecision.Bf16TensorCores ? _bf16 : null);
         _reduction = new ReductionKernels(device);

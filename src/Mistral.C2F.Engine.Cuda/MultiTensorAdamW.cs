@@ -4,26 +4,33 @@ using Mistral.C2F.Engine.Cuda.Kernels;
 namespace Mistral.C2F.Engine.Cuda;
 
 /// <summary>
-/// The optimizer's AdamW as one launch over every parameter: the device table of the parameter list is uploaded
-/// once and reused while the list names the same buffers (an optimizer's does, step after step). Given
+/// The optimizer's AdamW as one launch over every parameter: the device table of a parameter list is uploaded once
+/// and reused whenever the list names the same buffers (an optimizer's does, step after step), for the last few lists
+/// (PPO's actor and critic take turns on one backend). Given
 /// <see cref="Bf16Copies"/>, the launch also writes the bf16 copy of each parameter a tensor-core kernel reads, so those
 /// kernels read current weights without rounding them again.
 /// </summary>
 internal sealed class MultiTensorAdamW(IKernelDevice device, AdamWKernels kernels, Bf16Copies? bf16Copies) : IDisposable
 {
-    private AdamWTable? _table;
-    private AdamWTensor[] _tableTensors = [];
+    /// <summary>Tables kept: more optimizers than this taking turns rebuild theirs.</summary>
+    private const int KeptTables = 4;
+
+    /// <summary>The tables of the lists used last, most recent first.</summary>
+    private readonly List<(AdamWTensor[] Tensors, AdamWTable Table)> _tables = [];
 
     public void Step(IReadOnlyList<AdamWParameter> parameters, AdamWStep step, AdamWDeviceGuard? guard = null)
     {
         var tensors = parameters.Where(p => p.Parameter.ElementCount > 0).Select(Entry).ToArray();
-        if (_table is null || !tensors.AsSpan().SequenceEqual(_tableTensors))
+        int kept = _tables.FindIndex(t => t.Tensors.AsSpan().SequenceEqual(tensors));
+        var entry = kept >= 0 ? _tables[kept] : (Tensors: tensors, Table: new AdamWTable(device, tensors));
+        if (kept >= 0) _tables.RemoveAt(kept);
+        _tables.Insert(0, entry);
+        if (_tables.Count > KeptTables)
         {
-            _table?.Dispose();
-            _table = new AdamWTable(device, tensors);
-            _tableTensors = tensors;
+            _tables[^1].Table.Dispose();
+            _tables.RemoveAt(_tables.Count - 1);
         }
-        kernels.Step(_table, step, guard);
+        kernels.Step(entry.Table, step, guard);
     }
 
     /// <remarks>
@@ -38,5 +45,9 @@ internal sealed class MultiTensorAdamW(IKernelDevice device, AdamWKernels kernel
             CudaStorage.WriteAddress(p.SecondMoment), p.Parameter.ElementCount, p.Decays, copy);
     }
 
-    public void Dispose() => _table?.Dispose();
+    public void Dispose()
+    {
+        foreach (var (_, table) in _tables) table.Dispose();
+        _tables.Clear();
+    }
 }

@@ -68,6 +68,13 @@ public abstract class Backend : IDisposable
         return values;
     }
 
+    public int[] ToInts(Tensor t)
+    {
+        var values = new int[t.ElementCount];
+        Download(t, values);
+        return values;
+    }
+
     // ---- ops ----------------------------------------------------------------------------------
 
     /// <summary>dst[i] = src[indices[i]]; index -1 writes a zero row. The embedding lookup.</summary>
@@ -377,6 +384,38 @@ public abstract class Backend : IDisposable
         BradleyTerryCore(scores, margins, gradientPairs, scoreGradient, lossSum, statistics);
     }
 
+    /// <summary>
+    /// PPO's clipped surrogate with its entropy bonus where the actor's log-probabilities are (<see cref="PpoLosses.Policy"/>):
+    /// one value per row in every float input, the rows whose <paramref name="targets"/> entry is −1 skipped; both
+    /// gradients written (0 on skipped rows), the summed loss added to <paramref name="lossSum"/> and the update's sums to
+    /// <paramref name="statistics"/> (<see cref="PpoLosses.PolicyStatistics"/> elements). Nothing is read back.
+    /// </summary>
+    public void PpoPolicyLoss(Tensor logProbs, Tensor entropy, Tensor oldLogProbs, Tensor advantages, Tensor targets, PpoLossSettings settings,
+        Tensor logProbGradient, Tensor entropyGradient, Tensor lossSum, Tensor statistics)
+    {
+        const string op = nameof(PpoPolicyLoss);
+        RequirePerRow(targets, op, logProbs, entropy, oldLogProbs, advantages, logProbGradient, entropyGradient);
+        RequireTotals(lossSum, statistics, PpoLosses.PolicyStatistics, op);
+        settings.Validate(op);
+        using var _ = Time(op);
+        PpoPolicyLossCore(logProbs, entropy, oldLogProbs, advantages, targets, settings, logProbGradient, entropyGradient, lossSum, statistics);
+    }
+
+    /// <summary>
+    /// PPO's clipped value loss where the critic's values are (<see cref="PpoLosses.Value"/>), laid out as
+    /// <see cref="PpoPolicyLoss"/>; <paramref name="statistics"/> has <see cref="PpoLosses.ValueStatistics"/> elements.
+    /// </summary>
+    public void PpoValueLoss(Tensor values, Tensor oldValues, Tensor returns, Tensor targets, PpoLossSettings settings, Tensor valueGradient,
+        Tensor lossSum, Tensor statistics)
+    {
+        const string op = nameof(PpoValueLoss);
+        RequirePerRow(targets, op, values, oldValues, returns, valueGradient);
+        RequireTotals(lossSum, statistics, PpoLosses.ValueStatistics, op);
+        settings.Validate(op);
+        using var _ = Time(op);
+        PpoValueLossCore(values, oldValues, returns, targets, settings, valueGradient, lossSum, statistics);
+    }
+
     /// <summary>norm = √(Σ x² over all the tensors), summed in float64, written into the one element of <paramref name="norm"/>: the global gradient norm, left on the device.</summary>
     public void GlobalNorm(IReadOnlyList<Tensor> tensors, Tensor norm)
     {
@@ -448,6 +487,32 @@ public abstract class Backend : IDisposable
     {
         var (loss, gradient, sums) = BradleyTerryStatistics.Compute(ToDoubles(scores), ToDoubles(margins), gradientPairs);
         Upload(gradient, scoreGradient);
+        AddToTotals(lossSum, loss, statistics, sums);
+    }
+
+    /// <summary>Without a kernel: the inputs are read (a wait on a device) and the loss computed on the host.</summary>
+    protected virtual void PpoPolicyLossCore(Tensor logProbs, Tensor entropy, Tensor oldLogProbs, Tensor advantages, Tensor targets, PpoLossSettings settings,
+        Tensor logProbGradient, Tensor entropyGradient, Tensor lossSum, Tensor statistics)
+    {
+        var (loss, logProbGrad, entropyGrad, sums) = PpoLosses.Policy(ToDoubles(logProbs), ToDoubles(entropy), ToDoubles(oldLogProbs), ToDoubles(advantages),
+            ToInts(targets), settings);
+        Upload(logProbGrad, logProbGradient);
+        Upload(entropyGrad, entropyGradient);
+        AddToTotals(lossSum, loss, statistics, sums);
+    }
+
+    /// <summary>Without a kernel: the inputs are read (a wait on a device) and the loss computed on the host.</summary>
+    protected virtual void PpoValueLossCore(Tensor values, Tensor oldValues, Tensor returns, Tensor targets, PpoLossSettings settings, Tensor valueGradient,
+        Tensor lossSum, Tensor statistics)
+    {
+        var (loss, gradient, sums) = PpoLosses.Value(ToDoubles(values), ToDoubles(oldValues), ToDoubles(returns), ToInts(targets), settings);
+        Upload(gradient, valueGradient);
+        AddToTotals(lossSum, loss, statistics, sums);
+    }
+
+    /// <summary>lossSum += loss and statistics += sums, element by element, through the host.</summary>
+    private void AddToTotals(Tensor lossSum, double loss, Tensor statistics, double[] sums)
+    {
         FillCore(lossSum, ToDoubles(lossSum)[0] + loss);
         var accumulated = ToDoubles(statistics);
         for (int i = 0; i < accumulated.Length; i++) accumulated[i] += sums[i];
@@ -545,6 +610,25 @@ public abstract class Backend : IDisposable
     private static void RequireSameShape(Tensor a, Tensor b, string op)
     {
         if (!a.Shape.Equals(b.Shape)) throw new ArgumentException($"{op}: shapes differ: {a.Shape} and {b.Shape}");
+    }
+
+    /// <summary>One float value per row of <paramref name="targets"/> (I32) in every other tensor.</summary>
+    private void RequirePerRow(Tensor targets, string op, params Tensor[] perRow)
+    {
+        RequireInt(targets, op);
+        foreach (var t in perRow)
+        {
+            RequireFloat(t, op);
+            RequireSame(t.ElementCount, targets.ElementCount, "values per row (one per target)", op);
+        }
+    }
+
+    /// <summary>A one-element loss total and a statistics total of <paramref name="count"/> elements.</summary>
+    private void RequireTotals(Tensor lossSum, Tensor statistics, int count, string op)
+    {
+        RequireFloat(lossSum, op); RequireFloat(statistics, op);
+        RequireSame(lossSum.ElementCount, 1, "loss length", op);
+        RequireSame(statistics.ElementCount, count, "statistics length", op);
     }
 
     private static void RequireSame(long actual, long expected, string what, string op)

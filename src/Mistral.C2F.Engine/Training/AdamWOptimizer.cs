@@ -130,6 +130,20 @@ public sealed class AdamWOptimizer : IDisposable
         return new StepOutcome(values[0], values[1], updated) { Statistics = values[2..] };
     }
 
+    /// <summary>
+    /// The loss and the step statistics without a step (a model measured but not trained, as PPO's actor while it is
+    /// frozen), summed over the ranks, then zeroed: one wait. The outcome has no gradient norm and no update.
+    /// </summary>
+    public StepOutcome ReadStatistics()
+    {
+        var values = _backend.ToDoubles(_statistics);
+        values[1] = 0;
+        _communicator.AllReduceSum(values);
+        _backend.Zero(LossSum);
+        _backend.Zero(StepStatistics);
+        return new StepOutcome(values[0], 0, Updated: false) { Statistics = values[2..] };
+    }
+
     /// <summary>ZeRO-1: the gradients reduce-scattered; the loss, the squared norms of the ranges and the step statistics summed over the ranks.</summary>
     private void SumShardedStatistics()
     {

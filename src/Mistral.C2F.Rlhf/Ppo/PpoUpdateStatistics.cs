@@ -1,4 +1,4 @@
-using Mistral.C2F.Engine.Distributed;
+using Mistral.C2F.Engine.Backends;
 
 namespace Mistral.C2F.Rlhf.Ppo;
 
@@ -9,47 +9,33 @@ public sealed class PpoUpdateStatistics
 
     public int Count { get; private set; }
 
-    public void Add(PolicyLoss policy, ValueLoss value, EntropyBonus entropy) =>
-        Add([policy.Loss, policy.ClipFraction, policy.ApproxKl, policy.MeanRatio, value.UnweightedLoss, value.ClipFraction, entropy.MeanEntropy]);
-
     /// <summary>
-    /// One mini-batch whose <paramref name="tokens"/> tokens on this rank are a share of it: its token means over the
-    /// whole mini-batch, from every rank's share (one sum over the ranks).
+    /// One mini-batch of <paramref name="tokens"/> response tokens, from the sums of its losses over every rank
+    /// (<see cref="PpoLosses.PolicyStatistics"/> of the actor's, <see cref="PpoLosses.ValueStatistics"/> of the critic's).
     /// </summary>
-    public void Add(PolicyLoss policy, ValueLoss value, EntropyBonus entropy, int tokens, ICommunicator communicator)
+    public void Add(IReadOnlyList<double> policy, IReadOnlyList<double> value, double tokens)
     {
-        if (communicator.Size == 1)
-        {
-            Add(policy, value, entropy);
-            return;
-        }
-        double[] sums = [policy.Loss, policy.ClipFraction, policy.ApproxKl, policy.MeanRatio, value.UnweightedLoss, value.ClipFraction, entropy.MeanEntropy, 1];
-        for (int i = 0; i < sums.Length; i++) sums[i] *= tokens;
-        communicator.AllReduceSum(sums);
-        Add(sums[..^1].Select(sum => sum / sums[^1]).ToArray());
-    }
-
-    private void Add(double[] means)
-    {
-        _policyLoss += means[0];
-        _clipFraction += means[1];
-        _approxKl += means[2];
-        _ratio += means[3];
-        _valueLoss += means[4];
-        _valueClipFraction += means[5];
-        _entropy += means[6];
+        if (policy.Count != PpoLosses.PolicyStatistics || value.Count != PpoLosses.ValueStatistics)
+            throw new ArgumentException($"a PPO update has {PpoLosses.PolicyStatistics} policy and {PpoLosses.ValueStatistics} value sums, got {policy.Count} and {value.Count}");
+        _policyLoss += policy[PpoLosses.PolicySum] / tokens;
+        _clipFraction += policy[PpoLosses.PolicyClipped] / tokens;
+        _approxKl += 0.5 * policy[PpoLosses.SquaredLogRatioSum] / tokens;
+        _ratio += policy[PpoLosses.RatioSum] / tokens;
+        _entropy += policy[PpoLosses.EntropySum] / tokens;
+        _valueLoss += 0.5 * value[PpoLosses.SquaredErrorSum] / tokens;
+        _valueClipFraction += value[PpoLosses.ValueClipped] / tokens;
         Count++;
     }
 
-    /// <summary>loss/policy_avg.</summary>
+    /// <summary>loss/policy_avg: mean over tokens of the clipped surrogate.</summary>
     public double PolicyLoss => Mean(_policyLoss);
-    /// <summary>loss/value_avg: without vf_coef, as TRL logs it.</summary>
+    /// <summary>loss/value_avg: ½·mean of the larger squared error, without vf_coef, as TRL logs it.</summary>
     public double ValueLoss => Mean(_valueLoss);
     /// <summary>policy/clipfrac_avg.</summary>
     public double ClipFraction => Mean(_clipFraction);
     /// <summary>val/clipfrac_avg.</summary>
     public double ValueClipFraction => Mean(_valueClipFraction);
-    /// <summary>policy/approxkl_avg.</summary>
+    /// <summary>policy/approxkl_avg: ½·mean (log ρ)².</summary>
     public double ApproxKl => Mean(_approxKl);
     /// <summary>val/ratio.</summary>
     public double Ratio => Mean(_ratio);

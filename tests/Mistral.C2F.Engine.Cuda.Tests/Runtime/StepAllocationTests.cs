@@ -3,6 +3,7 @@ using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Cuda.Tests.Support;
 using Mistral.C2F.Engine.Generation;
 using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tests.Support;
 using Mistral.C2F.Engine.Training;
 
@@ -82,6 +83,68 @@ public abstract class StepAllocationTests(Func<IKernelDevice> device)
         Assert.Equal(0, counts.Frees);
         Assert.Equal(1, counts.HostSyncs);
         Assert.True(outcome.LossSum > 0 && outcome.Statistics.Count == BradleyTerryStatistics.Count, $"loss {outcome.LossSum}, {outcome.Statistics.Count} statistics");
+    }
+
+    /// <summary>
+    /// A PPO mini-batch update as the trainer makes it: the actor's log-probabilities and entropy, the clipped surrogate
+    /// on the device, its backward and step; the critic's values, the clipped value loss, its backward and step. Two
+    /// waits, one per optimizer read, which brings each loss's statistics with it (there were five: the log-probs, the
+    /// entropy and the values were read back for losses computed on the host).
+    /// </summary>
+    [Fact]
+    public void A_ppo_mini_batch_update_after_warm_up_allocates_nothing_and_waits_once_per_model()
+    {
+        using var backend = new CudaBackend(device(), ownsDevice: false);
+        using var actor = TestModels.Random(Config, backend, seed: 6);
+        using var critic = TestModels.Random(Config with { Architecture = MistralConfig.SequenceClassification }, backend, seed: 7);
+        var (actorGradients, criticGradients) = (actor.AttachGradients(), critic.AttachGradients());
+        using var actorTape = new Tape(backend);
+        using var criticTape = new Tape(backend);
+        using var actorOptimizer = new AdamWOptimizer(backend, actor.Parameters, actorGradients, new AdamWOptions(), stepStatistics: PpoLosses.PolicyStatistics);
+        using var criticOptimizer = new AdamWOptimizer(backend, critic.Parameters, criticGradients, new AdamWOptions(), stepStatistics: PpoLosses.ValueStatistics);
+        var random = new Random(6);
+        const int rows = 2, length = 12;
+        // The last 5 tokens of each row are the response: their predicting rows carry targets, the others −1.
+        int[] Targets(int[] tokens) => tokens.Select((t, i) => i % length is >= length - 6 and < length - 1 ? tokens[i + 1] : -1).ToArray();
+        Tensor PerRow(Tensor like, float scale)
+        {
+            var tensor = backend.Allocate(like.Shape, backend.FloatType);
+            backend.Upload(Enumerable.Range(0, (int)like.ElementCount).Select(_ => scale * ((float)random.NextDouble() - 0.5f)).ToArray(), tensor);
+            return tensor;
+        }
+        var counts = Measure(backend, () =>
+        {
+            var ids = TestModels.RandomTokens(random, rows * length, Config.VocabSize);
+            using var tokens = backend.FromInts(ids, rows, length);
+            using var positions = backend.FromInts(Enumerable.Range(0, rows).SelectMany(_ => Enumerable.Range(0, length)).ToArray(), rows, length);
+            using var targets = backend.FromInts(Targets(ids), rows * length);
+            var logits = actor.Forward(actorTape, tokens, positions, layout: AttentionLayout.Sequences);
+            var (logProbs, entropy) = actor.Ops(actorTape).TokenLogProbs(logits, targets, withEntropy: true);
+            using (var oldLogProbs = PerRow(logProbs.Value, 0.2f))
+            using (var advantages = PerRow(logProbs.Value, 2f))
+            using (var logProbSeed = backend.Allocate(logProbs.Value.Shape, backend.FloatType))
+            using (var entropySeed = backend.Allocate(entropy!.Value.Shape, backend.FloatType))
+            {
+                backend.PpoPolicyLoss(logProbs.Value, entropy.Value, oldLogProbs, advantages, targets, new PpoLossSettings(0.2, 0.01, 10), logProbSeed, entropySeed,
+                    actorOptimizer.LossSum, actorOptimizer.StepStatistics);
+                actorTape.Backward((logProbs, logProbSeed), (entropy, entropySeed));
+            }
+            actorOptimizer.Apply(1e-4, maxGradNorm: 1.0);
+            var values = critic.Forward(criticTape, tokens, positions, layout: AttentionLayout.Sequences);
+            using (var oldValues = PerRow(values.Value, 1f))
+            using (var returns = PerRow(values.Value, 1f))
+            using (var valueSeed = backend.Allocate(values.Value.Shape, backend.FloatType))
+            {
+                backend.PpoValueLoss(values.Value, oldValues, returns, targets, new PpoLossSettings(0.2, 0.1, 10), valueSeed, criticOptimizer.LossSum,
+                    criticOptimizer.StepStatistics);
+                criticTape.Backward((values, valueSeed));
+            }
+            criticOptimizer.Apply(1e-4, maxGradNorm: 1.0);
+        });
+        // Zero also says that the two optimizers' AdamW tables stay on the device while they take turns.
+        Assert.Equal(0, counts.Allocations);
+        Assert.Equal(0, counts.Frees);
+        Assert.Equal(2, counts.HostSyncs);
     }
 
     [Fact]

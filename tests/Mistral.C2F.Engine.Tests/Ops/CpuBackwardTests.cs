@@ -107,6 +107,16 @@ public sealed class CpuBackwardTests : IDisposable
     [InlineData(300)]
     public void BradleyTerry_matches_reference(int pairs) => _checks.BradleyTerry_matches_reference(pairs);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1000)]
+    public void PpoPolicyLoss_matches_reference(int rows) => _checks.PpoPolicyLoss_matches_reference(rows);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1000)]
+    public void PpoValueLoss_matches_reference(int rows) => _checks.PpoValueLoss_matches_reference(rows);
+
     [Fact]
     public void GlobalNorm_over_many_tensors_matches_reference() =>
         _checks.GlobalNorm_over_many_tensors_matches_reference([1, 200_003, 5, 1001, 64]);

@@ -35,10 +35,11 @@ public sealed class PpoMetricsTests
     public void Metrics_carry_trls_keys_and_mini_batch_means()
     {
         var updates = new PpoUpdateStatistics();
-        updates.Add(new PolicyLoss(1, [], ClipFraction: 0.2, ApproxKl: 0.01, MeanRatio: 1.0), new ValueLoss(0.1, UnweightedLoss: 1, [], ClipFraction: 0.5),
-            new EntropyBonus(0, MeanEntropy: 2, []));
-        updates.Add(new PolicyLoss(3, [], ClipFraction: 0.4, ApproxKl: 0.03, MeanRatio: 1.2), new ValueLoss(0.3, UnweightedLoss: 3, [], ClipFraction: 0.1),
-            new EntropyBonus(0, MeanEntropy: 4, []));
+        // Two mini-batches of 10 tokens, as sums (policy: surrogate, clipped, Σ (log ρ)², Σ ρ, Σ H; value: Σ squared error, clipped):
+        // means 1 and 3 (policy loss), 0.2 and 0.4 (clipped), 0.01 and 0.03 (approx KL), 1.0 and 1.2 (ratio), 2 and 4 (entropy),
+        // 1 and 3 (value loss, ½·mean squared error), 0.5 and 0.1 (value clipped).
+        updates.Add([10, 2, 0.2, 10, 20], [20, 5], tokens: 10);
+        updates.Add([30, 4, 0.6, 12, 40], [60, 1], tokens: 10);
         var lengthLimit = new ContinuousMaximizationUpdate(1, 0.5, 1, TruncationRate: 0.25, Gate: 0.7, LimitBefore: 256, LimitAfter: 274,
             new ContinuousMaximizationState(274, RunningMoments.Empty));
 
@@ -57,8 +58,9 @@ public sealed class PpoMetricsTests
     }
 
     [Fact]
-    public void Statistics_without_updates_refuse_to_report()
+    public void Statistics_without_updates_refuse_to_report_and_sums_of_the_wrong_count_are_refused()
     {
         Assert.Throws<InvalidOperationException>(() => new PpoUpdateStatistics().PolicyLoss);
+        Assert.Throws<ArgumentException>(() => new PpoUpdateStatistics().Add([1, 2, 3], [1, 2], tokens: 1));
     }
 }

@@ -27,6 +27,7 @@ public sealed class RolloutScoringTests : IDisposable
         Assert.Equal([5, 13], batch.LastTokenRows());
 
         var scored = SequenceScorer.LogProbs(model, batch, tape: null);
+        var perToken = scored.ReadPerToken();
         for (int b = 0; b < 2; b++)
         {
             int[] sequence = [.. prompts[b], .. responses[b]];
@@ -37,14 +38,14 @@ public sealed class RolloutScoringTests : IDisposable
             {
                 var row = logits.AsSpan((prompts[b].Length + j - 1) * vocab, vocab).ToArray();
                 double max = row.Max(), logSumExp = max + Math.Log(row.Sum(v => Math.Exp(v - max)));
-                Assert.Equal(row[responses[b][j]] - logSumExp, scored.PerToken[batch.Layout.Start(b) + j], 4);
+                Assert.Equal(row[responses[b][j]] - logSumExp, perToken[batch.Layout.Start(b) + j], 4);
             }
         }
-        Assert.Equal(batch.ToRows(scored.PerToken), backend.ToDoubles(scored.PerRow.Value).Select((v, i) => batch.ResponseTargets[i] >= 0 ? v : 0));
+        Assert.Equal(batch.ToRows(perToken), backend.ToDoubles(scored.PerRow.Value).Select((v, i) => batch.ResponseTargets[i] >= 0 ? v : 0));
 
         // A mini-batch of the second rollout alone sees the same per-token values.
         var subset = batch.Subset([1], padId: 2);
-        Assert.Equal(scored.PerToken.AsSpan(batch.Layout.Start(1), 5).ToArray(), batch.SubsetValues(scored.PerToken, [1], subset));
+        Assert.Equal(perToken.AsSpan(batch.Layout.Start(1), 5).ToArray(), batch.SubsetValues(perToken, [1], subset));
         Assert.Equal(5, subset.Layout.Width);
     }
 }

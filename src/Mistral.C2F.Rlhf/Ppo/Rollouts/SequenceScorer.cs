@@ -11,8 +11,12 @@ namespace Mistral.C2F.Rlhf.Ppo.Rollouts;
 /// </summary>
 public static class SequenceScorer
 {
-    /// <param name="PerToken">In the batch's <see cref="RolloutBatch.Layout"/>.</param>
-    public sealed record Scored(Variable PerRow, double[] PerToken, Variable? Entropy);
+    /// <param name="PerRow">One value per row of the batch's tokens, on the device; only the predicting rows mean anything.</param>
+    public sealed record Scored(Variable PerRow, Variable? Entropy, RolloutBatch Batch)
+    {
+        /// <summary>The values of the response tokens in the batch's <see cref="RolloutBatch.Layout"/>, read back (a wait on a device).</summary>
+        public double[] ReadPerToken() => Batch.ResponseValues(PerRow.Value.Backend.ToDoubles(PerRow.Value));
+    }
 
     /// <summary>Log-probabilities of the response tokens (and optionally the entropy of each predicting row).</summary>
     public static Scored LogProbs(MistralModel model, RolloutBatch batch, Tape? tape, bool withEntropy = false)
@@ -23,7 +27,7 @@ public static class SequenceScorer
             var logits = tape is null ? Variable.Constant("logits", model.Forward(inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences))
                 : model.Forward(tape, inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences);
             var (logProbs, entropy) = model.Ops(tape).TokenLogProbs(logits, inputs.Targets, withEntropy);
-            return new Scored(logProbs, batch.ResponseValues(model.Backend.ToDoubles(logProbs.Value)), entropy);
+            return new Scored(logProbs, entropy, batch);
         }
         finally
         {
@@ -39,7 +43,7 @@ public static class SequenceScorer
         {
             var values = tape is null ? Variable.Constant("values", critic.Forward(inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences))
                 : critic.Forward(tape, inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences);
-            return new Scored(values, batch.ResponseValues(critic.Backend.ToDoubles(values.Value)), null);
+            return new Scored(values, null, batch);
         }
         finally
         {

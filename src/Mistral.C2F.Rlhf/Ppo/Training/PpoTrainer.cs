@@ -4,6 +4,7 @@ using Mistral.C2F.Engine.Checkpoints;
 using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Engine.Generation;
 using Mistral.C2F.Engine.Model;
+using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
 using Mistral.C2F.Rlhf.Data;
@@ -87,8 +88,8 @@ public sealed class PpoTrainer : IDisposable
         var tokenizer = TokenizerFiles.Read(spec.ModelDirectory);
         var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, MistralCheckpoint.LoadConfig(spec.ModelDirectory), DataPosition.Start(options.Seed));
         var models = LoadModels(spec, backend,
-            new TrainableModel(MistralCheckpoint.LoadModel(spec.ModelDirectory, backend), options.Optimizer, communicator),
-            new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(critic, backend), options.Optimizer, communicator));
+            new TrainableModel(MistralCheckpoint.LoadModel(spec.ModelDirectory, backend), options.Optimizer, communicator, PpoLosses.PolicyStatistics),
+            new TrainableModel(MistralCheckpoint.LoadSequenceClassifier(critic, backend), options.Optimizer, communicator, PpoLosses.ValueStatistics));
         Directory.CreateDirectory(runDirectory);
         if (communicator?.IsRoot ?? true) spec.Save(runDirectory);
         return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state: null, communicator);
@@ -106,8 +107,8 @@ public sealed class PpoTrainer : IDisposable
         var (prompts, fingerprint) = LoadPrompts(spec, tokenizer, MistralCheckpoint.LoadConfig(actor), state.DataPosition);
         RunDirectories.RequireSameData(spec.DataPath, checkpoint, fingerprint, state.DataFingerprint);
         var models = LoadModels(spec, backend,
-            TrainableModel.Load(actor, backend, spec.Options.Optimizer, state.ActorOptimizerStep, communicator),
-            TrainableModel.Load(critic, backend, spec.Options.Optimizer, state.CriticOptimizerStep, communicator));
+            TrainableModel.Load(actor, backend, spec.Options.Optimizer, state.ActorOptimizerStep, communicator, PpoLosses.PolicyStatistics),
+            TrainableModel.Load(critic, backend, spec.Options.Optimizer, state.CriticOptimizerStep, communicator, PpoLosses.ValueStatistics));
         return new PpoTrainer(spec, runDirectory, models, prompts, tokenizer, fingerprint, state, communicator);
     }
 
@@ -179,7 +180,9 @@ public sealed class PpoTrainer : IDisposable
 
     /// <summary>
     /// One clipped update of the actor and of the critic on the mini-batch of the rollouts at <paramref name="miniBatch"/>
-    /// (this rank's share of it when there are several); false when a loss was not finite.
+    /// (this rank's share of it when there are several); false when a loss was not finite. The losses are computed where
+    /// the models are (<see cref="Backend.PpoPolicyLoss"/>, <see cref="Backend.PpoValueLoss"/>) and their sums come back
+    /// with each optimizer's one read, summed over the ranks.
     /// </summary>
     /// <param name="learningRates">The actor's is null while it is frozen: its loss is measured, nothing is updated.</param>
     private bool UpdateMiniBatch(Rollouts rollouts, int[] miniBatch, PpoUpdateStatistics statistics, (double? Actor, double Critic) learningRates)
@@ -188,40 +191,43 @@ public sealed class PpoTrainer : IDisposable
         int shareSize = miniBatch.Length / _communicator.Size;
         var indices = miniBatch.AsSpan(_communicator.Rank * shareSize, shareSize).ToArray();
         var batch = rollouts.Batch.Subset(indices, _tokenizer.EosId);
-        double[] Slice(double[] perToken) => rollouts.Batch.SubsetValues(perToken, indices, batch);
-        // Each loss is a mean over this share's tokens; weighted by the share's part of the mini-batch's tokens, the
-        // gradients summed over the ranks are those of the mean over the whole mini-batch.
+        // Each loss divides by the whole mini-batch's tokens, so the gradients summed over the ranks are those of its mean.
         int miniBatchTokens = miniBatch.Sum(i => rollouts.Batch.Responses[i].Length);
-        double weight = _communicator.Size == 1 ? 1 : (double)batch.Layout.TokenCount / miniBatchTokens;
-        double[] Weighted(double[] gradient) => weight == 1 ? gradient : [.. gradient.Select(g => g * weight)];
-
-        var scored = SequenceScorer.LogProbs(_actor.Model, batch, learningRates.Actor is null ? null : _actor.Tape, withEntropy: true);
-        var policy = PolicyLoss.Compute(batch.Layout, scored.PerToken, Slice(rollouts.LogProbs), Slice(rollouts.Advantages), ppo.Cliprange);
-        var entropy = EntropyBonus.Compute(batch.Layout, batch.ResponseValues(_actor.Backend.ToDoubles(scored.Entropy!.Value)), ppo.EntropyCoef);
-        bool actorUpdated = true;
-        if (learningRates.Actor is double actorLearningRate)
+        var backend = _actor.Backend;
+        using var targets = backend.FromInts(batch.ResponseTargets, batch.ResponseTargets.Length);
+        Tensor PerRow(double[] perToken, Tensor like)
         {
-            using (var logProbSeed = Seed(_actor.Backend, batch.ToRows(Weighted(policy.LogProbGradient))))
-            using (var entropySeed = Seed(_actor.Backend, batch.ToRows(Weighted(entropy.EntropyGradient))))
-                _actor.Tape.Backward((scored.PerRow, logProbSeed), (scored.Entropy, entropySeed));
-            actorUpdated = _actor.Optimizer.Apply(actorLearningRate, ppo.MaxGradNorm, double.IsFinite(policy.Loss + entropy.Loss)).Updated;
+            var tensor = backend.Allocate(like.Shape, backend.FloatType);
+            backend.Upload(batch.ToRows(rollouts.Batch.SubsetValues(perToken, indices, batch)), tensor);
+            return tensor;
         }
 
-        var values = SequenceScorer.Values(_critic.Model, batch, _critic.Tape);
-        var value = ValueLoss.Compute(batch.Layout, values.PerToken, Slice(rollouts.Values), Slice(rollouts.Returns), ppo.CliprangeValue, ppo.VfCoef);
-        using (var valueSeed = Seed(_critic.Backend, batch.ToRows(Weighted(value.ValueGradient))))
-            _critic.Tape.Backward((values.PerRow, valueSeed));
-        bool criticUpdated = _critic.Optimizer.Apply(learningRates.Critic, ppo.MaxGradNorm, double.IsFinite(value.Loss)).Updated;
+        var scored = SequenceScorer.LogProbs(_actor.Model, batch, learningRates.Actor is null ? null : _actor.Tape, withEntropy: true);
+        var (logProbs, entropy) = (scored.PerRow, scored.Entropy!);
+        using (var oldLogProbs = PerRow(rollouts.LogProbs, logProbs.Value))
+        using (var advantages = PerRow(rollouts.Advantages, logProbs.Value))
+        using (var logProbSeed = backend.Allocate(logProbs.Value.Shape, backend.FloatType))
+        using (var entropySeed = backend.Allocate(entropy.Value.Shape, backend.FloatType))
+        {
+            backend.PpoPolicyLoss(logProbs.Value, entropy.Value, oldLogProbs, advantages, targets, new PpoLossSettings(ppo.Cliprange, ppo.EntropyCoef, miniBatchTokens),
+                logProbSeed, entropySeed, _actor.Optimizer.LossSum, _actor.Optimizer.StepStatistics);
+            if (learningRates.Actor is not null) _actor.Tape.Backward((logProbs, logProbSeed), (entropy, entropySeed));
+        }
+        var actor = learningRates.Actor is double actorLearningRate ? _actor.Optimizer.Apply(actorLearningRate, ppo.MaxGradNorm) : _actor.Optimizer.ReadStatistics();
 
-        statistics.Add(policy, value, entropy, batch.Layout.TokenCount, _communicator);
-        return actorUpdated && criticUpdated;
-    }
+        var values = SequenceScorer.Values(_critic.Model, batch, _critic.Tape).PerRow;
+        using (var oldValues = PerRow(rollouts.Values, values.Value))
+        using (var returns = PerRow(rollouts.Returns, values.Value))
+        using (var valueSeed = backend.Allocate(values.Value.Shape, backend.FloatType))
+        {
+            backend.PpoValueLoss(values.Value, oldValues, returns, targets, new PpoLossSettings(ppo.CliprangeValue, ppo.VfCoef, miniBatchTokens), valueSeed,
+                _critic.Optimizer.LossSum, _critic.Optimizer.StepStatistics);
+            _critic.Tape.Backward((values, valueSeed));
+        }
+        var critic = _critic.Optimizer.Apply(learningRates.Critic, ppo.MaxGradNorm);
 
-    private static Engine.Tensors.Tensor Seed(Backend backend, double[] perRow)
-    {
-        var tensor = backend.Allocate(perRow.Length, 1);
-        backend.Upload(perRow, tensor);
-        return tensor;
+        statistics.Add(actor.Statistics, critic.Statistics, miniBatchTokens);
+        return (learningRates.Actor is null || actor.Updated) && critic.Updated;
     }
 
     private void SaveCheckpoint(string directory)
@@ -294,9 +300,9 @@ public sealed class PpoTrainer : IDisposable
             var sampling = new SamplingOptions(Temperature: (float)ppo.Temperature, Seed: unchecked(options.Seed * 1_000_003 + iteration), FirstSequence: share.First);
             var generated = new Generator(trainer._actor.Model).Generate(mine, trainer._lengthLimit.LengthLimit, sampling, cancellation: cancellation);
             var local = new RolloutBatch(mine, generated.Select(g => g.Tokens).ToList(), trainer._tokenizer.EosId);
-            var logProbs = SequenceScorer.LogProbs(trainer._actor.Model, local, tape: null).PerToken;
-            var referenceLogProbs = SequenceScorer.LogProbs(trainer._reference, local, tape: null).PerToken;
-            var values = SequenceScorer.Values(trainer._critic.Model, local, tape: null).PerToken;
+            var logProbs = SequenceScorer.LogProbs(trainer._actor.Model, local, tape: null).ReadPerToken();
+            var referenceLogProbs = SequenceScorer.LogProbs(trainer._reference, local, tape: null).ReadPerToken();
+            var values = SequenceScorer.Values(trainer._critic.Model, local, tape: null).ReadPerToken();
             var rewardModelScores = SequenceScorer.Scores(trainer._rewardModel, local);
             var endsWithEos = generated.Select(g => g.FinishReason == FinishReason.EndOfSequence).ToArray();
 

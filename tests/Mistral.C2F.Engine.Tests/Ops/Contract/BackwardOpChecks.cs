@@ -114,6 +114,65 @@ public sealed class BackwardOpChecks(BackendPair pair, Random random)
             Assert.True(Math.Abs(testedSums[i] - expectedSums[i]) <= Fp32Tolerance * scales[i], $"statistic {i}: {testedSums[i]} vs {expectedSums[i]}");
     }
 
+    /// <summary>
+    /// PPO's clipped surrogate and entropy bonus on <paramref name="rows"/> rows, a third of them not response rows
+    /// (target −1), log-ratios in ±0.5 so both sides of the clip occur: gradients written over poison, the loss and the
+    /// five statistics added to totals that start non-zero.
+    /// </summary>
+    public void PpoPolicyLoss_matches_reference(int rows)
+    {
+        var old = Numerics.RandomFloats(random, rows, 2f).Select(v => v - 2f).ToArray();
+        var logProbs = pair.Input(old.Select(v => v + (float)random.NextDouble() - 0.5f).ToArray(), rows, 1);
+        var (oldLogProbs, entropy, advantages) = (pair.Input(old, rows), Random(3f, rows), Random(2f, rows));
+        var targets = pair.Ints(Enumerable.Range(0, rows).Select(_ => random.Next(3) == 0 ? -1 : random.Next(100)).ToArray(), rows);
+        var (logProbGradient, entropyGradient) = (pair.Output(rows, 1), pair.Output(rows));
+        var loss = pair.Input([0.75f], 1);
+        var statistics = pair.Input([1f, 2f, 0.5f, 3f, -1f], PpoLosses.PolicyStatistics);
+        var settings = new PpoLossSettings(0.2, 0.01, rows + 5);
+        foreach (var backend in new Backend[] { pair.Tested, pair.Reference })
+        {
+            bool tested = backend == pair.Tested;
+            Tensor Side((Tensor Tested, Tensor Reference) p) => tested ? p.Tested : p.Reference;
+            backend.PpoPolicyLoss(Side(logProbs), Side(entropy), Side(oldLogProbs), Side(advantages), Side(targets), settings, Side(logProbGradient),
+                Side(entropyGradient), Side(loss), Side(statistics));
+        }
+        pair.AssertClose(logProbGradient, Fp32Tolerance, $"PPO log-prob gradient of {rows} rows");
+        pair.AssertClose(entropyGradient, Fp32Tolerance, $"PPO entropy gradient of {rows} rows");
+        // Totals are float32 on the tested side: errors are taken relative to the magnitudes summed (ratios within e^±0.5).
+        double magnitude = rows * (2 * Math.Exp(0.5) + 3) + 10;
+        AssertTotalsClose(loss, statistics, magnitude);
+    }
+
+    /// <summary>PPO's clipped value loss on <paramref name="rows"/> rows laid out as <see cref="PpoPolicyLoss_matches_reference"/>, moves of ±0.5 against a clip of 0.2.</summary>
+    public void PpoValueLoss_matches_reference(int rows)
+    {
+        var old = Numerics.RandomFloats(random, rows, 2f);
+        var values = pair.Input(old.Select(v => v + (float)random.NextDouble() - 0.5f).ToArray(), rows, 1);
+        var (oldValues, returns) = (pair.Input(old, rows), Random(2f, rows));
+        var targets = pair.Ints(Enumerable.Range(0, rows).Select(_ => random.Next(3) == 0 ? -1 : random.Next(100)).ToArray(), rows);
+        var gradient = pair.Output(rows, 1);
+        var loss = pair.Input([0.75f], 1);
+        var statistics = pair.Input([1f, 2f], PpoLosses.ValueStatistics);
+        var settings = new PpoLossSettings(0.2, 0.1, rows + 5);
+        foreach (var backend in new Backend[] { pair.Tested, pair.Reference })
+        {
+            bool tested = backend == pair.Tested;
+            Tensor Side((Tensor Tested, Tensor Reference) p) => tested ? p.Tested : p.Reference;
+            backend.PpoValueLoss(Side(values), Side(oldValues), Side(returns), Side(targets), settings, Side(gradient), Side(loss), Side(statistics));
+        }
+        pair.AssertClose(gradient, Fp32Tolerance, $"PPO value gradient of {rows} rows");
+        AssertTotalsClose(loss, statistics, rows * 25.0 + 10);
+    }
+
+    private void AssertTotalsClose((Tensor Tested, Tensor Reference) loss, (Tensor Tested, Tensor Reference) statistics, double magnitude)
+    {
+        double testedLoss = pair.Tested.ToDoubles(loss.Tested)[0], expectedLoss = pair.Reference.ToDoubles(loss.Reference)[0];
+        Assert.True(Math.Abs(testedLoss - expectedLoss) <= Fp32Tolerance * magnitude, $"loss sum {testedLoss} vs {expectedLoss} (magnitude {magnitude})");
+        var (testedSums, expectedSums) = (pair.Tested.ToDoubles(statistics.Tested), pair.Reference.ToDoubles(statistics.Reference));
+        for (int i = 0; i < testedSums.Length; i++)
+            Assert.True(Math.Abs(testedSums[i] - expectedSums[i]) <= Fp32Tolerance * magnitude, $"statistic {i}: {testedSums[i]} vs {expectedSums[i]}");
+    }
+
     /// <param name="counts">The tensors' element counts: ragged, some spanning several blocks of a device reduction.</param>
     public void GlobalNorm_over_many_tensors_matches_reference(int[] counts)
     {

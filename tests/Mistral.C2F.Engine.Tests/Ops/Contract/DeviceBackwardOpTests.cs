@@ -81,6 +81,18 @@ public abstract class DeviceBackwardOpTests(Func<Backend> backend)
     [InlineData(300)] // more pairs than the kernel's 256 threads
     public void BradleyTerry_matches_reference(int pairs) => Checks.BradleyTerry_matches_reference(pairs);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(1000)] // several rows per thread of the kernel's block
+    public void PpoPolicyLoss_matches_reference(int rows) => Checks.PpoPolicyLoss_matches_reference(rows);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(1000)]
+    public void PpoValueLoss_matches_reference(int rows) => Checks.PpoValueLoss_matches_reference(rows);
+
     [Fact]
     public void GlobalNorm_over_many_tensors_matches_reference() =>
         Checks.GlobalNorm_over_many_tensors_matches_reference([1, 200_003, 5, 1001, 64]);
