@@ -207,7 +207,7 @@ export -f note device_query tests test_summary sanitized tests_under torch_peers
 echo "GPU check, ${mode}: budget ${budget} s, logs in $out/logs"
 # xunit ANDs the trait with the classes, and ORs the classes: the Cuda* classes on a GPU, the Emulated* ones here.
 classes() { local c; for c in "$@"; do printf -- "-class\n*%s\n" "$c"; done; }
-mapfile -t memcheck_classes < <(classes RmsNormKernelTests ElementwiseKernelTests ReductionKernelTests RopeKernelTests LogProbKernelTests)
+mapfile -t memcheck_classes < <(classes RmsNormKernelTests ElementwiseKernelTests ReductionKernelTests RopeKernelTests LogProbKernelTests LossKernelTests)
 mapfile -t racecheck_classes < <(classes FlashAttentionKernelTests GemmKernelTests)
 
 stage device 60 device_query
