@@ -34,10 +34,10 @@ c2f_bradley_terry_f32(const float* scores, const float* margins, int pairs, doub
     rejected_sum = c2f::block_sum(rejected_sum, slots);
     squares = c2f::block_sum(squares, slots);
     if (threadIdx.x != 0) return;
-    loss_sum[0] = (float)((double)loss_sum[0] + loss);
-    statistics[0] = (float)((double)statistics[0] + correct);
-    statistics[1] = (float)((double)statistics[1] + chosen_sum);
-    statistics[2] = (float)((double)statistics[2] + rejected_sum);
-    statistics[3] = (float)((double)statistics[3] + squares);
+    c2f::add_to_total(loss_sum, loss);
+    c2f::add_to_total(statistics + 0, correct);
+    c2f::add_to_total(statistics + 1, chosen_sum);
+    c2f::add_to_total(statistics + 2, rejected_sum);
+    c2f::add_to_total(statistics + 3, squares);
 }
 C2F_REGISTER_KERNEL(c2f_bradley_terry_f32);

@@ -47,12 +47,12 @@ c2f_ppo_policy_loss_f32(const float* log_probs, const float* entropy, const floa
     ratios = c2f::block_sum(ratios, slots);
     entropies = c2f::block_sum(entropies, slots);
     if (threadIdx.x != 0) return;
-    loss_sum[0] = (float)((double)loss_sum[0] + surrogate - coefficient * entropies);
-    statistics[0] = (float)((double)statistics[0] + surrogate);
-    statistics[1] = (float)((double)statistics[1] + clipped_rows);
-    statistics[2] = (float)((double)statistics[2] + squared_log_ratios);
-    statistics[3] = (float)((double)statistics[3] + ratios);
-    statistics[4] = (float)((double)statistics[4] + entropies);
+    c2f::add_to_total(loss_sum, surrogate - coefficient * entropies);
+    c2f::add_to_total(statistics + 0, surrogate);
+    c2f::add_to_total(statistics + 1, clipped_rows);
+    c2f::add_to_total(statistics + 2, squared_log_ratios);
+    c2f::add_to_total(statistics + 3, ratios);
+    c2f::add_to_total(statistics + 4, entropies);
 }
 C2F_REGISTER_KERNEL(c2f_ppo_policy_loss_f32);
 
@@ -91,8 +91,8 @@ c2f_ppo_value_loss_f32(const float* values, const float* old_values, const float
     squared_errors = c2f::block_sum(squared_errors, slots);
     clipped_rows = c2f::block_sum(clipped_rows, slots);
     if (threadIdx.x != 0) return;
-    loss_sum[0] = (float)((double)loss_sum[0] + coefficient * 0.5 * squared_errors);
-    statistics[0] = (float)((double)statistics[0] + squared_errors);
-    statistics[1] = (float)((double)statistics[1] + clipped_rows);
+    c2f::add_to_total(loss_sum, coefficient * 0.5 * squared_errors);
+    c2f::add_to_total(statistics + 0, squared_errors);
+    c2f::add_to_total(statistics + 1, clipped_rows);
 }
 C2F_REGISTER_KERNEL(c2f_ppo_value_loss_f32);

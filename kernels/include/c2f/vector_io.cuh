@@ -158,6 +158,12 @@ C2F_DEVICE V block_sum(V value, V* slots)
     return total;
 }
 
+/// *total += value, added in float64 and rounded to float: a loss or a statistic accumulated on the device over calls.
+C2F_DEVICE void add_to_total(float* total, double value)
+{
+    *total = (float)((double)*total + value);
+}
+
 /// The first fault of any thread into record = [code, value, limit]; the host reads and clears it.
 /// Codes as src/Mistral.C2F.Engine.Cuda/Kernels/KernelFaults.cs.
 C2F_DEVICE void report_fault(int* record, int code, int value, int limit)

@@ -57,17 +57,10 @@ public sealed class DataParallelPpoTests : IDisposable
     {
         foreach (var run in new[] { Train(1, "one"), Train(2, "two"), Train(2, "zero1", zero1: true) }) AssertSucceeded(run);
         var one = Metrics("one");
+        Assert.Equal(3, one.Count);
         foreach (var two in new[] { "two", "zero1" })
         {
-            var metrics = Metrics(two);
-            Assert.Equal(3, metrics.Count);
-            for (int iteration = 0; iteration < one.Count; iteration++)
-                foreach (var figure in Figures)
-                {
-                    double expected = one[iteration][figure]!.GetValue<double>(), actual = metrics[iteration][figure]!.GetValue<double>();
-                    Assert.True(Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected)),
-                        $"{two}: iteration {iteration + 1} {figure}: {actual} vs {expected}");
-                }
+            MetricsLines.AssertClose(one, Metrics(two), Figures, Tolerance, $"{two}, by iteration");
             CheckpointWeights.AssertClose(Weights("one", "actor"), Weights(two, "actor"), Tolerance, $"the actor of 2 ranks ({two}) differs from 1");
             CheckpointWeights.AssertClose(Weights("one", "critic"), Weights(two, "critic"), Tolerance, $"the critic of 2 ranks ({two}) differs from 1");
             CheckpointWeights.AssertClose(Optimizer("one", "actor"), Optimizer(two, "actor"), Tolerance, $"the actor's AdamW state of 2 ranks ({two}) differs from 1");
@@ -117,6 +110,5 @@ public sealed class DataParallelPpoTests : IDisposable
 
     private string Optimizer(string run, string model) => Path.Combine(_directory.File(run), "checkpoint-000003", model, TrainableModel.OptimizerFileName);
 
-    private List<JsonNode> Metrics(string run) =>
-        File.ReadLines(Path.Combine(_directory.File(run), "metrics.jsonl")).Select(line => JsonNode.Parse(line)!).ToList();
+    private List<JsonNode> Metrics(string run) => MetricsLines.Read(_directory.File(run));
 }

@@ -49,16 +49,10 @@ public sealed class DataParallelRewardModelTests : IDisposable
     {
         foreach (var run in new[] { Train(1, "one"), Train(2, "two"), Train(2, "zero1", zero1: true) }) AssertSucceeded(run);
         var one = Metrics("one");
+        Assert.Equal(3, one.Count);
         foreach (var two in new[] { "two", "zero1" })
         {
-            var metrics = Metrics(two);
-            Assert.Equal(3, metrics.Count);
-            for (int step = 0; step < one.Count; step++)
-                foreach (var figure in Figures)
-                {
-                    double expected = one[step][figure]!.GetValue<double>(), actual = metrics[step][figure]!.GetValue<double>();
-                    Assert.True(Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected)), $"{two}: step {step + 1} {figure}: {actual} vs {expected}");
-                }
+            MetricsLines.AssertClose(one, Metrics(two), Figures, Tolerance, $"{two}, by step");
             CheckpointWeights.AssertClose(Weights("one"), Weights(two), Tolerance, $"2 ranks ({two}) differ from 1");
         }
     }
@@ -103,6 +97,5 @@ public sealed class DataParallelRewardModelTests : IDisposable
         Assert.Same(batch, batch.Share(0, 1));
     }
 
-    private List<JsonNode> Metrics(string run) =>
-        File.ReadLines(Path.Combine(_directory.File(run), "metrics.jsonl")).Select(line => JsonNode.Parse(line)!).ToList();
+    private List<JsonNode> Metrics(string run) => MetricsLines.Read(_directory.File(run));
 }

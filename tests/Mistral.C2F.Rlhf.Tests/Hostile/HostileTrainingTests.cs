@@ -144,6 +144,25 @@ public sealed class HostileTrainingTests(HostileModels models) : IClassFixture<H
         Assert.Equal(12, saved); // a later --resume continues to the new total
     }
 
+    /// <summary>
+    /// --zero1 in a single process has nothing to shard over: the run says so once and trains as without it, bit for bit;
+    /// a resume takes it (it changes where the optimizer state lives, not what a step computes) and run.json never holds it.
+    /// </summary>
+    [Fact]
+    public void Zero1_in_one_process_warns_and_trains_and_a_resume_takes_it_without_saving_it()
+    {
+        var (plain, sharded) = (Directory("plain"), Directory("zero1-alone"));
+        AssertSucceeded(C2f("train", "sft", "--preset", "tiny", "--out", plain, "--steps", "2", "--save-every", "2", "--seq", "32"));
+        var run = C2f("train", "sft", "--preset", "tiny", "--out", sharded, "--steps", "2", "--save-every", "2", "--seq", "32", "--zero1");
+        AssertSucceeded(run);
+        Assert.Single(run.ErrorLines, line => line == "c2f: warning: --zero1 has no effect in a single process; start the command under mpirun -np N");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(plain, "checkpoint-000002", "model.safetensors")),
+            File.ReadAllBytes(Path.Combine(sharded, "checkpoint-000002", "model.safetensors")));
+        AssertSucceeded(C2f("train", "sft", "--out", sharded, "--resume", "--steps", "4", "--zero1"));
+        Assert.DoesNotContain("shard", File.ReadAllText(Path.Combine(sharded, "run.json")), StringComparison.OrdinalIgnoreCase);
+        AssertComplete(Path.Combine(sharded, "checkpoint-000004"));
+    }
+
     /// <summary>§4, §6: sizes that once grew past 7 GB or overflowed fail in one line naming the option, before any file is written.</summary>
     [Theory]
     [InlineData("--seq", "1000000", "the sequence length (--seq) (1000000) is more than the model's max_position_embeddings (2048)")]
