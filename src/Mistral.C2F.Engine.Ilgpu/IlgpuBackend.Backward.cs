@@ -43,8 +43,31 @@ public sealed partial class IlgpuBackend
 
     protected override double SumOfSquaresCore(IReadOnlyList<Tensor> tensors)
     {
-        double sum = SumOfSquaresKernels.Sum(tensors.Select(F).ToList());
+        double sum = Reduction.SumOfSquares(tensors.Select(F).ToList());
         _faults.ThrowIfAny();
         return sum;
     }
+
+    protected override void GlobalNormCore(IReadOnlyList<Tensor> tensors, Tensor norm) => Reduction.Norm(tensors.Select(F).ToList(), F(norm));
+
+    protected override void AccumulateSumCore(Tensor values, double scale, Tensor total) => Reduction.AccumulateSum(F(values), scale, F(total));
+
+    protected override void AdamWCore(IReadOnlyList<AdamWParameter> parameters, AdamWStep step, AdamWGuard guard)
+    {
+        foreach (var p in parameters)
+            AdamWKernels.Apply(F(p.Parameter), F(p.Gradient), F(p.FirstMoment), F(p.SecondMoment), p.Decays ? step : step with { WeightDecay = 0 },
+                (F(guard.Loss), F(guard.GradientNorm), guard.MaxGradientNorm));
+    }
+
+    protected override void BradleyTerryCore(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics) =>
+        Losses.BradleyTerry(F(scores), F(margins), gradientPairs, F(scoreGradient), F(lossSum), F(statistics));
+
+    protected override void PpoPolicyLossCore(Tensor logProbs, Tensor entropy, Tensor oldLogProbs, Tensor advantages, Tensor targets, PpoLossSettings settings,
+        Tensor logProbGradient, Tensor entropyGradient, Tensor lossSum, Tensor statistics) =>
+        Losses.Policy(new(F(logProbs), F(entropy), F(oldLogProbs), F(advantages), I(targets)), settings, F(logProbGradient), F(entropyGradient), F(lossSum),
+            F(statistics));
+
+    protected override void PpoValueLossCore(Tensor values, Tensor oldValues, Tensor returns, Tensor targets, PpoLossSettings settings, Tensor valueGradient,
+        Tensor lossSum, Tensor statistics) =>
+        Losses.Value(new(F(values), F(oldValues), F(returns), I(targets)), settings, F(valueGradient), F(lossSum), F(statistics));
 }

@@ -30,7 +30,8 @@ public sealed partial class IlgpuBackend : DeviceMemoryBackend
     private AttentionBackwardKernels? _attentionBackward;
     private LogProbKernels? _logProbs;
     private AdamWKernels? _adamW;
-    private SumOfSquaresKernels? _sumOfSquares;
+    private ReductionKernels? _reduction;
+    private LossKernels? _losses;
 
     private IlgpuBackend(Context context, Accelerator accelerator, IlgpuAcceleratorInfo info)
     {
@@ -81,7 +82,8 @@ public sealed partial class IlgpuBackend : DeviceMemoryBackend
     private AttentionBackwardKernels AttentionBackwardKernels => _attentionBackward ??= new(_launch, _scratch);
     private LogProbKernels LogProbs => _logProbs ??= new(_launch, _faults);
     private AdamWKernels AdamWKernels => _adamW ??= new(_launch);
-    private SumOfSquaresKernels SumOfSquaresKernels => _sumOfSquares ??= new(_launch, _scratch);
+    private ReductionKernels Reduction => _reduction ??= new(_launch, _scratch);
+    private LossKernels Losses => _losses ??= new(_launch);
 
     private static ArrayView<float> F(Tensor t) => IlgpuStorage.View<float>(t);
     private static ArrayView<float>? Optional(Tensor? t) => t is null ? null : IlgpuStorage.View<float>(t);
