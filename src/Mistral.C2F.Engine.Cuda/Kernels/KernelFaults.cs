@@ -58,6 +58,36 @@ public sealed class KernelFaults : IDisposable
         Throw(MemoryMarshal.Cast<byte, int>(gathered[..(3 * sizeof(int))]));
     }
 
+    /// <summary>
+    /// Several device ranges copied to the host in one wait when together they are small (each gathered with a copy of
+    /// the record into one staging buffer), then any fault recorded so far thrown; else one download each.
+    /// </summary>
+    public byte[][] Download(IReadOnlyList<(ulong Source, long Bytes)> ranges)
+    {
+        var slots = ranges.Select(r => ResultOffset + (r.Bytes + ResultOffset - 1) / ResultOffset * ResultOffset).ToArray();
+        long total = slots.Sum();
+        if (total > MaxGatheredBytes)
+            return ranges.Select(r =>
+            {
+                var bytes = new byte[r.Bytes];
+                Download<byte>(r.Source, bytes);
+                return bytes;
+            }).ToArray();
+        ulong staging = _staging.Get(total), slot = staging;
+        for (int i = 0; i < ranges.Count; slot += (ulong)slots[i], i++)
+            _device.Launch("c2f_readback_gather", MemoryBoundLaunch.Flat(Math.Max(1, ranges[i].Bytes / 4), vectorWidth: 1), KernelArg.Pointer(_record.Address),
+                KernelArg.Pointer(ranges[i].Source), ranges[i].Bytes, KernelArg.Pointer(slot));
+        if (_hostStaging.Length < total) _hostStaging = new byte[total];
+        var gathered = _hostStaging.AsSpan(0, (int)total);
+        _device.Download(staging, gathered);
+        var results = new byte[ranges.Count][];
+        for (int i = 0, at = 0; i < ranges.Count; at += (int)slots[i], i++)
+            results[i] = gathered.Slice(at + ResultOffset, (int)ranges[i].Bytes).ToArray();
+        // Every slot holds the record as it stood when its copy ran; the last one is the latest.
+        if (ranges.Count > 0) Throw(MemoryMarshal.Cast<byte, int>(gathered.Slice((int)(total - slots[^1]), 3 * sizeof(int))));
+        return results;
+    }
+
     public void ThrowIfAny()
     {
         var record = new int[3];

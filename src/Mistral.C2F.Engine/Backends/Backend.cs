@@ -68,6 +68,12 @@ public abstract class Backend : IDisposable
         return values;
     }
 
+    /// <summary>The values of several tensors read together: on a device that gathers them, one wait for all.</summary>
+    public double[][] ToDoubles(IReadOnlyList<Tensor> tensors) => ToDoublesCore(tensors);
+
+    /// <summary>Without a gathered read: one download per tensor.</summary>
+    protected virtual double[][] ToDoublesCore(IReadOnlyList<Tensor> tensors) => tensors.Select(ToDoubles).ToArray();
+
     public int[] ToInts(Tensor t)
     {
         var values = new int[t.ElementCount];

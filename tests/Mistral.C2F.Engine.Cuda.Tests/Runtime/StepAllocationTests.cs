@@ -147,6 +147,32 @@ public abstract class StepAllocationTests(Func<IKernelDevice> device)
         Assert.Equal(2, counts.HostSyncs);
     }
 
+    /// <summary>
+    /// PPO's four scorings of a rollout batch (actor, reference, critic, reward model) read back together: one wait for
+    /// all, each tensor's values as its own read gives them, and a fault recorded before the read still thrown by it.
+    /// </summary>
+    [Fact]
+    public void Several_results_read_together_wait_once_and_still_throw_a_recorded_fault()
+    {
+        using var backend = new CudaBackend(device(), ownsDevice: false);
+        var random = new Random(8);
+        float[][] values = [Numerics.RandomFloats(random, 1), Numerics.RandomFloats(random, 37), Numerics.RandomFloats(random, 1000), Numerics.RandomFloats(random, 3)];
+        var tensors = values.Select(v => backend.FromFloats(v, v.Length)).ToArray();
+        var before = backend.Counts;
+        var read = backend.ToDoubles(tensors);
+        var counts = backend.Counts - before;
+        Assert.Equal(1, counts.HostSyncs);
+        for (int i = 0; i < values.Length; i++) Assert.Equal(values[i].Select(v => (double)v), read[i]);
+
+        using var table = backend.FromFloats([1f, 2f], 2, 1);
+        using var indices = backend.FromInts([5], 1);
+        using var rows = backend.Allocate(1, 1);
+        backend.GatherRows(table, indices, rows);  // row 5 of a 2-row table: recorded on the device, thrown by the next read
+        Assert.Contains("GatherRows: row index 5 outside 0..1", Assert.Throws<IndexOutOfRangeException>(() => backend.ToDoubles(tensors)).Message);
+        Assert.Equal(values[1].Select(v => (double)v), backend.ToDoubles(tensors)[1]);  // the record was cleared by the throw
+        foreach (var t in tensors) t.Dispose();
+    }
+
     [Fact]
     public void A_forward_pass_and_a_decode_step_after_warm_up_allocate_nothing_and_wait_at_most_once()
     {

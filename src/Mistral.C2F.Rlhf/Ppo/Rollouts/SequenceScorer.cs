@@ -52,11 +52,14 @@ public static class SequenceScorer
     }
 
     /// <summary>A reward model's score of each sequence, read at its last real token.</summary>
-    public static double[] Scores(MistralModel rewardModel, RolloutBatch batch)
+    public static double[] Scores(MistralModel rewardModel, RolloutBatch batch) => rewardModel.Backend.ToDoubles(ScoreRows(rewardModel, batch));
+
+    /// <summary>The scores of <see cref="Scores"/> left where the model is (in its workspace, until its next forward pass).</summary>
+    public static Tensor ScoreRows(MistralModel rewardModel, RolloutBatch batch)
     {
         using var inputs = Inputs(rewardModel, batch);
         using var last = rewardModel.Backend.FromInts(batch.LastTokenRows(), batch.Count);
-        return rewardModel.Backend.ToDoubles(rewardModel.Forward(inputs.Tokens, inputs.Positions, logitRows: last, layout: AttentionLayout.Sequences));
+        return rewardModel.Forward(inputs.Tokens, inputs.Positions, logitRows: last, layout: AttentionLayout.Sequences);
     }
 
     private static InputTensors Inputs(MistralModel model, RolloutBatch batch) => new(

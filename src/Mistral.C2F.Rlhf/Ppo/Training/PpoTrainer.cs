@@ -300,10 +300,12 @@ public sealed class PpoTrainer : IDisposable
             var sampling = new SamplingOptions(Temperature: (float)ppo.Temperature, Seed: unchecked(options.Seed * 1_000_003 + iteration), FirstSequence: share.First);
             var generated = new Generator(trainer._actor.Model).Generate(mine, trainer._lengthLimit.LengthLimit, sampling, cancellation: cancellation);
             var local = new RolloutBatch(mine, generated.Select(g => g.Tokens).ToList(), trainer._tokenizer.EosId);
-            var logProbs = SequenceScorer.LogProbs(trainer._actor.Model, local, tape: null).ReadPerToken();
-            var referenceLogProbs = SequenceScorer.LogProbs(trainer._reference, local, tape: null).ReadPerToken();
-            var values = SequenceScorer.Values(trainer._critic.Model, local, tape: null).ReadPerToken();
-            var rewardModelScores = SequenceScorer.Scores(trainer._rewardModel, local);
+            // The four models score the share where they are, and the host reads the four results in one wait.
+            var read = trainer._actor.Backend.ToDoubles([SequenceScorer.LogProbs(trainer._actor.Model, local, tape: null).PerRow.Value,
+                SequenceScorer.LogProbs(trainer._reference, local, tape: null).PerRow.Value, SequenceScorer.Values(trainer._critic.Model, local, tape: null).PerRow.Value,
+                SequenceScorer.ScoreRows(trainer._rewardModel, local)]);
+            var (logProbs, referenceLogProbs, values, rewardModelScores) = (local.ResponseValues(read[0]), local.ResponseValues(read[1]), local.ResponseValues(read[2]),
+                read[3]);
             var endsWithEos = generated.Select(g => g.FinishReason == FinishReason.EndOfSequence).ToArray();
 
             var batch = local;
