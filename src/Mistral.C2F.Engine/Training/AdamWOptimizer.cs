@@ -119,8 +119,7 @@ public sealed class AdamWOptimizer : IDisposable
             new AdamWGuard(LossSum, _gradientNorm, (float)maxGradNorm));
         foreach (var gradient in _gradients) _backend.Zero(gradient);
         var values = _backend.ToDoubles(_statistics);
-        _backend.Zero(LossSum);
-        _backend.Zero(StepStatistics);
+        _backend.Zero(_statistics);  // the loss and the step statistics accumulate from zero; the norm is rewritten
         bool updated = AdamWGuard.Allows(values[0], values[1]);
         if (updated)
         {
@@ -139,8 +138,7 @@ public sealed class AdamWOptimizer : IDisposable
         var values = _backend.ToDoubles(_statistics);
         values[1] = 0;
         _communicator.AllReduceSum(values);
-        _backend.Zero(LossSum);
-        _backend.Zero(StepStatistics);
+        _backend.Zero(_statistics);
         return new StepOutcome(values[0], 0, Updated: false) { Statistics = values[2..] };
     }
 
