@@ -377,13 +377,12 @@ public abstract class Backend : IDisposable
     /// </summary>
     public void BradleyTerry(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics)
     {
-        foreach (var t in new[] { scores, margins, scoreGradient, lossSum, statistics }) RequireFloat(t, nameof(BradleyTerry));
+        foreach (var t in new[] { scores, margins, scoreGradient }) RequireFloat(t, nameof(BradleyTerry));
         long pairs = margins.ElementCount;
         if (pairs < 1) throw new ArgumentException($"{nameof(BradleyTerry)}: needs at least one pair");
         RequireSame(scores.ElementCount, 2 * pairs, "score count (chosen and rejected per margin)", nameof(BradleyTerry));
         RequireSame(scoreGradient.ElementCount, 2 * pairs, "score gradient length", nameof(BradleyTerry));
-        RequireSame(lossSum.ElementCount, 1, "loss length", nameof(BradleyTerry));
-        RequireSame(statistics.ElementCount, BradleyTerryStatistics.Count, "statistics length", nameof(BradleyTerry));
+        RequireTotals(lossSum, statistics, BradleyTerryStatistics.Count, nameof(BradleyTerry));
         if (!(gradientPairs >= pairs) || !double.IsFinite(gradientPairs))
             throw new ArgumentException($"{nameof(BradleyTerry)}: the gradient divides by the whole batch's pairs, at least these {pairs}; got {gradientPairs}");
         using var _ = Time("BradleyTerry");

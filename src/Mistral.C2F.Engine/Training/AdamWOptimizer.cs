@@ -38,6 +38,8 @@ public sealed class AdamWOptimizer : IDisposable
     private readonly (Tensor First, Tensor Second)[] _moments;
     private readonly AdamWParameter[] _updates;
     private readonly Tensor[] _gradients;
+    /// <summary>The gradients this rank's update reads: all of them, or its ZeRO-1 range's.</summary>
+    private readonly Tensor[] _updateGradients;
     private readonly Tensor _statistics, _gradientNorm;
     private readonly GradientAllReduce? _allReduce;
     private readonly Zero1Partition? _partition;
@@ -69,6 +71,7 @@ public sealed class AdamWOptimizer : IDisposable
         }
         _moments = _pieces.Select(p => (Zeros(p.Parameter.Shape), Zeros(p.Parameter.Shape))).ToArray();
         _updates = _pieces.Select((p, i) => new AdamWParameter(p.Parameter, p.Gradient, _moments[i].First, _moments[i].Second, options.Decays(p.Name))).ToArray();
+        _updateGradients = _updates.Select(u => u.Gradient).ToArray();
         _statistics = Zeros(new Shape(2 + stepStatistics));
         LossSum = _statistics.SliceRows(0, 1);
         _gradientNorm = _statistics.SliceRows(1, 1);
@@ -146,7 +149,7 @@ public sealed class AdamWOptimizer : IDisposable
     private void SumShardedStatistics()
     {
         _partition!.ReduceScatterGradients();
-        if (_updates.Length > 0) _backend.GlobalNorm(_updates.Select(u => u.Gradient).ToArray(), _gradientNorm);
+        if (_updates.Length > 0) _backend.GlobalNorm(_updateGradients, _gradientNorm);
         else _backend.Zero(_gradientNorm);
         var sums = _backend.ToDoubles(_statistics);
         sums[1] *= sums[1];

@@ -27,7 +27,7 @@ public sealed class RolloutScoringTests : IDisposable
         Assert.Equal([5, 13], batch.LastTokenRows());
 
         var scored = SequenceScorer.LogProbs(model, batch, tape: null);
-        var perToken = scored.ReadPerToken();
+        var perToken = batch.ResponseValues(backend.ToDoubles(scored.PerRow.Value));
         for (int b = 0; b < 2; b++)
         {
             int[] sequence = [.. prompts[b], .. responses[b]];

@@ -12,11 +12,8 @@ namespace Mistral.C2F.Rlhf.Ppo.Rollouts;
 public static class SequenceScorer
 {
     /// <param name="PerRow">One value per row of the batch's tokens, on the device; only the predicting rows mean anything.</param>
-    public sealed record Scored(Variable PerRow, Variable? Entropy, RolloutBatch Batch)
-    {
-        /// <summary>The values of the response tokens in the batch's <see cref="RolloutBatch.Layout"/>, read back (a wait on a device).</summary>
-        public double[] ReadPerToken() => Batch.ResponseValues(PerRow.Value.Backend.ToDoubles(PerRow.Value));
-    }
+    /// <remarks><see cref="RolloutBatch.ResponseValues"/> turns the rows, read back, into the batch's per-token layout.</remarks>
+    public sealed record Scored(Variable PerRow, Variable? Entropy);
 
     /// <summary>Log-probabilities of the response tokens (and optionally the entropy of each predicting row).</summary>
     public static Scored LogProbs(MistralModel model, RolloutBatch batch, Tape? tape, bool withEntropy = false)
@@ -27,7 +24,7 @@ public static class SequenceScorer
             var logits = tape is null ? Variable.Constant("logits", model.Forward(inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences))
                 : model.Forward(tape, inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences);
             var (logProbs, entropy) = model.Ops(tape).TokenLogProbs(logits, inputs.Targets, withEntropy);
-            return new Scored(logProbs, entropy, batch);
+            return new Scored(logProbs, entropy);
         }
         finally
         {
@@ -43,7 +40,7 @@ public static class SequenceScorer
         {
             var values = tape is null ? Variable.Constant("values", critic.Forward(inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences))
                 : critic.Forward(tape, inputs.Tokens, inputs.Positions, layout: AttentionLayout.Sequences);
-            return new Scored(values, null, batch);
+            return new Scored(values, null);
         }
         finally
         {
