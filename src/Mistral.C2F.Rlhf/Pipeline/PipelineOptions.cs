@@ -16,10 +16,14 @@ public sealed record PipelineOptions
     public int Seed { get; init; }
     public ChainArithmeticDataOptions Data { get; init; } = new();
 
-    /// <summary>Base pretraining: next-token loss on the task text (both answer styles) and the built-in tasks.</summary>
+    /// <summary>
+    /// Base pretraining: next-token loss on the task text (both answer styles) and the built-in tasks. 4000 steps: at 2000
+    /// the loss was still falling (0.59 → 0.53 over the last fifth), and the reward model, which starts from the base, was
+    /// weaker (validation pairs of seeds 7 and 8: 85.2 and 83.2 % against 91.4 and 86.7 % at 4000).
+    /// </summary>
     public SftOptions Pretraining { get; init; } = new()
     {
-        Steps = 2000, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 2e-3, WarmupSteps = 50, SaveEvery = 500,
+        Steps = 4000, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 2e-3, WarmupSteps = 50, SaveEvery = 500,
     };
 
     /// <summary>
