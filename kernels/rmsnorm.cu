@@ -14,19 +14,20 @@ using c2f::bf16;
 namespace {
 
 // y = x·r·w with r = (mean x² + ε)^-½. With a residual, the sum x + residual is stored into `sum`
-// (the residual stream; sum may be x, updating it in place) and normalised instead.
-template <typename T>
+// (the residual stream; sum may be x, updating it in place) and normalised instead. y may be stored as
+// bf16 from float32 inputs (Y = bf16): the input of a bf16 product, written once in the type it reads.
+template <typename T, typename Y = T>
 C2F_DEVICE void rmsnorm_forward(const T* x, const T* __restrict__ residual, T* sum, const T* __restrict__ weight,
-                                T* __restrict__ y, float* __restrict__ inverse_rms, int rows, int width, float epsilon)
+                                Y* __restrict__ y, float* __restrict__ inverse_rms, int rows, int width, float epsilon)
 {
     __shared__ float slots[32];
     for (int row = blockIdx.x; row < rows; row += gridDim.x) {
         const long long start = (long long)row * width;
         const T* xr = x + start;
         const T* rr = residual ? residual + start : xr;
-        T* sr = sum ? sum + start : y + start;
-        T* yr = y + start;
-        const c2f::VectorSplit s = c2f::split_range(width, xr, rr, sr, weight, yr);
+        T* sr = sum ? sum + start : const_cast<T*>(xr);  // without a residual never written: only its alignment counts
+        Y* yr = y + start;
+        const c2f::VectorSplit s = c2f::split_with_output<T>(width, yr, xr, rr, sr, weight);
         float sum_of_squares = 0;
         c2f::for_each_access<T>(s, threadIdx.x, blockDim.x, [&](long long i, auto w) {
             constexpr int N = decltype(w)::value;
@@ -52,7 +53,7 @@ C2F_DEVICE void rmsnorm_forward(const T* x, const T* __restrict__ residual, T* s
             c2f::load<N>(weight + i, g);
 #pragma unroll
             for (int k = 0; k < N; k++) v[k] = v[k] * r * g[k];
-            c2f::store<N>(yr + i, v);
+            c2f::store_output<T>(yr + i, v);
         });
         if (inverse_rms && threadIdx.x == 0) inverse_rms[row] = r;
     }
@@ -127,6 +128,13 @@ c2f_rmsnorm_forward_bf16(const bf16* x, const bf16* weight, bf16* y, float* inve
 C2F_REGISTER_KERNEL(c2f_rmsnorm_forward_bf16);
 
 extern "C" __global__ void __launch_bounds__(256)
+c2f_rmsnorm_forward_f32_to_bf16(const float* x, const float* weight, bf16* y, float* inverse_rms, int rows, int width, float epsilon)
+{
+    rmsnorm_forward<float, bf16>(x, nullptr, nullptr, weight, y, inverse_rms, rows, width, epsilon);
+}
+C2F_REGISTER_KERNEL(c2f_rmsnorm_forward_f32_to_bf16);
+
+extern "C" __global__ void __launch_bounds__(256)
 c2f_rmsnorm_residual_forward_f32(const float* x, const float* residual, float* sum, const float* weight, float* y,
                                  float* inverse_rms, int rows, int width, float epsilon)
 {
@@ -141,6 +149,14 @@ c2f_rmsnorm_residual_forward_bf16(const bf16* x, const bf16* residual, bf16* sum
     rmsnorm_forward(x, residual, sum, weight, y, inverse_rms, rows, width, epsilon);
 }
 C2F_REGISTER_KERNEL(c2f_rmsnorm_residual_forward_bf16);
+
+extern "C" __global__ void __launch_bounds__(256)
+c2f_rmsnorm_residual_forward_f32_to_bf16(const float* x, const float* residual, float* sum, const float* weight, bf16* y,
+                                         float* inverse_rms, int rows, int width, float epsilon)
+{
+    rmsnorm_forward(x, residual, sum, weight, y, inverse_rms, rows, width, epsilon);
+}
+C2F_REGISTER_KERNEL(c2f_rmsnorm_residual_forward_f32_to_bf16);
 
 extern "C" __global__ void __launch_bounds__(256)
 c2f_rmsnorm_backward_f32(const float* x, const float* weight, const float* inverse_rms, const float* out_grad, float* in_grad,

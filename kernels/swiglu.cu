@@ -9,11 +9,12 @@ namespace {
 
 C2F_DEVICE float sigmoid(float g) { return 1.0f / (1.0f + __expf(-g)); }
 
-// out = silu(gate)·up = gate·σ(gate)·up.
-template <typename T>
-C2F_DEVICE void swiglu_forward(const T* __restrict__ gate, const T* __restrict__ up, T* __restrict__ out, int n)
+// out = silu(gate)·up = gate·σ(gate)·up; out may be stored as bf16 from float32 inputs (O = bf16), for the
+// bf16 product that reads it.
+template <typename T, typename O = T>
+C2F_DEVICE void swiglu_forward(const T* __restrict__ gate, const T* __restrict__ up, O* __restrict__ out, int n)
 {
-    const c2f::VectorSplit s = c2f::split_range(n, gate, up, out);
+    const c2f::VectorSplit s = c2f::split_with_output<T>(n, out, gate, up);
     c2f::for_each_access<T>(s, c2f::global_thread(), c2f::global_threads(), [&](long long i, auto width) {
         constexpr int N = decltype(width)::value;
         float g[N], u[N];
@@ -21,7 +22,7 @@ C2F_DEVICE void swiglu_forward(const T* __restrict__ gate, const T* __restrict__
         c2f::load<N>(up + i, u);
 #pragma unroll
         for (int k = 0; k < N; k++) g[k] = g[k] * sigmoid(g[k]) * u[k];
-        c2f::store<N>(out + i, g);
+        c2f::store_output<T>(out + i, g);
     });
 }
 
@@ -81,6 +82,13 @@ c2f_swiglu_forward_bf16(const bf16* gate, const bf16* up, bf16* out, int n)
     swiglu_forward(gate, up, out, n);
 }
 C2F_REGISTER_KERNEL(c2f_swiglu_forward_bf16);
+
+extern "C" __global__ void __launch_bounds__(256)
+c2f_swiglu_forward_f32_to_bf16(const float* gate, const float* up, bf16* out, int n)
+{
+    swiglu_forward(gate, up, out, n);
+}
+C2F_REGISTER_KERNEL(c2f_swiglu_forward_f32_to_bf16);
 
 extern "C" __global__ void __launch_bounds__(256)
 c2f_swiglu_backward_f32(const float* gate, const float* up, const float* out_grad, float* gate_grad, float* up_grad, int n)

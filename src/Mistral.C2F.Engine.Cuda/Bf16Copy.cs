@@ -7,6 +7,10 @@ internal sealed class Bf16Copy(DeviceBuffer buffer, long elementOffset, long cou
 {
     public ulong Address => buffer.Address;
 
+    public long ElementOffset => elementOffset;
+
+    public long Count => count;
+
     /// <summary>Whether the copy equals the view rounded to bf16; set by whoever last wrote both.</summary>
     public bool Current { get; private set; }
 

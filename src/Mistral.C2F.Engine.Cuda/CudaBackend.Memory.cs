@@ -6,7 +6,7 @@ namespace Mistral.C2F.Engine.Cuda;
 public sealed partial class CudaBackend
 {
     public override Tensor Allocate(Shape shape, DType dtype) =>
-        new(this, new CudaStorage(_allocator.Allocate(shape.ElementCount * dtype.SizeInBytes())), 0, shape, dtype, ownsStorage: true);
+        new(this, new CudaStorage(_allocator.Allocate, shape.ElementCount * dtype.SizeInBytes()), 0, shape, dtype, ownsStorage: true);
 
     protected override void CopyToDevice<T>(ReadOnlySpan<T> source, Tensor destination) => _device.Upload(source, W(destination));
 

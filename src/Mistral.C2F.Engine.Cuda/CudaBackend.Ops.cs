@@ -13,11 +13,19 @@ public sealed partial class CudaBackend
     protected override void ScatterRowsCore(Tensor source, Tensor indices, Tensor destination) =>
         _rows.Scatter(A(source), A(indices), indices.ElementCount, W(destination), destination.Shape.Rows, source.Shape.Columns);
 
-    protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms) =>
-        _rmsNorm.Forward(A(input), A(weight), W(output), OptionalW(inverseRms), input.Shape.Rows, input.Shape.Columns, epsilon);
+    protected override void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms)
+    {
+        ulong x = A(input), w = A(weight);
+        var (y, storage) = ProductInput(output, input.Shape.Rows);
+        _rmsNorm.Forward(x, w, y, OptionalW(inverseRms), input.Shape.Rows, input.Shape.Columns, epsilon, outputStorage: storage);
+    }
 
-    protected override void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms) =>
-        _rmsNorm.ResidualForward(A(a), A(b), W(sum), A(weight), W(output), OptionalW(inverseRms), a.Shape.Rows, a.Shape.Columns, epsilon);
+    protected override void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms)
+    {
+        ulong x = A(a), residual = A(b), total = W(sum), w = A(weight);
+        var (y, storage) = ProductInput(output, a.Shape.Rows);
+        _rmsNorm.ResidualForward(x, residual, total, w, y, OptionalW(inverseRms), a.Shape.Rows, a.Shape.Columns, epsilon, outputStorage: storage);
+    }
 
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
@@ -37,8 +45,12 @@ public sealed partial class CudaBackend
             _attention.Forward(Operands(q, k, v, queryPositions, keyPositions, batch, queryLength, keyLength), spec, W(output), OptionalW(logSumExp));
     }
 
-    protected override void SwiGluCore(Tensor gate, Tensor up, Tensor output) =>
-        _elementwise.SwiGlu(A(gate), A(up), W(output), gate.ElementCount);
+    protected override void SwiGluCore(Tensor gate, Tensor up, Tensor output)
+    {
+        ulong g = A(gate), u = A(up);
+        var (y, storage) = ProductInput(output, gate.Shape.Rows);
+        _elementwise.SwiGlu(g, u, y, gate.ElementCount, outputStorage: storage);
+    }
 
     protected override void AddCore(Tensor a, Tensor b, Tensor output) => _elementwise.Add(A(a), A(b), W(output), a.ElementCount);
 
@@ -116,9 +128,9 @@ public sealed partial class CudaBackend
 
     protected override void FillCore(Tensor t, double value) => _device.Fill32(W(t), BitConverter.SingleToUInt32Bits((float)value), t.ElementCount);
 
-    private static List<(ulong Address, long Count)> Ranges(IReadOnlyList<Tensor> tensors) => tensors.Select(t => (A(t), t.ElementCount)).ToList();
+    private List<(ulong Address, long Count)> Ranges(IReadOnlyList<Tensor> tensors) => tensors.Select(t => (A(t), t.ElementCount)).ToList();
 
-    private static AttentionOperands Operands(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions,
+    private AttentionOperands Operands(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions,
         int batch, int queryLength, int keyLength) =>
         new(A(q), A(k), A(v), A(queryPositions), A(keyPositions), batch, queryLength, keyLength);
 }

@@ -6,8 +6,9 @@ namespace Mistral.C2F.Engine.Cuda;
 
 /// <summary>
 /// The paths of <see cref="CudaPrecision.Bf16TensorCores"/>: the tensor-core GEMM and flash attention read each float32
-/// operand's bf16 copy (<see cref="Bf16Copies"/>) and write float32 results (gradients accumulate in float32 as the
-/// contract says); attention also leaves its output's bf16 copy for the product that reads it next.
+/// operand's bf16 copy (<see cref="Bf16Copies"/>) and the GEMM writes float32 results (gradients accumulate in float32
+/// as the contract says). The activations a product reads next (attention's output, a norm's, SwiGLU's) are written as
+/// bf16 alone; a float32 reader widens them on demand.
 /// </summary>
 public sealed partial class CudaBackend
 {
@@ -22,6 +23,16 @@ public sealed partial class CudaBackend
     /// <summary>The tensor-core GEMM has the NT, NN and TN cases that the model and its backward use; TT stays float32.</summary>
     private bool ProductOnTensorCores(int m, int n, int k, bool transposeA, bool transposeB) =>
         Precision == CudaPrecision.Bf16TensorCores && !(transposeA && transposeB) && Math.Min(m, Math.Min(n, k)) >= MinTensorCoreSide;
+
+    /// <summary>
+    /// Where a norm or SwiGLU writes an activation that a product reads next: as bf16 alone on the bf16 path when that
+    /// product runs on the tensor cores (the activation's rows are its m side), so no rounding launch and no float32
+    /// memory; else as float32, as before a float32 product.
+    /// </summary>
+    private (ulong Address, KernelStorage Storage) ProductInput(Tensor output, long rows) =>
+        Precision == CudaPrecision.Bf16TensorCores && rows >= MinTensorCoreSide
+            ? (_bf16.WrittenAlone(output), KernelStorage.Bf16)
+            : (W(output), KernelStorage.F32);
 
     private void MatMulOnTensorCores(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
@@ -47,10 +58,9 @@ public sealed partial class CudaBackend
         Tensor? logSumExp)
     {
         ulong lengths = RowLengths(positions, batch, length);
-        ulong output32 = W(output), output16 = _bf16.WrittenWith(output);
+        ulong query = _bf16.Current(q), key = _bf16.Current(k), value = _bf16.Current(v);
         ulong lse = logSumExp is null ? _attentionScratch.Get((long)batch * spec.QueryHeads * length * sizeof(float)) : W(logSumExp);
-        _flash.Forward(_bf16.Current(q), _bf16.Current(k), _bf16.Current(v), output16, lse, batch, length, spec, lengths);
-        _conversion.ToF32(output16, output32, output.ElementCount);
+        _flash.Forward(query, key, value, _bf16.WrittenAlone(output), lse, batch, length, spec, lengths);
     }
 
     private void AttentionBackwardOnTensorCores(Tensor q, Tensor k, Tensor v, Tensor positions, AttentionSpec spec, int batch, int length,

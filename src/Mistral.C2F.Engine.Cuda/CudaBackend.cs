@@ -99,12 +99,16 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
         _faults.ThrowIfAny();
     }
 
-    private static ulong A(Tensor t) => CudaStorage.Address(t);
-    private static ulong Optional(Tensor? t) => t is null ? 0 : CudaStorage.Address(t);
+    /// <summary>The float32 address of a tensor the launch reads (widened first if it was written as bf16 alone).</summary>
+    private ulong A(Tensor t) => CudaStorage.Address(_bf16.Widened(t));
+    private ulong Optional(Tensor? t) => t is null ? 0 : A(t);
 
-    /// <summary>The address of a tensor the launch writes (its bf16 copy goes stale); every output goes through it.</summary>
-    private static ulong W(Tensor t) => CudaStorage.WriteAddress(t);
-    private static ulong OptionalW(Tensor? t) => t is null ? 0 : CudaStorage.WriteAddress(t);
+    /// <summary>
+    /// The address of a tensor the launch writes as float32 (its bf16 copy goes stale); every float32 output goes through
+    /// it. Widened first: the launch may write part of the storage, or accumulate into it.
+    /// </summary>
+    private ulong W(Tensor t) => CudaStorage.WriteAddress(_bf16.Widened(t));
+    private ulong OptionalW(Tensor? t) => t is null ? 0 : W(t);
 
     public override void Dispose()
     {

@@ -78,6 +78,27 @@ C2F_DEVICE void store(bf16* p, const float (&v)[N])
     }
 }
 
+/// N floats into storage of an element type other than the range's (a float32 kernel that writes its result as
+/// bf16), one element at a time: the range's 16-byte plan is its inputs', whose alignment the output need not share.
+template <int N, typename T>
+C2F_DEVICE void store_each(T* p, const float (&v)[N])
+{
+#pragma unroll
+    for (int k = 0; k < N; k++) {
+        const float one[1] = {v[k]};
+        store<1>(p + k, one);
+    }
+}
+
+/// N floats of a range of element type T into its output: one access of the range's plan when the output is of
+/// type T too, else element by element.
+template <typename T, int N, typename O>
+C2F_DEVICE void store_output(O* p, const float (&v)[N])
+{
+    if constexpr (sizeof(O) == sizeof(T)) store<N>(p, v);
+    else store_each<N>(p, v);
+}
+
 /// The distance in elements of p from the previous 16-byte boundary.
 template <typename T>
 C2F_DEVICE int misalignment(const T* p)
@@ -112,6 +133,15 @@ C2F_DEVICE VectorSplit split_range(long long n, const T* first, const Rest*... r
     s.vectors = (n - s.head) / N;
     s.scalars = n - s.vectors * N;
     return s;
+}
+
+/// split_range of the inputs (element type T) and of the output when it has their type; an output of another type
+/// is stored element by element (store_output) and takes no part in the plan.
+template <typename T, typename O, typename... Rest>
+C2F_DEVICE VectorSplit split_with_output(long long n, const O* out, const T* first, const Rest*... rest)
+{
+    if constexpr (sizeof(O) == sizeof(T)) return split_range(n, first, rest..., reinterpret_cast<const T*>(out));
+    else return split_range(n, first, rest...);
 }
 
 /// Calls f(i, Width<N>) for every vector (N = vector_width) and every scalar (N = 1) of the split

@@ -7,11 +7,14 @@ namespace Mistral.C2F.Engine.Cuda.Kernels;
 /// </summary>
 public sealed class ElementwiseKernels(IKernelDevice device)
 {
-    /// <summary>output = silu(gate)·up = gate·σ(gate)·up, elementwise over <paramref name="count"/> elements.</summary>
-    public void SwiGlu(ulong gate, ulong up, ulong output, long count, KernelStorage storage = KernelStorage.F32)
+    /// <summary>
+    /// output = silu(gate)·up = gate·σ(gate)·up, elementwise over <paramref name="count"/> elements; the output stored
+    /// as <paramref name="outputStorage"/> (by default as the inputs: float32 inputs may write bf16 for a bf16 product).
+    /// </summary>
+    public void SwiGlu(ulong gate, ulong up, ulong output, long count, KernelStorage storage = KernelStorage.F32, KernelStorage? outputStorage = null)
     {
         if (count == 0) return;
-        device.Launch($"c2f_swiglu_forward_{storage.Suffix()}", MemoryBoundLaunch.Flat(count, storage.VectorWidth()),
+        device.Launch($"c2f_swiglu_forward_{storage.Suffix(outputStorage ?? storage)}", MemoryBoundLaunch.Flat(count, storage.VectorWidth()),
             KernelArg.Pointer(gate), KernelArg.Pointer(up), KernelArg.Pointer(output), MemoryBoundLaunch.Int(count, nameof(count)));
     }
 

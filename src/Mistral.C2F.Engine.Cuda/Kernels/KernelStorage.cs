@@ -20,6 +20,13 @@ internal static class KernelStorageNames
         _ => throw new ArgumentOutOfRangeException(nameof(storage), storage, null),
     };
 
+    /// <summary>
+    /// The suffix of a kernel that reads <paramref name="storage"/> and writes its result as <paramref name="output"/>:
+    /// c2f_rmsnorm_forward_f32_to_bf16 (float32 math and inputs, the result rounded to bf16 on store).
+    /// </summary>
+    public static string Suffix(this KernelStorage storage, KernelStorage output) =>
+        storage == output ? storage.Suffix() : $"{storage.Suffix()}_to_{output.Suffix()}";
+
     public static int ElementBytes(this KernelStorage storage) => storage == KernelStorage.F32 ? 4 : 2;
 
     /// <summary>Elements per 16-byte vector access of the kernels.</summary>

@@ -19,13 +19,14 @@ public sealed class RmsNormKernels(IKernelDevice device) : IDisposable
 
     /// <summary>
     /// y = x / rms(x) · weight per row of x [rows, width], rms = √(mean x² + ε); writes 1/rms per row into
-    /// <paramref name="inverseRms"/> (float32, [rows]) unless it is 0. Weight is [width], of the same storage.
+    /// <paramref name="inverseRms"/> (float32, [rows]) unless it is 0. Weight is [width], of the same storage; y is
+    /// stored as <paramref name="outputStorage"/> (by default the same: float32 inputs may write bf16 for a bf16 product).
     /// </summary>
     public void Forward(ulong input, ulong weight, ulong output, ulong inverseRms, long rows, int width, float epsilon,
-        KernelStorage storage = KernelStorage.F32)
+        KernelStorage storage = KernelStorage.F32, KernelStorage? outputStorage = null)
     {
         if (rows == 0) return;
-        device.Launch($"c2f_rmsnorm_forward_{storage.Suffix()}", RowShape(rows, width, storage),
+        device.Launch($"c2f_rmsnorm_forward_{storage.Suffix(outputStorage ?? storage)}", RowShape(rows, width, storage),
             KernelArg.Pointer(input), KernelArg.Pointer(weight), KernelArg.Pointer(output), KernelArg.Pointer(inverseRms),
             MemoryBoundLaunch.Int(rows, nameof(rows)), width, epsilon);
     }
@@ -33,13 +34,13 @@ public sealed class RmsNormKernels(IKernelDevice device) : IDisposable
     /// <summary>
     /// The residual add fused with the norm after it: sum = x + residual (the residual stream; <paramref name="sum"/>
     /// may be <paramref name="input"/>, updating it in place), then y = rmsnorm(sum) as <see cref="Forward"/>; with
-    /// bf16 storage y normalises the stored (rounded) sum.
+    /// bf16 storage y normalises the stored (rounded) sum. y is stored as <paramref name="outputStorage"/> (as in <see cref="Forward"/>).
     /// </summary>
     public void ResidualForward(ulong input, ulong residual, ulong sum, ulong weight, ulong output, ulong inverseRms, long rows, int width,
-        float epsilon, KernelStorage storage = KernelStorage.F32)
+        float epsilon, KernelStorage storage = KernelStorage.F32, KernelStorage? outputStorage = null)
     {
         if (rows == 0) return;
-        device.Launch($"c2f_rmsnorm_residual_forward_{storage.Suffix()}", RowShape(rows, width, storage),
+        device.Launch($"c2f_rmsnorm_residual_forward_{storage.Suffix(outputStorage ?? storage)}", RowShape(rows, width, storage),
             KernelArg.Pointer(input), KernelArg.Pointer(residual), KernelArg.Pointer(sum), KernelArg.Pointer(weight),
             KernelArg.Pointer(output), KernelArg.Pointer(inverseRms), MemoryBoundLaunch.Int(rows, nameof(rows)), width, epsilon);
     }

@@ -46,9 +46,11 @@ public sealed record StepRoofline(double Flops, double Bytes, double ComputeSeco
         double tokens = (double)batch * (mode == "decode" ? 1 : length);
         double parameters = MistralParameterNames.For(config).Sum(p => (double)p.Shape.ElementCount);
         // Per token and layer, the forward writes about 8 hidden-wide tensors (norm, q, attention, o, residuals, norm,
-        // down) plus 2 key/value-wide and 3 intermediate-wide (gate, up, their product).
-        double activations = tokens * config.NumHiddenLayers *
-            (8.0 * config.HiddenSize + 2.0 * config.NumKeyValueHeads * config.HeadDim + 3.0 * config.IntermediateSize) * sizeof(float);
+        // down) plus 2 key/value-wide and 3 intermediate-wide (gate, up, their product). With bf16 products the two
+        // norms' outputs, attention's and SwiGLU's are written as bf16 alone (2 bytes), the rest as float32.
+        double bf16Wide = bf16Products && mode != "decode" ? 3.0 * config.HiddenSize + config.IntermediateSize : 0;
+        double float32Wide = 8.0 * config.HiddenSize + 2.0 * config.NumKeyValueHeads * config.HeadDim + 3.0 * config.IntermediateSize - bf16Wide;
+        double activations = tokens * config.NumHiddenLayers * (float32Wide * sizeof(float) + bf16Wide * sizeof(ushort));
         double logits = tokens * config.VocabSize * sizeof(float);
         // Decode's products (a row per sequence) stay float32 on cuda-bf16, so they read the float32 weights.
         double weightRead = bf16Products && mode != "decode" ? 2 : 4, copyWrite = bf16Products ? 2 : 0;

@@ -14,7 +14,7 @@ namespace Mistral.C2F.Engine.Cuda.Tests.Ops;
 /// </summary>
 public abstract class Bf16CopyTests(Func<IKernelDevice> device)
 {
-    private const string Rounding = "c2f_convert_f32_to_bf16";
+    private const string Rounding = "c2f_convert_f32_to_bf16", Widening = "c2f_convert_bf16_to_f32";
     private const double RoundedOperandTolerance = 1e-5;
     private const int M = 37, N = 48, K = 40;
     private readonly Random _random = new();
@@ -81,6 +81,108 @@ public abstract class Bf16CopyTests(Func<IKernelDevice> device)
         backend.AdamW(parameters, new AdamWStep(1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, Step: 2), guard);
         Assert.True(kept.SequenceEqual(backend.ToFloats(weight)), "a NaN loss changed the weight");
         AssertProductReadsCurrentCopy(backend, log, a, weight, c);
+    }
+
+        /// <summary>
+    /// A norm, a residual norm and SwiGLU whose output a tensor-core product reads next write it as bf16 alone: one
+    /// launch, no rounding launch before the product, no float32 memory; a float32 read (here the host's) widens it once,
+    /// to the bits of the float32 op's result rounded to bf16. The output's bf16 copy is poisoned with NaN first; rows
+    /// are ragged (37 rows of 43, off the 16-byte vector boundary).
+    /// </summary>
+    [Theory]
+    [InlineData("norm")]
+    [InlineData("residual norm")]
+    [InlineData("swiglu")]
+    public void An_activation_a_product_reads_is_written_as_bf16_alone_and_widened_once_on_demand(string op)
+    {
+        const int rows = 37, width = 43;
+        var log = new LaunchCountingDevice(device());
+        using var backend = new CudaBackend(log, ownsDevice: false, CudaPrecision.Bf16TensorCores);
+        using var float32 = new CudaBackend(log, ownsDevice: false);
+        var (x, y, weight) = (Numerics.RandomFloats(_random, rows * width), Numerics.RandomFloats(_random, rows * width),
+            Numerics.RandomFloats(_random, width));
+        using var other = backend.FromFloats(Bf16Values(N * width), N, width);
+        using var product = backend.Allocate(new Shape(rows, N), DType.F32);
+        void Run(CudaBackend b, Tensor output)
+        {
+            using var xs = b.FromFloats(x, rows, width);
+            using var ys = b.FromFloats(y, rows, width);
+            using var w = b.FromFloats(weight, width);
+            if (op == "norm") b.RmsNorm(xs, w, 1e-5f, output);
+            else if (op == "swiglu") b.SwiGlu(xs, ys, output);
+            else
+            {
+                using var sum = b.Allocate(new Shape(rows, width), DType.F32);
+                b.AddRmsNorm(xs, ys, w, 1e-5f, sum, output);
+            }
+        }
+
+        using var activation = backend.Allocate(new Shape(rows, width), DType.F32);
+        Run(backend, activation);
+        Assert.False(CudaStorage.Of(activation).HoldsFloat32, "a float32 buffer for an activation written as bf16");
+        int roundings = log.Launches(Rounding);
+        backend.MatMul(activation, other, product, transposeB: true);
+        Assert.Equal(1, log.Launches(Rounding) - roundings);  // the other operand's, none of the activation's
+        Assert.False(CudaStorage.Of(activation).HoldsFloat32, "the product read float32");
+
+        using var poisoned = backend.Allocate(new Shape(rows, width), DType.F32);
+        backend.Fill(poisoned, float.NaN);
+        backend.MatMul(poisoned, other, product, transposeB: true);  // its bf16 copy now holds NaN
+        Run(backend, poisoned);
+        using var expected = float32.Allocate(new Shape(rows, width), DType.F32);
+        Run(float32, expected);
+        int widenings = log.Launches(Widening);
+        Assert.Equal(Bf16TensorCoreTests.RoundedToBf16(float32.ToFloats(expected)), backend.ToFloats(poisoned));
+        Assert.Equal(1, log.Launches(Widening) - widenings);
+        backend.ToFloats(poisoned);
+        Assert.Equal(1, log.Launches(Widening) - widenings);
+    }
+
+    /// <summary>Products of decode's few rows stay float32 (<see cref="Bf16TensorCoreTests"/>), so the norm before them writes float32.</summary>
+    [Fact]
+    public void An_activation_of_too_few_rows_for_the_tensor_cores_stays_float32()
+    {
+        var log = new LaunchCountingDevice(device());
+        using var backend = new CudaBackend(log, ownsDevice: false, CudaPrecision.Bf16TensorCores);
+        using var output = Normalised(backend, Numerics.RandomFloats(_random, 4 * 40), 4, 40);
+        Assert.Equal(1, log.Launches("c2f_rmsnorm_forward_f32"));
+        Assert.Equal(0, log.Launches("c2f_rmsnorm_forward_f32_to_bf16"));
+        Assert.True(CudaStorage.Of(output).HoldsFloat32);
+    }
+
+    /// <summary>
+    /// A float32 write to part of a storage held as bf16 alone (a row slice filled) widens the rest first: the other
+    /// rows keep their values, the slice has the new ones, and the next product rounds the whole tensor again.
+    /// </summary>
+    [Fact]
+    public void A_float32_write_to_part_of_a_bf16_activation_keeps_the_rest()
+    {
+        const int rows = 40, width = 48;
+        var log = new LaunchCountingDevice(device());
+        using var backend = new CudaBackend(log, ownsDevice: false, CudaPrecision.Bf16TensorCores);
+        var x = Numerics.RandomFloats(_random, rows * width);
+        using var output = Normalised(backend, x, rows, width);
+        using var unchanged = Normalised(backend, x, rows, width);
+        Assert.False(CudaStorage.Of(output).HoldsFloat32);
+
+        backend.Fill(output.SliceRows(5, 3), 2.5);
+        var expected = backend.ToFloats(unchanged).Select((v, i) => i / width is >= 5 and < 8 ? 2.5f : v).ToArray();
+        Assert.Equal(expected, backend.ToFloats(output));
+        using var other = backend.FromFloats(Bf16Values(N * width), N, width);
+        using var product = backend.Allocate(new Shape(rows, N), DType.F32);
+        int roundings = log.Launches(Rounding);
+        backend.MatMul(output, other, product, transposeB: true);
+        Assert.Equal(2, log.Launches(Rounding) - roundings);
+    }
+
+    /// <summary>RMSNorm of <paramref name="x"/> [rows, width] with a weight of ones, into a new tensor.</summary>
+    private static Tensor Normalised(CudaBackend backend, float[] x, int rows, int width)
+    {
+        using var input = backend.FromFloats(x, rows, width);
+        using var weight = backend.FromFloats(Enumerable.Repeat(1f, width).ToArray(), width);
+        var output = backend.Allocate(new Shape(rows, width), DType.F32);
+        backend.RmsNorm(input, weight, 1e-5f, output);
+        return output;
     }
 
     /// <summary>The product rounds nothing and gives the bits of the same product of fresh tensors holding the same values.</summary>
