@@ -34,6 +34,18 @@ public sealed partial class CudaBackend
             ? (_bf16.WrittenAlone(output), KernelStorage.Bf16)
             : (W(output), KernelStorage.F32);
 
+    /// <summary>
+    /// A projection only flash attention reads (v) is written by the tensor-core GEMM as bf16 alone, the bits its copy
+    /// would have held; any other is the float32-output product.
+    /// </summary>
+    protected override void AttentionProjectionCore(Tensor input, Tensor weight, Tensor output, int m, int n, int k, AttentionSpec spec,
+        AttentionLayout layout)
+    {
+        if (AttentionOnTensorCores(spec, layout) && ProductOnTensorCores(m, n, k, transposeA: false, transposeB: true))
+            _gemm.MatMulBf16(_bf16.Current(input), _bf16.Current(weight), _bf16.WrittenAlone(output), m, n, k, false, true, false, DType.BF16);
+        else MatMulCore(input, weight, output, m, n, k, transposeA: false, transposeB: true, accumulate: false);
+    }
+
     private void MatMulOnTensorCores(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
         _gemm.MatMulBf16(_bf16.Current(a), _bf16.Current(b), W(c), m, n, k, transposeA, transposeB, accumulate, DType.F32);

@@ -62,11 +62,15 @@ public sealed class TapedOps(Backend backend, Workspace activations, Tape? tape)
         return (sum, output);
     }
 
-    /// <summary>y = x·Wᵀ with W [out, in] as Hugging Face stores it. Backward: dx += dy·W, dW += dyᵀ·x.</summary>
-    public Variable Linear(Variable input, Variable weight, string name, int layer)
+    /// <summary>
+    /// y = x·Wᵀ with W [out, in] as Hugging Face stores it. Backward: dx += dy·W, dW += dyᵀ·x. With
+    /// <paramref name="readBy"/> the caller states that nothing but that attention reads y (<see cref="Backend.AttentionProjection"/>).
+    /// </summary>
+    public Variable Linear(Variable input, Variable weight, string name, int layer, (AttentionSpec Spec, AttentionLayout Layout)? readBy = null)
     {
         var output = NewActivation(name, layer, (int)input.Value.Shape.Rows, weight.Value.Shape[0]);
-        backend.MatMul(input.Value, weight.Value, output.Value, transposeB: true);
+        if (readBy is var (spec, layout)) backend.AttentionProjection(input.Value, weight.Value, output.Value, spec, layout);
+        else backend.MatMul(input.Value, weight.Value, output.Value, transposeB: true);
         Record(() =>
         {
             var outputGrad = tape!.Gradient(output)!;

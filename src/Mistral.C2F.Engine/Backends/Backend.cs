@@ -130,15 +130,22 @@ public abstract class Backend : IDisposable
     /// <summary>C = op(A)·op(B) (or C += … when <paramref name="accumulate"/>), op = transpose when asked.</summary>
     public void MatMul(Tensor a, Tensor b, Tensor c, bool transposeA = false, bool transposeB = false, bool accumulate = false)
     {
-        RequireFloat(a, nameof(MatMul)); RequireFloat(b, nameof(MatMul)); RequireFloat(c, nameof(MatMul));
-        var (m, k) = transposeA ? (a.Shape.Columns, a.Shape.Rows) : (a.Shape.Rows, (long)a.Shape.Columns);
-        var (kb, n) = transposeB ? (b.Shape.Columns, b.Shape.Rows) : (b.Shape.Rows, (long)b.Shape.Columns);
-        if (k != kb)
-            throw new ArgumentException($"{nameof(MatMul)}: inner dimensions differ: op(A) is {m}×{k} (A {a.Shape}), op(B) is {kb}×{n} (B {b.Shape})");
-        if (c.Shape.Rows != m || c.Shape.Columns != n)
-            throw new ArgumentException($"{nameof(MatMul)}: output {c.Shape} is not {m}×{n}");
+        var (m, n, k) = CheckProduct(a, b, c, transposeA, transposeB, nameof(MatMul));
         using var _ = Time(transposeA ? transposeB ? "MatMul TT" : "MatMul TN" : transposeB ? "MatMul NT" : "MatMul NN");
-        MatMulCore(a, b, c, checked((int)m), checked((int)n), checked((int)k), transposeA, transposeB, accumulate);
+        MatMulCore(a, b, c, m, n, k, transposeA, transposeB, accumulate);
+    }
+
+    /// <summary>
+    /// A projection whose output only an attention of <paramref name="spec"/> and <paramref name="layout"/> reads before
+    /// it is next written (v without a KV cache): output = input·weightᵀ, as <see cref="MatMul"/>. Stated so that a
+    /// backend whose attention reads a narrower type may store the output in that type alone (cuda-bf16 before flash
+    /// attention).
+    /// </summary>
+    public void AttentionProjection(Tensor input, Tensor weight, Tensor output, AttentionSpec spec, AttentionLayout layout)
+    {
+        var (m, n, k) = CheckProduct(input, weight, output, transposeA: false, transposeB: true, nameof(AttentionProjection));
+        using var _ = Time("MatMul NT");
+        AttentionProjectionCore(input, weight, output, m, n, k, spec, layout);
     }
 
     /// <summary>
@@ -436,6 +443,10 @@ public abstract class Backend : IDisposable
     protected abstract void RmsNormCore(Tensor input, Tensor weight, float epsilon, Tensor output, Tensor? inverseRms);
     protected abstract void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms);
     protected abstract void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate);
+
+    /// <summary>The product of <see cref="AttentionProjection"/>; by default the float product every op reads.</summary>
+    protected virtual void AttentionProjectionCore(Tensor input, Tensor weight, Tensor output, int m, int n, int k, AttentionSpec spec,
+        AttentionLayout layout) => MatMulCore(input, weight, output, m, n, k, transposeA: false, transposeB: true, accumulate: false);
     protected abstract void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse);
     protected abstract void AttentionCore(Tensor q, Tensor k, Tensor v, Tensor queryPositions, Tensor keyPositions, AttentionSpec spec, AttentionLayout layout,
         int batch, int queryLength, int keyLength, Tensor output, Tensor? logSumExp);
@@ -634,6 +645,19 @@ public abstract class Backend : IDisposable
         RequireFloat(lossSum, op); RequireFloat(statistics, op);
         RequireSame(lossSum.ElementCount, 1, "loss length", op);
         RequireSame(statistics.ElementCount, count, "statistics length", op);
+    }
+
+    /// <summary>The sides m, n, k of C = op(A)·op(B), after checking that the shapes agree.</summary>
+    private (int M, int N, int K) CheckProduct(Tensor a, Tensor b, Tensor c, bool transposeA, bool transposeB, string op)
+    {
+        RequireFloat(a, op); RequireFloat(b, op); RequireFloat(c, op);
+        var (m, k) = transposeA ? (a.Shape.Columns, a.Shape.Rows) : (a.Shape.Rows, (long)a.Shape.Columns);
+        var (kb, n) = transposeB ? (b.Shape.Columns, b.Shape.Rows) : (b.Shape.Rows, (long)b.Shape.Columns);
+        if (k != kb)
+            throw new ArgumentException($"{op}: inner dimensions differ: op(A) is {m}×{k} (A {a.Shape}), op(B) is {kb}×{n} (B {b.Shape})");
+        if (c.Shape.Rows != m || c.Shape.Columns != n)
+            throw new ArgumentException($"{op}: output {c.Shape} is not {m}×{n}");
+        return (checked((int)m), checked((int)n), checked((int)k));
     }
 
     private static void RequireSame(long actual, long expected, string what, string op)

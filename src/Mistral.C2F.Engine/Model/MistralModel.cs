@@ -103,6 +103,9 @@ public sealed class MistralModel : IDisposable
             ? (P(MistralParameterNames.Layer(layer, MistralParameterNames.InputNorm)), "attention_norm")
             : (P(MistralParameterNames.FinalNorm), "final_norm");
 
+        // Without a KV cache, v is read by the attention alone (a cache also copies it). q and k are not stated: RoPE
+        // rotates them first, and a backend that stored them narrower before RoPE would round them twice.
+        (AttentionSpec, AttentionLayout)? valueReadBy = context is null ? (Attention, layout) : null;
         var x = ops.GatherRows(P(MistralParameterNames.Embedding), tokens.Reshape(n), "embedded");
         var firstNorm = NormBefore(0);
         var normed = ops.RmsNorm(x, firstNorm.Weight, eps, firstNorm.Name, 0);
@@ -111,7 +114,7 @@ public sealed class MistralModel : IDisposable
             string L(string suffix) => MistralParameterNames.Layer(layer, suffix);
             var q = ops.Linear(normed, P(L(MistralParameterNames.QueryProjection)), "q", layer);
             var k = ops.Linear(normed, P(L(MistralParameterNames.KeyProjection)), "k", layer);
-            var v = ops.Linear(normed, P(L(MistralParameterNames.ValueProjection)), "v", layer);
+            var v = ops.Linear(normed, P(L(MistralParameterNames.ValueProjection)), "v", layer, valueReadBy);
             ops.Rope(q, flatPositions, Config.HeadDim, Config.RopeTheta);
             ops.Rope(k, flatPositions, Config.HeadDim, Config.RopeTheta);
             var (keys, values, keyPositions) = context is null ? (k, v, positions) : Cached(context, layer, k, v);

@@ -138,6 +138,39 @@ public abstract class Bf16CopyTests(Func<IKernelDevice> device)
         Assert.Equal(1, log.Launches(Widening) - widenings);
     }
 
+    /// <summary>
+    /// A projection only flash attention reads (v) is written by the tensor-core GEMM as bf16 alone: the bits of the
+    /// float32-output product rounded, no rounding launch before attention reads it, no float32 buffer. For a head dim
+    /// flash attention does not take (32) the product stays float32.
+    /// </summary>
+    [Theory]
+    [InlineData(64, true)]
+    [InlineData(32, false)]
+    public void A_projection_only_flash_attention_reads_is_written_as_bf16_alone(int headDim, bool flash)
+    {
+        const int rows = 37, width = 48;
+        var log = new LaunchCountingDevice(device());
+        using var backend = new CudaBackend(log, ownsDevice: false, CudaPrecision.Bf16TensorCores);
+        var spec = new AttentionSpec(QueryHeads: 2, KvHeads: 1, headDim, SlidingWindow: null);
+        using var input = backend.FromFloats(Bf16Values(rows * width), rows, width);
+        using var weight = backend.FromFloats(Bf16Values(headDim * width), headDim, width);
+        using var value = backend.Allocate(new Shape(rows, headDim), DType.F32);
+        backend.Fill(value, float.NaN);
+        using (var scratch = backend.Allocate(new Shape(rows, width), DType.F32)) backend.MatMul(value, weight, scratch);  // its copy now holds NaN
+        backend.AttentionProjection(input, weight, value, spec, AttentionLayout.Sequences);
+        Assert.Equal(flash, CudaStorage.Of(value).Bf16 is { Current: true });
+        int roundings = log.Launches(Rounding);
+
+        using var product = backend.Allocate(new Shape(rows, headDim), DType.F32);
+        backend.MatMul(input, weight, product, transposeB: true);
+        var expected = backend.ToFloats(product);
+        Assert.Equal(flash ? Bf16TensorCoreTests.RoundedToBf16(expected) : expected, backend.ToFloats(value));
+        Assert.Equal(roundings, log.Launches(Rounding));  // the operands' copies are current; nothing rounds v
+        using var fresh = backend.Allocate(new Shape(rows, headDim), DType.F32);
+        backend.AttentionProjection(input, weight, fresh, spec, AttentionLayout.Sequences);
+        Assert.Equal(!flash, CudaStorage.Of(fresh).HoldsFloat32);
+    }
+
     /// <summary>Products of decode's few rows stay float32 (<see cref="Bf16TensorCoreTests"/>), so the norm before them writes float32.</summary>
     [Fact]
     public void An_activation_of_too_few_rows_for_the_tensor_cores_stays_float32()

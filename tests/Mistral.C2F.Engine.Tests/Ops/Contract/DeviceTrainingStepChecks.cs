@@ -18,6 +18,9 @@ public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
     /// <summary>Relative tolerances of the loss, the gradients and the updated parameters: two float32 paths by default.</summary>
     protected virtual (double Loss, double Gradient, double Parameter) Tolerances => (1e-6, 1e-5, 1e-6);
 
+    /// <summary>The model stepped: the two-layer test model by default.</summary>
+    protected virtual MistralConfig Config(int? window, bool tied) => TestModels.Tiny(window, tied);
+
     [Theory]
     [InlineData(false, 8)]
     [InlineData(true, null)]
@@ -25,7 +28,7 @@ public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
     {
         int seed = Environment.TickCount;
         var random = new Random(seed);
-        var config = TestModels.Tiny(window, tied);
+        var config = Config(window, tied);
         var rows = Enumerable.Range(0, 3).Select(_ => TestModels.RandomTokens(random, 21, config.VocabSize)).ToArray();
         var batch = CausalLmLoss.Batch.NextTokens(rows);
         for (int i = 0; i < 6; i++) batch.Targets[21 + i] = -1;
@@ -49,7 +52,7 @@ public abstract class DeviceTrainingStepChecks(Func<Backend> backend)
     {
         int seed = Environment.TickCount;
         var random = new Random(seed);
-        var config = TestModels.Tiny(window: 8, tied: false);
+        var config = Config(window: 8, tied: false);
         var batch = CausalLmLoss.Batch.NextTokens(Enumerable.Range(0, 3).Select(_ => TestModels.RandomTokens(random, 21, config.VocabSize)).ToArray());
         var first = Step(backend(), config, batch, seed, disposeBackend: false);
         var second = Step(backend(), config, batch, seed, disposeBackend: false);
