@@ -53,6 +53,20 @@ internal sealed class Bf16Copies(CachingAllocator allocator, ConversionKernels c
         return t;
     }
 
+    /// <summary>
+    /// <paramref name="t"/>, for a launch that writes every element of it without reading them: a storage whose bf16-alone
+    /// values all lie in <paramref name="t"/> needs no widening, as they are all about to be replaced.
+    /// </summary>
+    public Tensor Overwritten(Tensor t)
+    {
+        var storage = CudaStorage.Of(t);
+        if (storage is { Float32Stale: true, Bf16: { } copy } && copy.ElementOffset >= t.ElementOffset &&
+            copy.ElementOffset + copy.Count <= t.ElementOffset + t.ElementCount)
+            storage.Float32Stale = false;
+        else Widen(storage);
+        return t;
+    }
+
     private void Widen(CudaStorage storage)
     {
         if (!storage.Float32Stale) return;

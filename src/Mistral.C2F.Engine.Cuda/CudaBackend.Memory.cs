@@ -8,7 +8,7 @@ public sealed partial class CudaBackend
     public override Tensor Allocate(Shape shape, DType dtype) =>
         new(this, new CudaStorage(_allocator.Allocate, shape.ElementCount * dtype.SizeInBytes()), 0, shape, dtype, ownsStorage: true);
 
-    protected override void CopyToDevice<T>(ReadOnlySpan<T> source, Tensor destination) => _device.Upload(source, W(destination));
+    protected override void CopyToDevice<T>(ReadOnlySpan<T> source, Tensor destination) => _device.Upload(source, Overwrite(destination));
 
     /// <summary>The result and the kernels' fault record come back in one copy (one wait) where the result is small.</summary>
     protected override void CopyToHost<T>(Tensor source, Span<T> destination) => _faults.Download(A(source), destination);

@@ -30,7 +30,7 @@ public sealed partial class CudaBackend
     protected override void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
         if (ProductOnTensorCores(m, n, k, transposeA, transposeB)) MatMulOnTensorCores(a, b, c, m, n, k, transposeA, transposeB, accumulate);
-        else _gemm.MatMul(A(a), A(b), W(c), m, n, k, transposeA, transposeB, accumulate);
+        else _gemm.MatMul(A(a), A(b), accumulate ? W(c) : Overwrite(c), m, n, k, transposeA, transposeB, accumulate);
     }
 
     protected override void RopeCore(Tensor x, Tensor positions, int headDim, double theta, bool inverse) =>
@@ -126,7 +126,7 @@ public sealed partial class CudaBackend
         _ppoLosses.Value(A(values), A(oldValues), A(returns), A(targets), targets.ElementCount, settings.Clip, settings.Coefficient, settings.Tokens,
             W(valueGradient), W(lossSum), W(statistics));
 
-    protected override void FillCore(Tensor t, double value) => _device.Fill32(W(t), BitConverter.SingleToUInt32Bits((float)value), t.ElementCount);
+    protected override void FillCore(Tensor t, double value) => _device.Fill32(Overwrite(t), BitConverter.SingleToUInt32Bits((float)value), t.ElementCount);
 
     private List<(ulong Address, long Count)> Ranges(IReadOnlyList<Tensor> tensors) => tensors.Select(t => (A(t), t.ElementCount)).ToList();
 

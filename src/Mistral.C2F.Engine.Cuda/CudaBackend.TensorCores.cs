@@ -46,9 +46,21 @@ public sealed partial class CudaBackend
         else MatMulCore(input, weight, output, m, n, k, transposeA: false, transposeB: true, accumulate: false);
     }
 
+    /// <summary>q or k for flash attention: rotated in float32 from its float32 values and stored as bf16 alone, rounded once.</summary>
+    protected override void RopeForAttentionCore(Tensor x, Tensor positions, int headDim, double theta, AttentionSpec spec, AttentionLayout layout)
+    {
+        if (!AttentionOnTensorCores(spec, layout))
+        {
+            RopeCore(x, positions, headDim, theta, inverse: false);
+            return;
+        }
+        ulong values = A(x), positionValues = A(positions);
+        _rope.RotateToBf16(values, _bf16.WrittenAlone(x), positionValues, x.Shape.Rows, x.Shape.Columns, headDim, theta, inverse: false);
+    }
+
     private void MatMulOnTensorCores(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
-        _gemm.MatMulBf16(_bf16.Current(a), _bf16.Current(b), W(c), m, n, k, transposeA, transposeB, accumulate, DType.F32);
+        _gemm.MatMulBf16(_bf16.Current(a), _bf16.Current(b), accumulate ? W(c) : Overwrite(c), m, n, k, transposeA, transposeB, accumulate, DType.F32);
     }
 
     /// <summary>

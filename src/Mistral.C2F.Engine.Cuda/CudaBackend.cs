@@ -110,6 +110,9 @@ public sealed partial class CudaBackend : DeviceMemoryBackend
     private ulong W(Tensor t) => CudaStorage.WriteAddress(_bf16.Widened(t));
     private ulong OptionalW(Tensor? t) => t is null ? 0 : W(t);
 
+    /// <summary>The address of a tensor the launch writes whole as float32 without reading it: nothing to widen first.</summary>
+    private ulong Overwrite(Tensor t) => CudaStorage.WriteAddress(_bf16.Overwritten(t));
+
     public override void Dispose()
     {
         _attentionScratch.Dispose();

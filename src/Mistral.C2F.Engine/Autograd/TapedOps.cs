@@ -80,10 +80,14 @@ public sealed class TapedOps(Backend backend, Workspace activations, Tape? tape)
         return output;
     }
 
-    /// <summary>Rotary embedding in place; the backward rotates the gradient back, also in place.</summary>
-    public void Rope(Variable x, Tensor positions, int headDim, double theta)
+    /// <summary>
+    /// Rotary embedding in place; the backward rotates the gradient back, also in place. With <paramref name="readBy"/>
+    /// the caller states that nothing but that attention reads x afterwards (<see cref="Backend.RopeForAttention"/>).
+    /// </summary>
+    public void Rope(Variable x, Tensor positions, int headDim, double theta, (AttentionSpec Spec, AttentionLayout Layout)? readBy = null)
     {
-        backend.Rope(x.Value, positions, headDim, theta);
+        if (readBy is var (spec, layout)) backend.RopeForAttention(x.Value, positions, headDim, theta, spec, layout);
+        else backend.Rope(x.Value, positions, headDim, theta);
         Record(() => backend.Rope(tape!.Gradient(x)!, positions, headDim, theta, inverse: true));
     }
 

@@ -155,12 +155,21 @@ public abstract class Backend : IDisposable
     /// </summary>
     public void Rope(Tensor x, Tensor positions, int headDim, double theta, bool inverse = false)
     {
-        RequireFloat(x, nameof(Rope)); RequireInt(positions, nameof(Rope));
-        if (headDim <= 0 || headDim % 2 != 0 || x.Shape.Columns % headDim != 0)
-            throw new ArgumentException($"{nameof(Rope)}: head dim {headDim} must be even and divide the row length {x.Shape.Columns}");
-        RequireSame(positions.ElementCount, x.Shape.Rows, "position count", nameof(Rope));
+        CheckRope(x, positions, headDim, nameof(Rope));
         using var _ = Time("Rope");
         RopeCore(x, positions, headDim, theta, inverse);
+    }
+
+    /// <summary>
+    /// <see cref="Rope"/> of q or k that only an attention of <paramref name="spec"/> and <paramref name="layout"/> reads
+    /// afterwards, before it is next written: a backend whose attention reads a narrower type may store the rotated values
+    /// in it alone (cuda-bf16 before flash attention: rotated in float32, rounded once).
+    /// </summary>
+    public void RopeForAttention(Tensor x, Tensor positions, int headDim, double theta, AttentionSpec spec, AttentionLayout layout)
+    {
+        CheckRope(x, positions, headDim, nameof(RopeForAttention));
+        using var _ = Time("Rope");
+        RopeForAttentionCore(x, positions, headDim, theta, spec, layout);
     }
 
     /// <summary>
@@ -444,6 +453,10 @@ public abstract class Backend : IDisposable
     protected abstract void AddRmsNormCore(Tensor a, Tensor b, Tensor weight, float epsilon, Tensor sum, Tensor output, Tensor? inverseRms);
     protected abstract void MatMulCore(Tensor a, Tensor b, Tensor c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate);
 
+    /// <summary>The rotation of <see cref="RopeForAttention"/>; by default RoPE in place in the float type every op reads.</summary>
+    protected virtual void RopeForAttentionCore(Tensor x, Tensor positions, int headDim, double theta, AttentionSpec spec, AttentionLayout layout) =>
+        RopeCore(x, positions, headDim, theta, inverse: false);
+
     /// <summary>The product of <see cref="AttentionProjection"/>; by default the float product every op reads.</summary>
     protected virtual void AttentionProjectionCore(Tensor input, Tensor weight, Tensor output, int m, int n, int k, AttentionSpec spec,
         AttentionLayout layout) => MatMulCore(input, weight, output, m, n, k, transposeA: false, transposeB: true, accumulate: false);
@@ -645,6 +658,14 @@ public abstract class Backend : IDisposable
         RequireFloat(lossSum, op); RequireFloat(statistics, op);
         RequireSame(lossSum.ElementCount, 1, "loss length", op);
         RequireSame(statistics.ElementCount, count, "statistics length", op);
+    }
+
+    private void CheckRope(Tensor x, Tensor positions, int headDim, string op)
+    {
+        RequireFloat(x, op); RequireInt(positions, op);
+        if (headDim <= 0 || headDim % 2 != 0 || x.Shape.Columns % headDim != 0)
+            throw new ArgumentException($"{op}: head dim {headDim} must be even and divide the row length {x.Shape.Columns}");
+        RequireSame(positions.ElementCount, x.Shape.Rows, "position count", op);
     }
 
     /// <summary>The sides m, n, k of C = op(A)·op(B), after checking that the shapes agree.</summary>

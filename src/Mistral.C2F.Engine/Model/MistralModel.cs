@@ -103,9 +103,9 @@ public sealed class MistralModel : IDisposable
             ? (P(MistralParameterNames.Layer(layer, MistralParameterNames.InputNorm)), "attention_norm")
             : (P(MistralParameterNames.FinalNorm), "final_norm");
 
-        // Without a KV cache, v is read by the attention alone (a cache also copies it). q and k are not stated: RoPE
-        // rotates them first, and a backend that stored them narrower before RoPE would round them twice.
-        (AttentionSpec, AttentionLayout)? valueReadBy = context is null ? (Attention, layout) : null;
+        // Without a KV cache, q, k and v are read by the attention alone (a cache also copies k and v): stated at v's
+        // projection and at q's and k's RoPE (stated at their projection, a narrower store would round them twice).
+        (AttentionSpec, AttentionLayout)? readByAttention = context is null ? (Attention, layout) : null;
         var x = ops.GatherRows(P(MistralParameterNames.Embedding), tokens.Reshape(n), "embedded");
         var firstNorm = NormBefore(0);
         var normed = ops.RmsNorm(x, firstNorm.Weight, eps, firstNorm.Name, 0);
@@ -114,9 +114,9 @@ public sealed class MistralModel : IDisposable
             string L(string suffix) => MistralParameterNames.Layer(layer, suffix);
             var q = ops.Linear(normed, P(L(MistralParameterNames.QueryProjection)), "q", layer);
             var k = ops.Linear(normed, P(L(MistralParameterNames.KeyProjection)), "k", layer);
-            var v = ops.Linear(normed, P(L(MistralParameterNames.ValueProjection)), "v", layer, valueReadBy);
-            ops.Rope(q, flatPositions, Config.HeadDim, Config.RopeTheta);
-            ops.Rope(k, flatPositions, Config.HeadDim, Config.RopeTheta);
+            var v = ops.Linear(normed, P(L(MistralParameterNames.ValueProjection)), "v", layer, readByAttention);
+            ops.Rope(q, flatPositions, Config.HeadDim, Config.RopeTheta, readByAttention);
+            ops.Rope(k, flatPositions, Config.HeadDim, Config.RopeTheta, readByAttention);
             var (keys, values, keyPositions) = context is null ? (k, v, positions) : Cached(context, layer, k, v);
             var attention = ops.Attention(q, keys, values, positions, keyPositions, Attention, layout, "attention", layer);
             var attentionOut = ops.Linear(attention, P(L(MistralParameterNames.OutputProjection)), "attention_out", layer);

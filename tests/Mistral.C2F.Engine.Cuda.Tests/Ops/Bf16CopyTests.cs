@@ -171,6 +171,39 @@ public abstract class Bf16CopyTests(Func<IKernelDevice> device)
         Assert.Equal(!flash, CudaStorage.Of(fresh).HoldsFloat32);
     }
 
+    /// <summary>
+    /// q or k rotated for flash attention is rotated in float32 and stored as bf16 alone, rounded once: the bits of RoPE
+    /// on the float32 kernel rounded, written into a copy poisoned with NaN, at ragged 37 rows. For a head dim flash
+    /// attention does not take (32) RoPE stays float32, in place.
+    /// </summary>
+    [Theory]
+    [InlineData(64, true)]
+    [InlineData(32, false)]
+    public void RoPE_for_flash_attention_stores_its_result_as_bf16_alone(int headDim, bool flash)
+    {
+        const int rows = 37, heads = 2;
+        var log = new LaunchCountingDevice(device());
+        using var backend = new CudaBackend(log, ownsDevice: false, CudaPrecision.Bf16TensorCores);
+        using var float32 = new CudaBackend(log, ownsDevice: false);
+        var spec = new AttentionSpec(QueryHeads: heads, KvHeads: 1, headDim, SlidingWindow: null);
+        var values = Numerics.RandomFloats(_random, rows * heads * headDim);
+        int[] positions = Enumerable.Range(0, rows).Select(i => 5 * i + 2).ToArray();
+        using var q = backend.FromFloats(new float[values.Length].Select(_ => float.NaN).ToArray(), rows, heads * headDim);
+        using (var scratch = backend.Allocate(new Shape(rows, rows), DType.F32)) backend.MatMul(q, q, scratch, transposeB: true);  // a NaN copy
+        backend.Upload(values, q);
+        using var qPositions = backend.FromInts(positions, rows);
+        backend.RopeForAttention(q, qPositions, headDim, 10000, spec, AttentionLayout.Sequences);
+        Assert.Equal(flash ? 1 : 0, log.Launches("c2f_rope_f32_to_bf16"));
+        Assert.Equal(flash ? 0 : 1, log.Launches("c2f_rope_f32"));
+        Assert.Equal(flash, CudaStorage.Of(q).Bf16 is { Current: true });
+
+        using var expected = float32.FromFloats(values, rows, heads * headDim);
+        using var expectedPositions = float32.FromInts(positions, rows);
+        float32.Rope(expected, expectedPositions, headDim, 10000);
+        var rotated = float32.ToFloats(expected);
+        Assert.Equal(flash ? Bf16TensorCoreTests.RoundedToBf16(rotated) : rotated, backend.ToFloats(q));
+    }
+
     /// <summary>Products of decode's few rows stay float32 (<see cref="Bf16TensorCoreTests"/>), so the norm before them writes float32.</summary>
     [Fact]
     public void An_activation_of_too_few_rows_for_the_tensor_cores_stays_float32()
@@ -206,6 +239,34 @@ public abstract class Bf16CopyTests(Func<IKernelDevice> device)
         int roundings = log.Launches(Rounding);
         backend.MatMul(output, other, product, transposeB: true);
         Assert.Equal(2, log.Launches(Rounding) - roundings);
+    }
+
+    /// <summary>
+    /// A product that writes the whole of a tensor held as bf16 alone (an activation reused next step) widens nothing
+    /// first; one that accumulates into it widens it, and adds to the widened values.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_product_over_a_bf16_activation_widens_it_only_to_accumulate(bool accumulate)
+    {
+        const int rows = 40, width = 48;
+        var log = new LaunchCountingDevice(device());
+        using var backend = new CudaBackend(log, ownsDevice: false, CudaPrecision.Bf16TensorCores);
+        var x = Numerics.RandomFloats(_random, rows * width);
+        using var output = Normalised(backend, x, rows, width);
+        using var twin = Normalised(backend, x, rows, width);
+        var before = backend.ToFloats(twin);  // the activation's values, read without widening it
+        using var a = backend.FromFloats(Bf16Values(rows * N), rows, N);
+        using var b = backend.FromFloats(Bf16Values(width * N), width, N);
+        using var product = backend.Allocate(new Shape(rows, width), DType.F32);
+        backend.MatMul(a, b, product, transposeB: true);
+        var expected = backend.ToFloats(product).Select((v, i) => accumulate ? (double)v + before[i] : v).ToArray();
+
+        int widenings = log.Launches(Widening);
+        backend.MatMul(a, b, output, transposeB: true, accumulate: accumulate);
+        Assert.Equal(accumulate ? 1 : 0, log.Launches(Widening) - widenings);
+        Numerics.AssertClose(backend.ToFloats(output), expected, 1e-6, "the product written over the activation");
     }
 
     /// <summary>RMSNorm of <paramref name="x"/> [rows, width] with a weight of ones, into a new tensor.</summary>

@@ -322,15 +322,17 @@ public sealed class CudaBf16TensorCoreTests(KernelDevices devices) : Bf16TensorC
 
 /// <summary>
 /// A training step with bf16 tensor-core products against the float32 CPU backend, at bf16 tolerances (bf16 operands
-/// carry a 2⁻⁹ relative rounding): the loss within 1e-3 (measured 6e-5 to 9e-5), gradients within 1e-1, the parameters
-/// after one AdamW step within 2e-3 (about 2e-4). Over 200 seeds the worst gradient was 6.4e-2 (a k_proj weight of a
-/// model whose random attention is sharp, where the softmax backward cancels), the next worst 5.0e-2, typical 3e-2:
-/// a bound of 6e-2 failed about one run in 80.
+/// carry a 2⁻⁹ relative rounding): the loss within 3e-3, gradients within 1e-1, the parameters after one AdamW step
+/// within 2e-3. Over 200 seeds the worst gradient was 6.4e-2 (a k_proj weight of a model whose random attention is sharp,
+/// where the softmax backward cancels), the next worst 5.0e-2, typical 3e-2: a bound of 6e-2 failed about one run in 80.
+/// Since the norms' outputs are stored as bf16 (2026-12-06) the losses moved from 6e-5–9e-5 to up to 1.1e-3 (40 runs),
+/// the parameters up to 4.8e-4: this model's k and v projections (16 columns, fewer than the tensor cores take) read the
+/// norm's output widened from bf16 where they read float32 before, so a loss bound of 1e-3 failed about one run in 40.
 /// </summary>
 public abstract class Bf16TrainingStepChecks(Func<IKernelDevice> device)
     : DeviceTrainingStepChecks(() => new CudaBackend(device(), ownsDevice: false, CudaPrecision.Bf16TensorCores))
 {
-    protected override (double Loss, double Gradient, double Parameter) Tolerances => (1e-3, 1e-1, 2e-3);
+    protected override (double Loss, double Gradient, double Parameter) Tolerances => (3e-3, 1e-1, 2e-3);
 }
 
 /// <summary>On the CPU emulator.</summary>
