@@ -32,7 +32,7 @@ public sealed partial class CudaBackend
     private (ulong Address, KernelStorage Storage) ProductInput(Tensor output, long rows) =>
         Precision == CudaPrecision.Bf16TensorCores && rows >= MinTensorCoreSide
             ? (_bf16.WrittenAlone(output), KernelStorage.Bf16)
-            : (W(output), KernelStorage.F32);
+            : (Overwrite(output), KernelStorage.F32);
 
     /// <summary>
     /// A projection only flash attention reads (v) is written by the tensor-core GEMM as bf16 alone, the bits its copy
@@ -43,7 +43,7 @@ public sealed partial class CudaBackend
     {
         if (AttentionOnTensorCores(spec, layout) && ProductOnTensorCores(m, n, k, transposeA: false, transposeB: true))
             _gemm.MatMulBf16(_bf16.Current(input), _bf16.Current(weight), _bf16.WrittenAlone(output), m, n, k, false, true, false, DType.BF16);
-        else MatMulCore(input, weight, output, m, n, k, transposeA: false, transposeB: true, accumulate: false);
+        else base.AttentionProjectionCore(input, weight, output, m, n, k, spec, layout);
     }
 
     /// <summary>q or k for flash attention: rotated in float32 from its float32 values and stored as bf16 alone, rounded once.</summary>
@@ -51,7 +51,7 @@ public sealed partial class CudaBackend
     {
         if (!AttentionOnTensorCores(spec, layout))
         {
-            RopeCore(x, positions, headDim, theta, inverse: false);
+            base.RopeForAttentionCore(x, positions, headDim, theta, spec, layout);
             return;
         }
         ulong values = A(x), positionValues = A(positions);
