@@ -36,10 +36,14 @@ public sealed record PipelineOptions
         Steps = 200, BatchSize = 16, MicroBatchSize = 16, SequenceLength = 64, LearningRate = 1e-4, WarmupSteps = 10, SaveEvery = 200,
     };
 
-    /// <summary>The reward model, from the base, on preference pairs that differ in correctness, not length.</summary>
+    /// <summary>
+    /// The reward model, from the base, on preference pairs that differ in correctness, not length. 3000 steps (about three
+    /// passes over its 18,432 pairs): with 1000 on a third of the pairs it ranked 86.7–91.4 % of the validation pairs right
+    /// (seeds 7, 8, 9); see <see cref="ChainArithmeticDataOptions.PairsPerPreferenceProblem"/>.
+    /// </summary>
     public RewardModelOptions RewardModel { get; init; } = new()
     {
-        Steps = 1000, BatchSize = 16, MaxLength = 96, LearningRate = 5e-4, WarmupSteps = 50, SaveEvery = 500,
+        Steps = 3000, BatchSize = 16, MaxLength = 96, LearningRate = 5e-4, WarmupSteps = 50, SaveEvery = 500,
     };
 
     public int PpoIterations { get; init; } = 40;

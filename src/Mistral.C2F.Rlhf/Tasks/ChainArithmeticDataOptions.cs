@@ -9,7 +9,15 @@ public sealed record ChainArithmeticDataOptions
 {
     public int PretrainingCount { get; init; } = 8192;
     public int SftCount { get; init; } = 2048;
-    public int PreferenceCount { get; init; } = 6144;
+    /// <summary>Training problems the preference pairs are written on (<see cref="PairsPerPreferenceProblem"/> pairs each).</summary>
+    public int PreferenceProblemCount { get; init; } = 6144;
+    /// <summary>
+    /// Preference pairs per training problem, each with its own rejected answer and layouts. Three, with three times the
+    /// reward model's steps: on seeds 7 and 8 its validation pairs went from 91.4 and 86.7 % to 99.2 % each, its ROC AUC on
+    /// the base model's sampled answers from 0.76 and 0.70 to 0.84 and 0.89. More pairs on the same problems rather than
+    /// more problems, so that the other datasets, which share no problem with training, stay as they are.
+    /// </summary>
+    public int PairsPerPreferenceProblem { get; init; } = 3;
     public int PpoPromptCount { get; init; } = 1024;
     public int ValidationCount { get; init; } = 128;
     public int ValidationPreferenceCount { get; init; } = 256;

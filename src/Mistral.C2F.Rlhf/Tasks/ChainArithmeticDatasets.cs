@@ -55,7 +55,7 @@ public sealed record ChainArithmeticDatasets(
         options ??= new ChainArithmeticDataOptions();
         int solutionTexts = options.PretrainingCount - options.PretrainingCount / BuiltInTaskShare;
         var training = new Queue<ChainArithmeticProblem>(ChainArithmeticTask.Distinct(
-            solutionTexts + options.PreferenceCount + options.PpoPromptCount, options.TrainingSeed));
+            solutionTexts + options.PreferenceProblemCount + options.PpoPromptCount, options.TrainingSeed));
         var trainingSet = training.ToHashSet();
         var instruction = ChainArithmeticTask.Distinct(options.SftCount, options.TrainingSeed + 1, trainingSet, problem => !TensCrossing.AnyCrossing(problem));
         trainingSet.UnionWith(instruction);
@@ -63,19 +63,19 @@ public sealed record ChainArithmeticDatasets(
         // Streams of their own, so that the text of one dataset does not shift when the size of another changes.
         var pretraining = PretrainingTexts(Take(training, solutionTexts), options, Stream(options.TrainingSeed, 1));
         var sft = instruction.Select(problem => new PromptResponseExample(problem.Prompt, problem.Solution.StepByStep)).ToArray();
-        var preferences = PreferenceData.Build(Take(training, options.PreferenceCount), Stream(options.TrainingSeed, 2));
+        var preferences = PreferenceData.Build(Take(training, options.PreferenceProblemCount), options.PairsPerPreferenceProblem, Stream(options.TrainingSeed, 2));
         var ppoPrompts = Take(training, options.PpoPromptCount).Select(WithReference).ToArray();
 
         var validationProblems = ChainArithmeticTask.Distinct(options.ValidationCount + options.ValidationPreferenceCount, options.ValidationSeed, trainingSet);
         var validation = new Queue<ChainArithmeticProblem>(validationProblems);
         var validationPrompts = Take(validation, options.ValidationCount).Select(WithReference).ToArray();
-        var validationPreferences = PreferenceData.Build(Take(validation, options.ValidationPreferenceCount), Stream(options.ValidationSeed, 2));
+        var validationPreferences = PreferenceData.Build(Take(validation, options.ValidationPreferenceCount), pairsPerProblem: 1, Stream(options.ValidationSeed, 2));
 
         var seen = trainingSet.Concat(validationProblems).ToHashSet();
         var heldOut = new Queue<ChainArithmeticProblem>(ChainArithmeticTask.Distinct(
             options.EvaluationCount + 2 * options.HeldOutPreferenceCount + options.HeldOutTextCount, options.EvaluationSeed, seen));
         var evaluation = Take(heldOut, options.EvaluationCount).Select(WithReference).ToArray();
-        var heldOutPreferences = PreferenceData.Build(Take(heldOut, options.HeldOutPreferenceCount), Stream(options.EvaluationSeed, 2));
+        var heldOutPreferences = PreferenceData.Build(Take(heldOut, options.HeldOutPreferenceCount), pairsPerProblem: 1, Stream(options.EvaluationSeed, 2));
         var unitsSlipProbe = PreferenceData.UnitsSlips(Take(heldOut, options.HeldOutPreferenceCount), Stream(options.EvaluationSeed, 3));
         var heldOutText = Take(heldOut, options.HeldOutTextCount).Select((problem, i) => Text(problem, i % 2 == 0 ? problem.Solution.StepByStep : problem.Solution.Concise)).ToArray();
         return new ChainArithmeticDatasets(pretraining, sft, preferences, ppoPrompts, validationPrompts, validationPreferences, evaluation,

@@ -36,8 +36,12 @@ public static class PreferenceData
     /// <summary>The answer <see cref="RejectedKind.FixedAnswer"/> gives to every question (another one where it is right).</summary>
     public const int FixedAnswer = 10;
 
-    public static LabeledPreference[] Build(IReadOnlyList<ChainArithmeticProblem> problems, SplitMix64 random) =>
-        problems.Select(problem => Make(problem, random, Draw(problem, random))).ToArray();
+    /// <summary><paramref name="pairsPerProblem"/> pairs on each problem, in problem order, each drawn afresh (its rejected kind, its layouts).</summary>
+    public static LabeledPreference[] Build(IReadOnlyList<ChainArithmeticProblem> problems, int pairsPerProblem, SplitMix64 random)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pairsPerProblem, 1);
+        return problems.SelectMany(problem => Enumerable.Range(0, pairsPerProblem).Select(_ => Make(problem, random, Draw(problem, random)))).ToArray();
+    }
 
     /// <summary>Probe pairs whose rejected side slips in the units (<see cref="RejectedKind.UnitsSlip"/>), for measuring only.</summary>
     public static LabeledPreference[] UnitsSlips(IReadOnlyList<ChainArithmeticProblem> problems, SplitMix64 random) =>

@@ -24,7 +24,7 @@ public sealed partial class ChainArithmeticDatasetsTests(BuiltInTokenizerFixture
 
     private static readonly ChainArithmeticDataOptions Options = new()
     {
-        PretrainingCount = 2000, SftCount = 300, PreferenceCount = 600, PpoPromptCount = 200, ValidationCount = 60, ValidationPreferenceCount = 80,
+        PretrainingCount = 2000, SftCount = 300, PreferenceProblemCount = 600, PairsPerPreferenceProblem = 3, PpoPromptCount = 200, ValidationCount = 60, ValidationPreferenceCount = 80,
         EvaluationCount = 150, HeldOutPreferenceCount = 120, HeldOutTextCount = 100,
     };
 
@@ -34,7 +34,7 @@ public sealed partial class ChainArithmeticDatasetsTests(BuiltInTokenizerFixture
     public void Every_dataset_has_its_size_and_the_same_options_give_the_same_data()
     {
         Assert.Equal(
-            [Options.PretrainingCount, Options.SftCount, Options.PreferenceCount, Options.PpoPromptCount, Options.ValidationCount,
+            [Options.PretrainingCount, Options.SftCount, Options.PreferenceProblemCount * Options.PairsPerPreferenceProblem, Options.PpoPromptCount, Options.ValidationCount,
                 Options.ValidationPreferenceCount, Options.EvaluationCount, Options.HeldOutPreferenceCount, Options.HeldOutPreferenceCount, Options.HeldOutTextCount],
             [Data.Pretraining.Count, Data.InstructionSft.Count, Data.Preferences.Count, Data.PpoPrompts.Count, Data.ValidationPrompts.Count,
                 Data.ValidationPreferences.Count, Data.Evaluation.Count, Data.HeldOutPreferences.Count, Data.UnitsSlipProbe.Count, Data.HeldOutText.Count]);
@@ -45,6 +45,28 @@ public sealed partial class ChainArithmeticDatasetsTests(BuiltInTokenizerFixture
         var reseeded = ChainArithmeticDatasets.Build(Options with { EvaluationSeed = Options.EvaluationSeed + 1 });
         Assert.Equal(Data.InstructionSft, reseeded.InstructionSft);
         Assert.NotEqual(Data.Evaluation, reseeded.Evaluation);
+    }
+
+    /// <summary>
+    /// More pairs per training problem write more rejected answers on the same problems: every other dataset, the validation
+    /// and held-out ones above all, stays as it was.
+    /// </summary>
+    [Fact]
+    public void Pairs_per_preference_problem_add_pairs_on_the_same_problems_and_change_no_other_dataset()
+    {
+        var one = ChainArithmeticDatasets.Build(Options with { PairsPerPreferenceProblem = 1 });
+        Assert.Equal(one.Preferences.Select(p => p.Pair.Prompt).SelectMany(prompt => Enumerable.Repeat(prompt, 3)), Data.Preferences.Select(p => p.Pair.Prompt));
+        // Each pair is drawn afresh: the three rejected answers of a problem are not one answer written three times.
+        Assert.True(Data.Preferences.Chunk(3).Count(pairs => pairs.Select(p => p.Pair.Rejected).Distinct().Count() > 1) > 0.9 * Options.PreferenceProblemCount);
+        Assert.Equal(one.Pretraining, Data.Pretraining);
+        Assert.Equal(one.InstructionSft, Data.InstructionSft);
+        Assert.Equal(one.PpoPrompts, Data.PpoPrompts);
+        Assert.Equal(one.ValidationPrompts, Data.ValidationPrompts);
+        Assert.Equal(one.ValidationPreferences, Data.ValidationPreferences);
+        Assert.Equal(one.Evaluation, Data.Evaluation);
+        Assert.Equal(one.HeldOutPreferences, Data.HeldOutPreferences);
+        Assert.Equal(one.UnitsSlipProbe, Data.UnitsSlipProbe);
+        Assert.Equal(one.HeldOutText, Data.HeldOutText);
     }
 
     [Fact]
@@ -121,8 +143,8 @@ public sealed partial class ChainArithmeticDatasetsTests(BuiltInTokenizerFixture
         // without a crossing, slips that cancel out and spurious carries that leave 0..99 give a misread operation instead.
         Assert.DoesNotContain(Data.Preferences, p => p.Rejected == RejectedKind.UnitsSlip);
         Assert.All(Data.UnitsSlipProbe, p => Assert.Equal(RejectedKind.UnitsSlip, p.Rejected));
-        Assert.InRange(Data.Preferences.Count(p => p.Rejected == RejectedKind.CrossingSlip) / (double)Options.PreferenceCount, 0.18, 0.35);
-        Assert.InRange(Data.Preferences.Count(p => p.Rejected == RejectedKind.SpuriousCarry) / (double)Options.PreferenceCount, 0.12, 0.2);
+        Assert.InRange(Data.Preferences.Count(p => p.Rejected == RejectedKind.CrossingSlip) / (double)Data.Preferences.Count, 0.18, 0.35);
+        Assert.InRange(Data.Preferences.Count(p => p.Rejected == RejectedKind.SpuriousCarry) / (double)Data.Preferences.Count, 0.12, 0.2);
     }
 
     /// <summary>A spurious carry is one wrong step, at no tens crossing, ten too many for + and ten too few for −; the rest is worked right.</summary>
