@@ -32,6 +32,9 @@ public interface ICommunicator : IDisposable
     /// <inheritdoc cref="AllGather(ReadOnlySpan{float}, Span{float})"/>
     void AllGather(ReadOnlySpan<double> share, Span<double> values);
 
+    /// <summary>Every rank's <paramref name="values"/> becomes rank <paramref name="root"/>'s (MPI's <c>Bcast</c>): NCCL's unique id, drawn on one rank.</summary>
+    void Broadcast(Span<byte> values, int root);
+
     /// <summary>Returns once every rank has called it.</summary>
     void Barrier();
 }

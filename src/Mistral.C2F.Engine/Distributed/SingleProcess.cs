@@ -20,6 +20,11 @@ public sealed class SingleProcess : ICommunicator
 
     public void AllGather(ReadOnlySpan<double> share, Span<double> values) => Blocks.Copy(share, values);
 
+    public void Broadcast(Span<byte> values, int root)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(root, 0);
+    }
+
     public void Barrier() { }
 
     public void Dispose() { }

@@ -56,6 +56,13 @@ internal sealed class ThreadRanks(int size)
 
         public void AllGather(ReadOnlySpan<double> share, Span<double> values) => Gather(share.ToArray(), values);
 
+        public void Broadcast(Span<byte> values, int root)
+        {
+            var received = new byte[values.Length];
+            job.Exchange(rank, values.ToArray(), all => all[root].CopyTo(received, 0));
+            received.CopyTo(values);
+        }
+
         public void Barrier() => job.Exchange(rank, Array.Empty<int>(), _ => { });
 
         public void Dispose() { }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Mistral.C2F.Engine.Distributed.Mpi;
 
 /// <summary>
@@ -56,11 +58,10 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     private void TrackProgress()
     {
         if (Environment.GetEnvironmentVariable(LocalSizeVariable) != Size.ToString(System.Globalization.CultureInfo.InvariantCulture)) return;
-        // 2^52 ids travel exactly as a double through the all-reduce; the other ranks add 0.
-        Span<double> id = [Rank == 0 ? Random.Shared.NextInt64(1L << 52) : 0];
-        AllReduceSum(id);
+        long id = Rank == 0 ? Random.Shared.NextInt64() : 0;
+        Broadcast(MemoryMarshal.AsBytes(new Span<long>(ref id)), root: 0);
         var directory = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
-        _progress = CollectiveProgress.Open(directory, (long)id[0], Rank, Size, Barrier);
+        _progress = CollectiveProgress.Open(directory, id, Rank, Size, Barrier);
         _watchdog.Track(_progress);
     }
 
@@ -96,6 +97,18 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         fixed (double* send = share)
         fixed (double* receive = values) AllGather(send, receive, BlockCount(share.Length, values.Length, "MPI_Allgather"), _handles.Double);
+    }
+
+    public void Broadcast(Span<byte> values, int root)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(root);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(root, Size);
+        fixed (byte* p = values)
+        {
+            nint buffer = (nint)p;
+            int count = values.Length;
+            Check(_watchdog.Run("MPI_Bcast", () => MpiNative.MPI_Bcast((void*)buffer, count, _handles.Byte, root, _handles.CommWorld)), "MPI_Bcast");
+        }
     }
 
     public void Barrier() => Check(_watchdog.Run("MPI_Barrier", () => MpiNative.MPI_Barrier(_handles.CommWorld)), "MPI_Barrier");
