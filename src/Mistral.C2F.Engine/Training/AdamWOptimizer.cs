@@ -76,7 +76,7 @@ public sealed class AdamWOptimizer : IDisposable
         LossSum = _statistics.SliceRows(0, 1);
         _gradientNorm = _statistics.SliceRows(1, 1);
         StepStatistics = _statistics.SliceRows(2, stepStatistics);
-        if (_partition is null && _communicator.Size > 1)
+        if (_partition is null && GradientAllReduce.Needed(backend, _communicator))
             _allReduce = new GradientAllReduce(backend, _communicator, [.. _gradients, LossSum, .. stepStatistics > 0 ? [StepStatistics] : Array.Empty<Tensor>()]);
     }
 
