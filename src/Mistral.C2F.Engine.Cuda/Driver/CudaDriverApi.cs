@@ -9,7 +9,7 @@ namespace Mistral.C2F.Engine.Cuda.Driver;
 /// </summary>
 internal static unsafe partial class CudaDriverApi
 {
-    private const string Library = "cuda";
+    private const string Library = NativeLibraries.CudaDriver;
 
     /// <summary>The driver library as the platform's driver install names it (no toolkit needed).</summary>
     public static string LibraryFileName => OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1";
@@ -23,10 +23,8 @@ internal static unsafe partial class CudaDriverApi
     public const int JitErrorLogBufferSizeBytes = 6;
     public const int ErrorOutOfMemory = 2;
 
-    // "cuda" resolves to libcuda.so.1 / nvcuda.dll (the default probing would look for libcuda.so, which only a
-    // toolkit install provides). Set before the first call into the driver.
-    static CudaDriverApi() => NativeLibrary.SetDllImportResolver(typeof(CudaDriverApi).Assembly,
-        (name, assembly, path) => name == Library && NativeLibrary.TryLoad(LibraryFileName, assembly, path, out var handle) ? handle : 0);
+    // Set before the first call into the driver.
+    static CudaDriverApi() => NativeLibraries.Register();
 
     /// <summary>False when the driver library is not installed: the machine has no NVIDIA driver.</summary>
     public static bool DriverInstalled()

@@ -158,6 +158,9 @@ public sealed unsafe class CudaDriverDevice : IKernelDevice
         Check(cuStreamSynchronize(_stream), _lastKernel is null ? "cuStreamSynchronize" : $"cuStreamSynchronize after {_lastKernel}");
     }
 
+    /// <summary>The stream every launch goes to: a library joining the launches' order (NCCL) queues its work there.</summary>
+    internal nint Stream => _stream;
+
     /// <summary>A pair of events on this device's stream, for timing launches on the device's clock.</summary>
     public DeviceTimer CreateTimer() => new(this, _stream);
 

@@ -1,0 +1,54 @@
+using System.Runtime.InteropServices;
+using Mistral.C2F.Engine.Cuda.Nccl;
+
+namespace Mistral.C2F.Engine.Cuda.Tests.Nccl;
+
+/// <summary>Finding NCCL and reading what it says, with no NCCL or GPU needed: the messages a user sees when it is missing.</summary>
+[Trait("Backend", "nccl")]
+public sealed class NcclLibraryTests
+{
+    [Fact]
+    public void A_configured_path_that_does_not_load_is_named_with_its_variable()
+    {
+        var loaded = NcclLibrary.Load("/no/such/dir/libnccl.so.2");
+        Assert.Equal(0, loaded.Handle);
+        Assert.StartsWith("C2F_NCCL_LIBRARY=/no/such/dir/libnccl.so.2: NCCL's library cannot be loaded", loaded.Problem);
+    }
+
+    [Fact]
+    public void The_default_search_finds_the_library_or_says_where_pytorch_keeps_it()
+    {
+        var loaded = NcclLibrary.Load(null);
+        if (loaded.Handle != 0) Assert.Equal("", loaded.Problem);
+        else
+        {
+            Assert.StartsWith("libnccl.so.2 not found", loaded.Problem);
+            Assert.Contains("set C2F_NCCL_LIBRARY to its path", loaded.Problem);
+            Assert.Contains("site-packages/nvidia/nccl/lib/libnccl.so.2", loaded.Problem);
+        }
+    }
+
+    [Fact]
+    public void A_library_that_loads_but_is_not_nccl_is_refused()
+    {
+        var other = Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "libSystem.Native.so");
+        Assert.SkipUnless(File.Exists(other), $"no {other} to stand for a library that is not NCCL (not Linux?)");
+        var loaded = NcclLibrary.Load(other);
+        Assert.Equal(0, loaded.Handle);
+        Assert.Equal($"C2F_NCCL_LIBRARY={other} loads but is not NCCL: it has no ncclGetVersion", loaded.Problem);
+    }
+
+    [Theory]
+    [InlineData(2804, "2.8.4")]
+    [InlineData(21605, "2.16.5")]
+    [InlineData(22703, "2.27.3")]
+    public void Version_codes_read_as_nccl_h_makes_them(int code, string version) => Assert.Equal(version, NcclLibrary.VersionText(code));
+
+    [Fact]
+    public void Results_are_named_as_nccl_h_names_them()
+    {
+        Assert.Equal("ncclInvalidUsage", NcclNative.ResultName(5));
+        Assert.Equal("ncclRemoteError", NcclNative.ResultName(6));
+        Assert.Equal("ncclResult_t 99", NcclNative.ResultName(99));
+    }
+}
