@@ -53,6 +53,10 @@ public static class NcclLibrary
         ? $"{code / 1000}.{code / 100 % 10}.{code % 100}"
         : $"{code / 10000}.{code / 100 % 100}.{code % 100}";
 
+    /// <summary>What the loader said last (dlerror: "…: cannot open shared object file: …"), without .NET's advice around it.</summary>
+    private static string LoaderError(DllNotFoundException e) =>
+        e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(line => line.Length > 1).LastOrDefault() ?? e.Message;
+
     /// <summary>Loads <paramref name="configuredPath"/> (a value of <see cref="PathVariable"/>), or <see cref="FileName"/> when it is empty.</summary>
     internal static Loaded Load(string? configuredPath)
     {
@@ -67,9 +71,9 @@ public static class NcclLibrary
         catch (DllNotFoundException e)
         {
             return new Loaded(0, configured
-                ? $"{PathVariable}={configuredPath}: NCCL's library cannot be loaded ({e.Message})"
-                : $"{FileName} not found ({e.Message}); set {PathVariable} to its path (PyTorch's pip install ships it as " +
-                  $"site-packages/nvidia/nccl/lib/{FileName})");
+                ? $"{PathVariable}={configuredPath}: NCCL's library cannot be loaded ({LoaderError(e)})"
+                : $"{FileName} not found on the loader's path (LD_LIBRARY_PATH, the ldconfig cache); set {PathVariable} to its path " +
+                  $"(PyTorch's pip install ships it as site-packages/nvidia/nccl/lib/{FileName})");
         }
         if (NativeLibrary.TryGetExport(handle, "ncclGetVersion", out _)) return new Loaded(handle, "");
         NativeLibrary.Free(handle);

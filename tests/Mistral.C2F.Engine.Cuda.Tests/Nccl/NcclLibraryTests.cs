@@ -12,7 +12,8 @@ public sealed class NcclLibraryTests
     {
         var loaded = NcclLibrary.Load("/no/such/dir/libnccl.so.2");
         Assert.Equal(0, loaded.Handle);
-        Assert.StartsWith("C2F_NCCL_LIBRARY=/no/such/dir/libnccl.so.2: NCCL's library cannot be loaded", loaded.Problem);
+        Assert.Equal("C2F_NCCL_LIBRARY=/no/such/dir/libnccl.so.2: NCCL's library cannot be loaded " +
+            "(/no/such/dir/libnccl.so.2: cannot open shared object file: No such file or directory)", loaded.Problem);
     }
 
     [Fact]
