@@ -3,6 +3,7 @@ using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Cpu;
 using Mistral.C2F.Engine.Backends.Reference;
 using Mistral.C2F.Engine.Cuda;
+using Mistral.C2F.Engine.Distributed;
 using Mistral.C2F.Engine.Ilgpu;
 
 namespace Mistral.C2F.Cli;
@@ -46,15 +47,20 @@ internal static class CommonOptions
         "cpu" => new CpuBackend(threads >= 1 ? threads : throw new ArgumentException($"--threads must be ≥ 1, got {threads}")),
         "reference" => new ReferenceBackend(),
         "ilgpu" => IlgpuBackend.Create(),
-        "cuda" => CudaBackendFactory.TryCreateOnGpu(out var reason) ?? throw new NotSupportedException($"--backend cuda: {reason}"),
-        "cuda-bf16" => CudaBackendFactory.TryCreateOnGpu(out var reason, CudaPrecision.Bf16TensorCores)
-            ?? throw new NotSupportedException($"--backend cuda-bf16: {reason}"),
+        "cuda" => OnThisRanksGpu(name, CudaPrecision.Float32),
+        "cuda-bf16" => OnThisRanksGpu(name, CudaPrecision.Bf16TensorCores),
         "cuda-emu" => CudaBackendFactory.TryCreateEmulated(out var reason)
             ?? throw new NotSupportedException($"--backend cuda-emu: {reason}"),
         "cuda-emu-bf16" => CudaBackendFactory.TryCreateEmulated(out var reason, CudaPrecision.Bf16TensorCores)
             ?? throw new NotSupportedException($"--backend cuda-emu-bf16: {reason}"),
         _ => throw new ArgumentException($"unknown backend '{name}'"),
     };
+
+    /// <summary>The kernels on GPU k for the k-th rank on this machine: one GPU per rank, as NCCL requires (GPU 0 alone).</summary>
+    private static CudaBackend OnThisRanksGpu(string name, CudaPrecision precision) =>
+        CudaBackendFactory.TryCreateOnGpu(out var reason, precision, JobLaunch.LocalRank)
+        ?? throw new NotSupportedException($"--backend {name}: {reason}" +
+            (JobLaunch.LocalRank > 0 ? $" (rank {JobLaunch.Rank} is rank {JobLaunch.LocalRank} on this machine and takes its GPU {JobLaunch.LocalRank})" : ""));
 
     /// <summary>The fastest backend this machine has; probing the GPU once costs a driver initialisation.</summary>
     private static string DefaultBackend()

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mistral.C2F.Engine.Cuda;
+using Mistral.C2F.Engine.Cuda.Nccl;
 using Mistral.C2F.Engine.Diagnostics;
 using Mistral.C2F.Engine.Ilgpu;
 using Spectre.Console;
@@ -28,6 +29,7 @@ internal static class InfoCommand
                 table.AddRow("CUDA kernels (PTX)", gpu is null ? $"[grey]no: {Markup.Escape(gpuReason)}[/]" : $"[green]{Markup.Escape(gpu.DeviceName)}[/]");
             using (var emulated = CudaBackendFactory.TryCreateEmulated(out var emulatorReason))
                 table.AddRow("CUDA kernel emulator", emulated is null ? $"[grey]no: {Markup.Escape(emulatorReason)}[/]" : "[green]yes[/] (cuda-emu)");
+            table.AddRow("NCCL (mpirun on GPUs)", NcclLibrary.TryLoad(out var ncclProblem) ? $"[green]{Markup.Escape(NcclLibrary.Version)}[/]" : $"[grey]no: {Markup.Escape(ncclProblem)}[/]");
             table.AddRow("GPU", Markup.Escape(info.Gpu));
             AnsiConsole.Write(table);
         });

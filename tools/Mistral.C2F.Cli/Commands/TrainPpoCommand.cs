@@ -71,8 +71,9 @@ internal static class TrainPpoCommand
                     ResumeOptions.WarnScheduleChange(done, actorSchedule, actorSchedule with { TotalSteps = Change(saved).Iterations }, "iteration");
             }
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
+            using var nccl = GpuCollectives.Join(communicator, backend);
             PpoTrainer trainer;
-            if (parse.GetValue(resume)) trainer = PpoTrainer.Resume(runDirectory, backend, Change, communicator);
+            if (parse.GetValue(resume)) trainer = PpoTrainer.Resume(runDirectory, backend, Change, nccl ?? communicator);
             else
             {
                 var (policy, promptFile, rm) = (parse.GetValue(model), parse.GetValue(prompts), parse.GetValue(rewardModel));
@@ -107,7 +108,7 @@ internal static class TrainPpoCommand
                     Optimizer = defaults.Optimizer with { ShardOverRanks = shard },
                 };
                 trainer = PpoTrainer.Start(new RunSpec<PpoTrainingOptions>(CommonOptions.ExistingDirectory(policy), promptFile.FullName, options),
-                    runDirectory, backend, communicator);
+                    runDirectory, backend, nccl ?? communicator);
             }
             using (trainer)
             {

@@ -54,7 +54,8 @@ internal static class TrainRewardModelCommand
                 ResumeOptions.WarnScheduleChange(done, saved.Schedule(), Change(saved).Schedule(), "step");
             }
             using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
-            if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, Change, communicator);
+            using var nccl = GpuCollectives.Join(communicator, backend);
+            if (parse.GetValue(resume)) trainer = RewardModelTrainer.Resume(runDirectory, backend, Change, nccl ?? communicator);
             else
             {
                 var (modelDirectory, dataFile) = (parse.GetValue(model), parse.GetValue(data));
@@ -71,7 +72,7 @@ internal static class TrainRewardModelCommand
                     Optimizer = defaults.Optimizer with { ShardOverRanks = shard },
                 };
                 trainer = RewardModelTrainer.Start(new RunSpec<RewardModelOptions>(CommonOptions.ExistingDirectory(modelDirectory), dataFile.FullName, options),
-                    runDirectory, backend, communicator);
+                    runDirectory, backend, nccl ?? communicator);
             }
             using (trainer)
             {

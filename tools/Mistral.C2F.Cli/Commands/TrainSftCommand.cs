@@ -67,7 +67,8 @@ internal static class TrainSftCommand
                 ResumeOptions.RequireStepsLeft(done, Change(saved).Steps, runDirectory, "--steps");
                 ResumeOptions.WarnScheduleChange(done, saved.Schedule, Change(saved).Schedule, "step");
                 using var backend = CreateBackend();
-                using var trainer = SftTrainer.Resume(runDirectory, backend, Change, communicator);
+                using var nccl = GpuCollectives.Join(communicator, backend);
+                using var trainer = SftTrainer.Resume(runDirectory, backend, Change, nccl ?? communicator);
                 Train(trainer, communicator, cancellation);
                 return Task.CompletedTask;
             }
@@ -104,7 +105,8 @@ internal static class TrainSftCommand
                 if (tiny) SftTrainer.RequireFits(MistralPresets.Get("tiny"), options, backend);
                 var (modelDirectory, dataPath) = tiny ? PrepareTiny(runDirectory, communicator)
                     : (CommonOptions.ExistingDirectory(parse.GetValue(model)!), parse.GetValue(data)!.FullName);
-                using var trainer = SftTrainer.Start(new RunSpec<SftOptions>(modelDirectory, dataPath, options), runDirectory, backend, communicator);
+                using var nccl = GpuCollectives.Join(communicator, backend);
+                using var trainer = SftTrainer.Start(new RunSpec<SftOptions>(modelDirectory, dataPath, options), runDirectory, backend, nccl ?? communicator);
                 Train(trainer, communicator, cancellation);
             }
             return Task.CompletedTask;
