@@ -42,7 +42,7 @@ expect() {  # expect RUN STAGE STATUS...
 echo "==> the emulation run, no .NET on the PATH"
 run=$work/emulation
 if ! bare "$work/bundle/run.sh" "$run" --emulate; then fail "the emulation run failed (see above and $run/logs)"; fi
-for stage in device cuda-tests sft-resume kernel-bench train-cuda decode-cuda train-cuda-bf16 decode-cuda-bf16 ilgpu-tests memcheck racecheck; do
+for stage in device cuda-tests sft-resume nccl kernel-bench train-cuda decode-cuda train-cuda-bf16 decode-cuda-bf16 ilgpu-tests memcheck racecheck; do
   expect "$run" "$stage" passed
 done
 expect "$run" torch-peers skipped passed
@@ -51,6 +51,19 @@ if command -v python3 >/dev/null 2>&1; then python3 -m json.tool "$run/results.j
 for heading in "## Stages" "## Device" "## Kernel benchmarks" "## Training and decode steps"; do
   grep -q "^$heading" "$run/report.md" || fail "$run/report.md has no '$heading'"
 done
+
+echo "==> the nccl stage finds PyTorch's libnccl.so.2 on python3's path and hands it to the tests"
+if command -v python3 >/dev/null 2>&1; then
+  site=$work/site-packages
+  mkdir -p "$site/nvidia/nccl/lib" && : >"$site/nvidia/nccl/lib/libnccl.so.2"
+  run=$work/nccl
+  env -i PATH="$bin" HOME="$work/home" PYTHONPATH="$site" bash "$work/bundle/run.sh" "$run" --emulate --only nccl \
+    || fail "the nccl stage failed with a library found (see $run/logs)"
+  expect "$run" nccl passed
+  grep -q "libnccl.so.2: $site/nvidia/nccl/lib/libnccl.so.2" "$run/results.json" || fail "the nccl stage did not name $site's library: $run/results.json"
+else
+  echo "check-bundle: no python3 here: the nccl stage's search of site-packages is not checked"
+fi
 
 echo "==> a stage past its time limit is stopped and the next one still runs"
 run=$work/limits

@@ -31,7 +31,7 @@ while (($#)); do
 done
 [ -n "$out" ] || usage
 [[ $budget =~ ^[0-9]+$ ]] || { echo "run.sh: --budget takes whole seconds, not '$budget'" >&2; exit 2; }
-all_stages=" device cuda-tests sft-resume torch-peers kernel-bench train-cuda decode-cuda train-cuda-bf16 decode-cuda-bf16 train-ilgpu decode-ilgpu ilgpu-tests memcheck racecheck "
+all_stages=" device cuda-tests sft-resume nccl torch-peers kernel-bench train-cuda decode-cuda train-cuda-bf16 decode-cuda-bf16 train-ilgpu decode-ilgpu ilgpu-tests memcheck racecheck "
 known() { [[ $all_stages == *" $1 "* ]] || { echo "run.sh: no stage '$1'; the stages:$all_stages" >&2; exit 2; }; }
 for name in ${only//,/ }; do known "$name"; done
 for override in "${overrides[@]}"; do
@@ -200,8 +200,39 @@ sft_resume() {
   note "6 steps straight = 3 + 3 resumed, bit for bit ($(ls "$work/straight/checkpoint-000006" | wc -l) files)"
 }
 
+# libnccl.so.2 for the NCCL tests: the file C2F_NCCL_LIBRARY names, else the loader's (ldconfig), else PyTorch's pip
+# install (site-packages/nvidia/nccl/lib, on python3's path). Prints the path; fails when there is none.
+find_nccl() {
+  if [ -n "${C2F_NCCL_LIBRARY:-}" ]; then [ -f "$C2F_NCCL_LIBRARY" ] && echo "$C2F_NCCL_LIBRARY"; return; fi
+  local found
+  found=$(ldconfig -p 2>/dev/null | awk '$1 == "libnccl.so.2" { print $NF; exit }')
+  if [ -n "$found" ]; then echo "$found"; return; fi
+  command -v python3 >/dev/null 2>&1 || return 1
+  python3 -c 'import os, sys
+for root in sys.path:
+    path = os.path.join(root or ".", "nvidia", "nccl", "lib", "libnccl.so.2")
+    if os.path.isfile(path):
+        print(os.path.realpath(path)); sys.exit(0)
+sys.exit(1)'
+}
+
+# The NCCL tests (trait nccl) with the library found: on a GPU a one-rank all-reduce and a training step through NCCL;
+# skipped, saying why, without the library. On the emulator they run too, the GPU ones skipping: the stage is proven.
+nccl_tests() {
+  local library
+  if library=$(find_nccl); then
+    export C2F_NCCL_LIBRARY=$library
+    note "libnccl.so.2: $library"
+  elif [ "$C2F_KERNEL_BACKEND" = cuda ]; then
+    note "libnccl.so.2 not found (C2F_NCCL_LIBRARY, ldconfig, python3's site-packages/nvidia/nccl/lib): NCCL not tested"; return 77
+  else
+    note "libnccl.so.2 not found; the emulator has no GPU for NCCL either"
+  fi
+  tests Mistral.C2F.Engine.Cuda.Tests -trait Backend=nccl
+}
+
 # Each body runs in a child bash under timeout: the functions travel in the environment.
-export -f note device_query tests test_summary sanitized tests_under torch_peers kernel_bench step sft_resume
+export -f note device_query tests test_summary sanitized tests_under torch_peers kernel_bench step sft_resume find_nccl nccl_tests
 
 # ---- the stages, in order of what they tell ----
 echo "GPU check, ${mode}: budget ${budget} s, logs in $out/logs"
@@ -213,6 +244,7 @@ mapfile -t racecheck_classes < <(classes FlashAttentionKernelTests GemmKernelTes
 stage device 60 device_query
 stage cuda-tests 150 tests Mistral.C2F.Engine.Cuda.Tests -trait "Backend=$test_trait"
 stage sft-resume 60 sft_resume "$kernel_backend"
+stage nccl 60 nccl_tests
 stage torch-peers 90 torch_peers
 stage kernel-bench 90 kernel_bench
 for backend in cuda cuda-bf16 ilgpu; do
