@@ -12,7 +12,7 @@ namespace Mistral.C2F.Engine.Cuda.Nccl;
 /// </summary>
 public static class NcclSelection
 {
-    /// <summary>0 keeps a GPU job's gradients on the host path (to compare, or where ranks share a GPU, which NCCL refuses).</summary>
+    /// <summary>0 keeps a GPU job's gradients on the host path, to compare the two.</summary>
     public const string SwitchVariable = "C2F_NCCL";
 
     /// <summary>Whether this rank can use NCCL, and where not, the warning that says why (empty where the host path is simply right).</summary>
