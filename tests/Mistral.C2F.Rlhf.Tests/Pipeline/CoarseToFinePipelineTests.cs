@@ -21,7 +21,7 @@ public sealed class CoarseToFinePipelineTests : IDisposable
     {
         Data = new ChainArithmeticDataOptions
         {
-            PretrainingCount = 128, SftCount = 16, PreferenceCount = 32, PpoPromptCount = 16, ValidationCount = 6, ValidationPreferenceCount = 8,
+            PretrainingCount = 128, SftCount = 16, PreferenceProblemCount = 32, PpoPromptCount = 16, ValidationCount = 6, ValidationPreferenceCount = 8,
             EvaluationCount = 6, HeldOutPreferenceCount = 8, HeldOutTextCount = 4,
         },
         Pretraining = new SftOptions { Steps = 6, BatchSize = 4, MicroBatchSize = 4, SequenceLength = 32, LearningRate = 1e-3, WarmupSteps = 1, SaveEvery = 6 },
