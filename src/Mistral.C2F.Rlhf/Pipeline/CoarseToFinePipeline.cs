@@ -24,7 +24,8 @@ namespace Mistral.C2F.Rlhf.Pipeline;
 /// model's answer lengths → Coarse Actor (PPO + Continuous Maximization from the base) and its ablations (the limit fixed
 /// at L₀ and at L_max; the answer checker as the reward) → Fine Actor (Knowledge Residue Merger of the coarse residue into
 /// the instruction model, λ chosen on the validation prompts, over refinements) → evaluation of every model on held-out
-/// prompts. Every stage writes its own directory, so an interrupted pipeline picks up where it stopped when run again.
+/// prompts. Every stage writes its own directory, so an interrupted pipeline picks up where it stopped when run again;
+/// a finished one keeps its measurements (<see cref="PipelineResultFile"/>) and redoes nothing.
 /// </summary>
 public sealed class CoarseToFinePipeline(PipelineOptions options, string outputDirectory, Backend backend, IProgress<PipelineProgress>? progress = null)
 {
@@ -33,6 +34,11 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
     /// <summary>Runs (or finishes) every stage and returns what the report shows.</summary>
     public PipelineReportInput Run(CancellationToken cancellation = default)
     {
+        if (PipelineResultFile.TryLoad(_root, options) is { } measured)
+        {
+            Report("done", $"measured before ({PipelineResultFile.FileName})");
+            return measured;
+        }
         var data = PrepareData();
         var init = Initialize();
         var baseModel = Sft("base-pretraining", init, data.Path(ChainArithmeticDatasets.PretrainingFileName), options.Pretraining, cancellation);
@@ -67,7 +73,9 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         var stages = Evaluate(models, rewardModel, data, cancellation);
 
         var logs = runs.Select(run => new PpoRunLog(run.Name, PpoLog(Path.Combine(_root, run.Directory)))).ToList();
-        return new PipelineReportInput(options.Seed, stages, logs, rewardReport, startingLimit, sweep, lambda);
+        var result = new PipelineReportInput(options.Seed, stages, logs, rewardReport, startingLimit, sweep, lambda);
+        PipelineResultFile.Save(_root, options, result);
+        return result;
     }
 
     private static string FineName(Sparsification refine) => refine switch

@@ -66,11 +66,24 @@ public sealed class CoarseToFinePipelineTests : IDisposable
         Assert.Equal(markdown, File.ReadAllText(Path.Combine(output, "report.md")));
         Assert.Contains("Seeds: 3, 4.", markdown);
 
-        // Every stage is done, so a second run only re-evaluates: same models, same numbers, nothing retrained.
+        // A second run redoes nothing: seed 3 reads its saved result; seed 4, its result deleted, finds every stage done and
+        // only measures again, to the same numbers (the report is the same to the last digit either way).
+        File.Delete(Path.Combine(output, "seed-4", PipelineResultFile.FileName));
         stages.Clear();
         var again = SeedSweep.Run(Miniature, [3, 4], output, backend, new Collect(p => stages.Add(p.Stage)), TestContext.Current.CancellationToken);
         Assert.DoesNotContain(stages, s => s.EndsWith("merge", StringComparison.Ordinal) || s.EndsWith("starting limit", StringComparison.Ordinal));
+        Assert.DoesNotContain(stages, s => s.StartsWith("seed 3: ", StringComparison.Ordinal) && s != "seed 3: done");
+        Assert.Contains("seed 4: evaluation", stages);
         Assert.Equal(markdown, again.Markdown);
+
+        // Other options measure the seed again (here only the report of the sweep: λ 0.5 first changes no stage's files).
+        stages.Clear();
+        SeedSweep.Run(Miniature with { Lambdas = [0.5f, 1f] }, [3], Path.Combine(output, "seed-3"), backend, new Collect(p => stages.Add(p.Stage)),
+            TestContext.Current.CancellationToken);
+        Assert.Contains("evaluation", stages);
+        File.WriteAllText(Path.Combine(output, "seed-3", PipelineResultFile.FileName), "{ not json");
+        var corrupt = Assert.Throws<InvalidDataException>(() => SeedSweep.Run(Miniature, [3, 4], output, backend, null, TestContext.Current.CancellationToken));
+        Assert.Contains(Path.Combine(output, "seed-3", PipelineResultFile.FileName), corrupt.Message);
     }
 
     private sealed class Collect(Action<PipelineProgress> report) : IProgress<PipelineProgress>
