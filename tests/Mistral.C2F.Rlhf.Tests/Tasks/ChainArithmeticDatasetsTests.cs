@@ -67,6 +67,7 @@ public sealed partial class ChainArithmeticDatasetsTests(BuiltInTokenizerFixture
         Assert.Equal(one.HeldOutPreferences, Data.HeldOutPreferences);
         Assert.Equal(one.UnitsSlipProbe, Data.UnitsSlipProbe);
         Assert.Equal(one.HeldOutText, Data.HeldOutText);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ChainArithmeticDatasets.Build(Options with { PairsPerPreferenceProblem = 0 }));
     }
 
     [Fact]
