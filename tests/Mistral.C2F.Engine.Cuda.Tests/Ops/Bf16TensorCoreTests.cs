@@ -345,11 +345,11 @@ public sealed class EmulatedBf16TrainingStepTests(KernelDevices devices) : Bf16T
 /// runs on the tensor cores. Heads of 64 make the test model's random attention sharper than heads of 8, and the softmax
 /// backward cancels more: over 72 runs (2026-12-06, emulator) the loss was within 2.3e-3, the loss after the update within
 /// 1.5e-2, the worst gradient within 2.2e-1 (median 9e-2, a q or k projection) and the parameters within 1.9e-3. With a
-/// gradient bound of 3e-1 CI failed once (most likely here); 200 more runs (seeds 1000–1099 of both cases, 2026-12-07) reached 2.8e-1 for
-/// the gradient (5 runs above 2e-1), 1.5e-2 and 2.2e-3 for the rest. So the bounds are 3e-2, 5e-1 and 4e-3: loose for
-/// gradients, whose sharp softmax leaves a q or k projection's gradient a small difference of large terms, still far
-/// below what a wrong operand gives (v projected from the weight instead of the input: a gradient off by 2.2, the loss
-/// by 11 %).
+/// gradient bound of 3e-1 CI failed once (most likely here); 200 more runs (seeds 1000–1099 of both cases, 2026-12-07)
+/// reached 2.8e-1 for the gradient (5 runs above 2e-1), 1.5e-2 and 2.2e-3 for the rest. So the bounds are 3e-2, 5e-1 and
+/// 4e-3: loose for gradients, whose sharp softmax leaves a q or k projection's gradient a small difference of large
+/// terms, still far below what a wrong operand gives (v projected from the weight instead of the input: a gradient off by
+/// 2.2, the loss by 11 %).
 /// </summary>
 public abstract class Bf16FlashTrainingStepChecks(Func<IKernelDevice> device) : Bf16TrainingStepChecks(device)
 {
