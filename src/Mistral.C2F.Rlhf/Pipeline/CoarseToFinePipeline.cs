@@ -129,24 +129,31 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         return trainer.Run(Forward<RewardModelStepMetrics>(stage, options.RewardModel.Steps, m => $"loss {m.Loss:F3} accuracy {m.Accuracy:P0}"), cancellation);
     }
 
-    /// <summary>The reward model on held-out and validation pairs, and on the base model's sampled answers to the validation prompts.</summary>
+    /// <summary>
+    /// The reward model on held-out and validation pairs, and on the base model's sampled answers to the held-out and to the
+    /// validation prompts (<see cref="PipelineOptions.RankedSamplesPerPrompt"/> each).
+    /// </summary>
     private RewardModelReport MeasureRewardModel(string rewardModelDirectory, string baseModel, DataDirectory data, CancellationToken cancellation)
     {
         Report("reward model", "held-out pairs, validation pairs, the base model's own answers");
         var tokenizer = MistralTokenizer.Load(baseModel);
         using var rewardModel = MistralCheckpoint.LoadSequenceClassifier(rewardModelDirectory, backend);
         using var policy = MistralCheckpoint.LoadModel(baseModel, backend);
-        var samples = BaseSamples.Draw(policy, tokenizer, data.Sets.ValidationPrompts, options.Ppo.ContinuousMaximization.MaxLengthLimit,
-            seed: options.Seed, cancellation);
-        var scores = samples.Score(rewardModel, tokenizer);
+        SampleRanking Rank(IReadOnlyList<PromptResponseExample> prompts, int seed)
+        {
+            var repeated = prompts.SelectMany(prompt => Enumerable.Repeat(prompt, options.RankedSamplesPerPrompt)).ToList();
+            var samples = BaseSamples.Draw(policy, tokenizer, repeated, options.Ppo.ContinuousMaximization.MaxLengthLimit, seed, cancellation);
+            return new SampleRanking(RocAuc.Compute(samples.Score(rewardModel, tokenizer), samples.Correct), samples.Correct.Average(c => c ? 1.0 : 0.0),
+                repeated.Count);
+        }
         var report = new RewardModelReport(
             RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.HeldOutPreferences),
             RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.ValidationPreferences),
-            RocAuc.Compute(scores, samples.Correct), samples.Correct.Average(c => c ? 1.0 : 0.0),
+            Rank(data.Sets.Evaluation, seed: options.Seed + 2), Rank(data.Sets.ValidationPrompts, seed: options.Seed),
             RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.UnitsSlipProbe).Accuracy);
         // Said before PPO starts: a reward model that cannot tell right from wrong makes every later stage's minutes moot.
         Report("reward model", string.Create(CultureInfo.InvariantCulture,
-            $"held-out pairs {report.HeldOut.Accuracy:P1}, ROC AUC on the base model's answers {report.BaseSampleAuc?.ToString("F3", CultureInfo.InvariantCulture) ?? "undefined"}"));
+            $"held-out pairs {report.HeldOut.Accuracy:P1}, ROC AUC on the base model's answers to held-out prompts {report.HeldOutSamples.Auc?.ToString("F3", CultureInfo.InvariantCulture) ?? "undefined"}"));
         return report;
     }
 

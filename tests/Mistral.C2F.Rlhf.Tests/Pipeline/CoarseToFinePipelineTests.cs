@@ -61,6 +61,8 @@ public sealed class CoarseToFinePipelineTests : IDisposable
         Assert.All(seeds, s => Assert.Equal(12, s.PpoRuns[2].Iterations[0].LengthLimit));
         Assert.All(seeds, s => Assert.Contains(s.ChosenLambda, Miniature.Lambdas));
         Assert.All(seeds, s => Assert.Equal(Miniature.Data.HeldOutPreferenceCount, s.RewardModel.HeldOut.Pairs));
+        Assert.All(seeds, s => Assert.Equal(Miniature.Data.EvaluationCount * Miniature.RankedSamplesPerPrompt, s.RewardModel.HeldOutSamples.Answers));
+        Assert.All(seeds, s => Assert.Equal(Miniature.Data.ValidationCount * Miniature.RankedSamplesPerPrompt, s.RewardModel.ValidationSamples.Answers));
         Assert.All(new[] { "seed 3: base-pretraining", "seed 4: reward-model", "seed 4: λ sweep", "report" }, stage => Assert.Contains(stage, stages));
         Assert.True(File.Exists(Path.Combine(output, "seed-3", "report.md")));
         Assert.Equal(markdown, File.ReadAllText(Path.Combine(output, "report.md")));
