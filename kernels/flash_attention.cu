@@ -502,14 +502,15 @@ C2F_DEVICE void backward_query_tile(const bf16* keys, const bf16* values, const 
         }
     warp_gemm_registers_nn<D, QueryTile, Stride>(valueGrad, p, outputGrads, masked, seen);
     warp_gemm_registers_nn<D, QueryTile, Stride>(keyGrad, ds, queries, masked, seen);
-    if constexpr (!AtomicQueryGrad) return;
-
+    if constexpr (AtomicQueryGrad)
+    {
 #pragma unroll
-    for (int n = 0; n < QueryTile / 8; n++)
+        for (int n = 0; n < QueryTile / 8; n++)
 #pragma unroll
-        for (int half = 0; half < 2; half++)
-            *reinterpret_cast<uint32_t*>(dsTransposed + (localKey0 + lane / 4 + 8 * half) * DsStride + 8 * n + 2 * (lane % 4)) =
-                c2f::pack_bf16x2(ds[n][2 * half], ds[n][2 * half + 1]);
+            for (int half = 0; half < 2; half++)
+                *reinterpret_cast<uint32_t*>(dsTransposed + (localKey0 + lane / 4 + 8 * half) * DsStride + 8 * n + 2 * (lane % 4)) =
+                    c2f::pack_bf16x2(ds[n][2 * half], ds[n][2 * half + 1]);
+    }
 }
 
 /// dQ[query tile] += dS·K over the block's keys, in 16-row chunks spread over the warps, rows below `length`;
