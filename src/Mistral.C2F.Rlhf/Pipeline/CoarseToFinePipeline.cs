@@ -152,7 +152,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             Rank(data.Sets.Evaluation, seed: options.Seed + 2), Rank(data.Sets.ValidationPrompts, seed: options.Seed),
             RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.UnitsSlipProbe).Accuracy);
         // Said before PPO starts: a reward model that cannot tell right from wrong makes every later stage's minutes moot.
-        Report("reward model", string.Create(CultureInfo.InvariantCulture,
+        Result("reward model", string.Create(CultureInfo.InvariantCulture,
             $"held-out pairs {report.HeldOut.Accuracy:P1}, ROC AUC on the base model's answers to held-out prompts {report.HeldOutSamples.Auc?.ToString("F3", CultureInfo.InvariantCulture) ?? "undefined"}"));
         return report;
     }
@@ -171,6 +171,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         int limit = Math.Max(1, lengths[(int)Math.Floor(options.StartingLimitQuantile * (lengths.Length - 1))]);
         var json = new JsonObject { ["starting_length_limit"] = limit, ["quantile"] = options.StartingLimitQuantile, ["lengths"] = new JsonArray([.. lengths.Select(l => (JsonNode)l)]) };
         AtomicFile.WriteAllText(path, json.ToJsonString() + "\n");
+        Result("starting limit", $"L₀ = {limit} tokens ({lengths.Length} answers, quantile {options.StartingLimitQuantile.ToString(CultureInfo.InvariantCulture)})");
         return limit;
     }
 
@@ -203,7 +204,9 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             using var model = MistralCheckpoint.LoadModel(merged, backend);
             sweep.Add((lambda, evaluator.Evaluate(model, data.Sets.ValidationPrompts, rewardModel: null, heldOutText: null, cancellation).Metrics.Responses.Accuracy));
         }
-        return (sweep, sweep.OrderByDescending(s => s.Item2).ThenBy(s => s.Item1).First().Item1);
+        var best = sweep.OrderByDescending(s => s.Item2).ThenBy(s => s.Item1).First();
+        Result("λ sweep", string.Create(CultureInfo.InvariantCulture, $"λ = {Format(best.Item1)} ({best.Item2:P1} of the validation prompts right)"));
+        return (sweep, best.Item1);
     }
 
     private string Merge(string baseModel, string coarse, string instruct, Sparsification refine, float lambda, CancellationToken cancellation)
@@ -269,6 +272,8 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         new Forwarder<T>(report => Report(stage, describe(report), report.Step, total));
 
     private void Report(string stage, string message, int step = 0, int total = 0) => progress?.Report(new PipelineProgress(stage, message, step, total));
+
+    private void Result(string stage, string message) => progress?.Report(new PipelineProgress(stage, message, IsResult: true));
 
     private sealed class Forwarder<T>(Action<T> report) : IProgress<T>
     {

@@ -42,7 +42,12 @@ public sealed class CoarseToFinePipelineTests : IDisposable
         var output = Path.Combine(_directory.Path, "pipeline");
         using var backend = new CpuBackend(2);
         var stages = new List<string>();
-        var (seeds, markdown) = SeedSweep.Run(Miniature, [3, 4], output, backend, new Collect(p => stages.Add(p.Stage)), TestContext.Current.CancellationToken);
+        var results = new List<PipelineProgress>();
+        var (seeds, markdown) = SeedSweep.Run(Miniature, [3, 4], output, backend, new Collect(p =>
+        {
+            stages.Add(p.Stage);
+            if (p.IsResult) results.Add(p);
+        }), TestContext.Current.CancellationToken);
 
         Assert.Equal([3, 4], seeds.Select(s => s.Seed));
         var names = seeds[0].Stages.Select(s => s.Name).ToList();
@@ -64,6 +69,12 @@ public sealed class CoarseToFinePipelineTests : IDisposable
         Assert.All(seeds, s => Assert.Equal(Miniature.Data.EvaluationCount * Miniature.RankedSamplesPerPrompt, s.RewardModel.HeldOutSamples.Answers));
         Assert.All(seeds, s => Assert.Equal(Miniature.Data.ValidationCount * Miniature.RankedSamplesPerPrompt, s.RewardModel.ValidationSamples.Answers));
         Assert.All(new[] { "seed 3: base-pretraining", "seed 4: reward-model", "seed 4: λ sweep", "report" }, stage => Assert.Contains(stage, stages));
+        // The measurements a user needs to see are results (kept on screen), each seed's in its order.
+        Assert.Equal(["seed 3: reward model", "seed 3: starting limit", "seed 3: λ sweep", "seed 4: reward model", "seed 4: starting limit", "seed 4: λ sweep"],
+            results.Select(r => r.Stage));
+        Assert.Contains("ROC AUC on the base model's answers to held-out prompts", results[0].Message);
+        Assert.Equal($"L₀ = {seeds[0].StartingLengthLimit} tokens (8 answers, quantile 0.25)", results[1].Message);
+        Assert.StartsWith($"λ = {seeds[0].ChosenLambda.ToString(System.Globalization.CultureInfo.InvariantCulture)} (", results[2].Message);
         Assert.True(File.Exists(Path.Combine(output, "seed-3", "report.md")));
         Assert.Equal(markdown, File.ReadAllText(Path.Combine(output, "report.md")));
         Assert.Contains("Seeds: 3, 4.", markdown);

@@ -63,9 +63,16 @@ internal static class PipelineCommand
                 var (lastStage, lastUpdate) = ("", TimeSpan.Zero);
                 var progress = new SynchronousProgress<PipelineProgress>(p =>
                 {
+                    var line = $"[{clock.Elapsed:mm\\:ss}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}";
+                    // A result stays on screen as its own line: as a status it lasted only until the next stage's status.
+                    if (p.IsResult)
+                    {
+                        AnsiConsole.WriteLine(line);
+                        return;
+                    }
                     if (p.Stage == lastStage && clock.Elapsed - lastUpdate < interval) return;
                     (lastStage, lastUpdate) = (p.Stage, clock.Elapsed);
-                    status.Status(Markup.Escape($"[{clock.Elapsed:mm\\:ss}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}"));
+                    status.Status(Markup.Escape(line));
                 });
                 markdown = SeedSweep.Run(options, seedList, directory, backend, progress, cancellation).Markdown;
             });
