@@ -27,11 +27,16 @@ namespace Mistral.C2F.Rlhf.Pipeline;
 /// prompts. Every stage writes its own directory, so an interrupted pipeline picks up where it stopped when run again;
 /// a finished one keeps its measurements (<see cref="PipelineResultFile"/>) and redoes nothing.
 /// </summary>
-public sealed class CoarseToFinePipeline(PipelineOptions options, string outputDirectory, Backend backend, IProgress<PipelineProgress>? progress = null)
+/// <param name="priority">Of stages waiting for a lane, the lower priority's go first: a sweep gives its earlier seeds the lower.</param>
+public sealed class CoarseToFinePipeline(PipelineOptions options, string outputDirectory, BackendLanes lanes, IProgress<PipelineProgress>? progress = null,
+    int priority = 0)
 {
     private readonly string _root = Path.GetFullPath(outputDirectory);
 
-    /// <summary>Runs (or finishes) every stage and returns what the report shows.</summary>
+    /// <summary>
+    /// Runs (or finishes) every stage and returns what the report shows. Stages that need only what is done run side by side,
+    /// one to a lane: instruction SFT beside the reward model, the four PPO runs, the λ sweep's merges, the evaluations.
+    /// </summary>
     public PipelineReportInput Run(CancellationToken cancellation = default)
     {
         if (PipelineResultFile.TryLoad(_root, options) is { } measured)
@@ -39,13 +44,17 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             Report("done", $"measured before ({PipelineResultFile.FileName})");
             return measured;
         }
+        using var stages = new ConcurrentStages(cancellation);
+        Task<T> OnLane<T>(Func<Backend, CancellationToken, T> work) => stages.Start(stop => lanes.Run(backend => work(backend, stop), stop, priority));
+        T Now<T>(Func<Backend, CancellationToken, T> work) => stages.Result(OnLane(work));
+
         var data = PrepareData();
         var init = Initialize();
-        var baseModel = Sft("base-pretraining", init, data.Path(ChainArithmeticDatasets.PretrainingFileName), options.Pretraining, cancellation);
-        var instruct = Sft("instruction-sft", baseModel, data.Path(ChainArithmeticDatasets.InstructionSftFileName), options.InstructionSft, cancellation);
-        var rewardModel = RewardModel(baseModel, data.Path(ChainArithmeticDatasets.PreferencesFileName), cancellation);
-        var rewardReport = MeasureRewardModel(rewardModel, baseModel, data, cancellation);
-        int startingLimit = StartingLimit(baseModel, data, cancellation);
+        var baseModel = Now((backend, stop) => Sft(backend, "base-pretraining", init, data.Path(ChainArithmeticDatasets.PretrainingFileName), options.Pretraining, stop));
+        var instructTask = OnLane((backend, stop) => Sft(backend, "instruction-sft", baseModel, data.Path(ChainArithmeticDatasets.InstructionSftFileName), options.InstructionSft, stop));
+        var rewardModel = Now((backend, stop) => RewardModel(backend, baseModel, data.Path(ChainArithmeticDatasets.PreferencesFileName), stop));
+        var rewardReport = Now((backend, stop) => MeasureRewardModel(backend, rewardModel, baseModel, data, stop));
+        int startingLimit = Now((backend, stop) => StartingLimit(backend, baseModel, data, stop));
 
         var cm = options.Ppo.ContinuousMaximization with { InitialLengthLimit = startingLimit };
         var runs = new List<(string Name, string Directory, ContinuousMaximizationOptions Limit, RewardSource Reward)>
@@ -58,22 +67,25 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             runs.Add((PipelineStages.FixedAtMax, "coarse-actor-fixed-max", cm with { InitialLengthLimit = cm.MaxLengthLimit, FixedLimit = true }, RewardSource.RewardModel));
             runs.Add((PipelineStages.Verifiable, "coarse-actor-answer-checker", cm, RewardSource.AnswerChecker));
         }
-        var actors = runs.Select(run => Ppo(Path.Combine(_root, run.Directory), baseModel, rewardModel, data, run.Limit, run.Reward, cancellation)).ToList();
-        var coarse = actors[0];
+        var actorTasks = runs.Select(run => OnLane((backend, stop) =>
+            Ppo(backend, Path.Combine(_root, run.Directory), baseModel, rewardModel, data, run.Limit, run.Reward, stop))).ToList();
+        var coarse = stages.Result(actorTasks[0]);
+        var instruct = stages.Result(instructTask);
 
-        var (sweep, lambda) = ChooseLambda(baseModel, coarse, instruct, data, cancellation);
-        var fine = options.Refinements.Select(refine => (Name: FineName(refine), Model: Merge(baseModel, coarse, instruct, refine, lambda, cancellation))).ToList();
+        var (sweep, lambda) = ChooseLambda(stages, OnLane<double>, baseModel, coarse, instruct, data);
+        var fine = options.Refinements.Select(refine => (Name: FineName(refine), Model: Merge(baseModel, coarse, instruct, refine, lambda, stages.Cancellation))).ToList();
 
         var models = new List<(string Name, string Model)> { (PipelineStages.Base, baseModel), (PipelineStages.Instruct, instruct), (PipelineStages.Coarse, coarse) };
         models.Add(fine[0]);
-        if (options.RefinementSft is { } refinement && Refine(coarse, fine[0].Model, data, refinement, cancellation) is { } refined)
+        if (options.RefinementSft is { } refinement && Now((backend, stop) => Refine(backend, coarse, fine[0].Model, data, refinement, stop)) is { } refined)
             models.Add((PipelineStages.FineRefined, refined));
-        models.AddRange(runs.Skip(1).Zip(actors.Skip(1), (run, actor) => (run.Name, actor)));
+        models.AddRange(runs.Skip(1).Zip(actorTasks.Skip(1), (run, actor) => (run.Name, stages.Result(actor))));
         models.AddRange(fine.Skip(1));
-        var stages = Evaluate(models, rewardModel, data, cancellation);
+        var rows = models.Select(model => OnLane((backend, stop) => Evaluate(backend, model, rewardModel, data, stop))).ToList();
+        var evaluated = rows.Select(stages.Result).ToList();
 
         var logs = runs.Select(run => new PpoRunLog(run.Name, PpoLog(Path.Combine(_root, run.Directory)))).ToList();
-        var result = new PipelineReportInput(options.Seed, stages, logs, rewardReport, startingLimit, sweep, lambda);
+        var result = new PipelineReportInput(options.Seed, evaluated, logs, rewardReport, startingLimit, sweep, lambda);
         PipelineResultFile.Save(_root, options, result);
         return result;
     }
@@ -110,7 +122,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         return directory;
     }
 
-    private string Sft(string stage, string model, string data, SftOptions sft, CancellationToken cancellation)
+    private string Sft(Backend backend, string stage, string model, string data, SftOptions sft, CancellationToken cancellation)
     {
         var run = Path.Combine(_root, stage);
         using var trainer = new CheckpointDirectory(run).Latest is null
@@ -119,7 +131,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         return trainer.Run(Forward<SftStepMetrics>(stage, sft.Steps, m => $"loss {m.Loss:F3}"), cancellation);
     }
 
-    private string RewardModel(string model, string data, CancellationToken cancellation)
+    private string RewardModel(Backend backend, string model, string data, CancellationToken cancellation)
     {
         const string stage = "reward-model";
         var run = Path.Combine(_root, stage);
@@ -133,7 +145,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
     /// The reward model on held-out and validation pairs, and on the base model's sampled answers to the held-out and to the
     /// validation prompts (<see cref="PipelineOptions.RankedSamplesPerPrompt"/> each).
     /// </summary>
-    private RewardModelReport MeasureRewardModel(string rewardModelDirectory, string baseModel, DataDirectory data, CancellationToken cancellation)
+    private RewardModelReport MeasureRewardModel(Backend backend, string rewardModelDirectory, string baseModel, DataDirectory data, CancellationToken cancellation)
     {
         Report("reward model", "held-out pairs, validation pairs, the base model's own answers");
         var tokenizer = MistralTokenizer.Load(baseModel);
@@ -158,7 +170,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
     }
 
     /// <summary>L₀: a quantile of the base model's answer lengths to training prompts (sampled, as PPO samples), saved so a resumed run keeps it.</summary>
-    private int StartingLimit(string baseModel, DataDirectory data, CancellationToken cancellation)
+    private int StartingLimit(Backend backend, string baseModel, DataDirectory data, CancellationToken cancellation)
     {
         var path = Path.Combine(_root, "starting-limit.json");
         if (File.Exists(path)) return JsonNode.Parse(File.ReadAllText(path))!["starting_length_limit"]!.GetValue<int>();
@@ -175,7 +187,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         return limit;
     }
 
-    private string Ppo(string run, string model, string rewardModel, DataDirectory data, ContinuousMaximizationOptions limit, RewardSource reward,
+    private string Ppo(Backend backend, string run, string model, string rewardModel, DataDirectory data, ContinuousMaximizationOptions limit, RewardSource reward,
         CancellationToken cancellation)
     {
         var stage = Path.GetFileName(run);
@@ -191,19 +203,22 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         return PpoTrainer.ActorOf(final);
     }
 
-    /// <summary>The λ sweep of the Fine Actor (trim) on the validation prompts; the best one (the smaller on a tie) is the Fine Actor's.</summary>
-    private (List<(float Lambda, double ValidationAccuracy)> Sweep, float Best) ChooseLambda(string baseModel, string coarse, string instruct,
-        DataDirectory data, CancellationToken cancellation)
+    /// <summary>
+    /// The λ sweep of the Fine Actor (trim) on the validation prompts, each λ merged and measured on a lane; the best one (the
+    /// smaller on a tie) is the Fine Actor's.
+    /// </summary>
+    private (List<(float Lambda, double ValidationAccuracy)> Sweep, float Best) ChooseLambda(ConcurrentStages stages,
+        Func<Func<Backend, CancellationToken, double>, Task<double>> onLane, string baseModel, string coarse, string instruct, DataDirectory data)
     {
-        var evaluator = new StageEvaluator(MistralTokenizer.Load(instruct), options.EvaluationMaxTokens);
-        var sweep = new List<(float, double)>();
-        foreach (var lambda in options.Lambdas)
+        var accuracies = options.Lambdas.Select(lambda => onLane((backend, stop) =>
         {
-            var merged = Merge(baseModel, coarse, instruct, options.Refinements[0], lambda, cancellation);
+            var evaluator = new StageEvaluator(MistralTokenizer.Load(instruct), options.EvaluationMaxTokens);
+            var merged = Merge(baseModel, coarse, instruct, options.Refinements[0], lambda, stop);
             Report("λ sweep", $"λ={Format(lambda)} on the validation prompts");
             using var model = MistralCheckpoint.LoadModel(merged, backend);
-            sweep.Add((lambda, evaluator.Evaluate(model, data.Sets.ValidationPrompts, rewardModel: null, heldOutText: null, cancellation).Metrics.Responses.Accuracy));
-        }
+            return evaluator.Evaluate(model, data.Sets.ValidationPrompts, rewardModel: null, heldOutText: null, stop).Metrics.Responses.Accuracy;
+        })).ToList();
+        var sweep = options.Lambdas.Zip(accuracies, (lambda, accuracy) => (lambda, stages.Result(accuracy))).ToList();
         var best = sweep.OrderByDescending(s => s.Item2).ThenBy(s => s.Item1).First();
         Result("λ sweep", string.Create(CultureInfo.InvariantCulture, $"λ = {Format(best.Item1)} ({best.Item2:P1} of the validation prompts right)"));
         return (sweep, best.Item1);
@@ -223,7 +238,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
     }
 
     /// <summary>Refinement SFT of the Fine Actor, or null when the Coarse Actor answered no training prompt correctly.</summary>
-    private string? Refine(string coarse, string fine, DataDirectory data, SftOptions refinement, CancellationToken cancellation)
+    private string? Refine(Backend backend, string coarse, string fine, DataDirectory data, SftOptions refinement, CancellationToken cancellation)
     {
         var path = Path.Combine(_root, "refinement-data.jsonl");
         if (!File.Exists(path))
@@ -235,23 +250,17 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             if (examples.Count == 0) return null;
             SftJsonlWriter.Write(path, examples);
         }
-        return Sft("fine-actor-refinement-sft", fine, path, refinement, cancellation);
+        return Sft(backend, "fine-actor-refinement-sft", fine, path, refinement, cancellation);
     }
 
-    private List<StageRow> Evaluate(List<(string Name, string Model)> models, string rewardModelDirectory, DataDirectory data, CancellationToken cancellation)
+    /// <summary>One model on the held-out prompts, scored by the reward model too.</summary>
+    private StageRow Evaluate(Backend backend, (string Name, string Path) model, string rewardModelDirectory, DataDirectory data, CancellationToken cancellation)
     {
-        var tokenizer = MistralTokenizer.Load(models[0].Model);
-        var evaluator = new StageEvaluator(tokenizer, options.EvaluationMaxTokens);
+        Report("evaluation", model.Name);
+        var evaluator = new StageEvaluator(MistralTokenizer.Load(model.Path), options.EvaluationMaxTokens);
         using var rewardModel = MistralCheckpoint.LoadSequenceClassifier(rewardModelDirectory, backend);
-        var rows = new List<StageRow>();
-        foreach (var (name, path) in models)
-        {
-            Report("evaluation", name);
-            using var model = MistralCheckpoint.LoadModel(path, backend);
-            var result = evaluator.Evaluate(model, data.Sets.Evaluation, rewardModel, data.Sets.HeldOutText, cancellation);
-            rows.Add(new StageRow(name, result.Metrics));
-        }
-        return rows;
+        using var loaded = MistralCheckpoint.LoadModel(model.Path, backend);
+        return new StageRow(model.Name, evaluator.Evaluate(loaded, data.Sets.Evaluation, rewardModel, data.Sets.HeldOutText, cancellation).Metrics);
     }
 
     private static List<PpoIterationRecord> PpoLog(string run) =>

@@ -40,10 +40,10 @@ public sealed class CoarseToFinePipelineTests : IDisposable
     public void Every_stage_of_every_seed_runs_the_report_has_everything_and_a_second_run_resumes_to_the_same_report()
     {
         var output = Path.Combine(_directory.Path, "pipeline");
-        using var backend = new CpuBackend(2);
+        using var lanes = BackendLanes.Create(2, () => new CpuBackend(2));
         var stages = new List<string>();
         var results = new List<PipelineProgress>();
-        var (seeds, markdown) = SeedSweep.Run(Miniature, [3, 4], output, backend, new Collect(p =>
+        var (seeds, markdown) = SeedSweep.Run(Miniature, [3, 4], output, lanes, new Collect(p =>
         {
             stages.Add(p.Stage);
             if (p.IsResult) results.Add(p);
@@ -69,9 +69,11 @@ public sealed class CoarseToFinePipelineTests : IDisposable
         Assert.All(seeds, s => Assert.Equal(Miniature.Data.EvaluationCount * Miniature.RankedSamplesPerPrompt, s.RewardModel.HeldOutSamples.Answers));
         Assert.All(seeds, s => Assert.Equal(Miniature.Data.ValidationCount * Miniature.RankedSamplesPerPrompt, s.RewardModel.ValidationSamples.Answers));
         Assert.All(new[] { "seed 3: base-pretraining", "seed 4: reward-model", "seed 4: λ sweep", "report" }, stage => Assert.Contains(stage, stages));
-        // The measurements a user needs to see are results (kept on screen), each seed's in its order.
-        Assert.Equal(["seed 3: reward model", "seed 3: starting limit", "seed 3: λ sweep", "seed 4: reward model", "seed 4: starting limit", "seed 4: λ sweep"],
-            results.Select(r => r.Stage));
+        // The measurements a user needs to see are results (kept on screen), each seed's in its order (the seeds ran side by side).
+        foreach (var seed in new[] { 3, 4 })
+            Assert.Equal([$"seed {seed}: reward model", $"seed {seed}: starting limit", $"seed {seed}: λ sweep"],
+                results.Select(r => r.Stage).Where(stage => stage.StartsWith($"seed {seed}: ", StringComparison.Ordinal)));
+        results = [.. results.Where(r => r.Stage.StartsWith("seed 3: ", StringComparison.Ordinal))];
         Assert.Contains("ROC AUC on the base model's answers to held-out prompts", results[0].Message);
         Assert.Equal($"L₀ = {seeds[0].StartingLengthLimit} tokens (8 answers, quantile 0.25)", results[1].Message);
         Assert.StartsWith($"λ = {seeds[0].ChosenLambda.ToString(System.Globalization.CultureInfo.InvariantCulture)} (", results[2].Message);
@@ -79,11 +81,17 @@ public sealed class CoarseToFinePipelineTests : IDisposable
         Assert.Equal(markdown, File.ReadAllText(Path.Combine(output, "report.md")));
         Assert.Contains("Seeds: 3, 4.", markdown);
 
+        // A stage's results do not depend on its lane nor on the stages beside it: seed 3 alone, one stage at a time, writes the
+        // same report.
+        using (var serial = new CpuBackend(2))
+            SeedSweep.Run(Miniature, [3], Path.Combine(_directory.Path, "serial"), BackendLanes.Single(serial), null, TestContext.Current.CancellationToken);
+        Assert.Equal(File.ReadAllText(Path.Combine(output, "seed-3", "report.md")), File.ReadAllText(Path.Combine(_directory.Path, "serial", "report.md")));
+
         // A second run redoes nothing: seed 3 reads its saved result; seed 4, its result deleted, finds every stage done and
         // only measures again, to the same numbers (the report is the same to the last digit either way).
         File.Delete(Path.Combine(output, "seed-4", PipelineResultFile.FileName));
         stages.Clear();
-        var again = SeedSweep.Run(Miniature, [3, 4], output, backend, new Collect(p => stages.Add(p.Stage)), TestContext.Current.CancellationToken);
+        var again = SeedSweep.Run(Miniature, [3, 4], output, lanes, new Collect(p => stages.Add(p.Stage)), TestContext.Current.CancellationToken);
         Assert.DoesNotContain(stages, s => s.EndsWith("merge", StringComparison.Ordinal) || s.EndsWith("starting limit", StringComparison.Ordinal));
         Assert.DoesNotContain(stages, s => s.StartsWith("seed 3: ", StringComparison.Ordinal) && s != "seed 3: done");
         Assert.Contains("seed 4: evaluation", stages);
@@ -91,16 +99,22 @@ public sealed class CoarseToFinePipelineTests : IDisposable
 
         // Other options measure the seed again (here only the report of the sweep: λ 0.5 first changes no stage's files).
         stages.Clear();
-        SeedSweep.Run(Miniature with { Lambdas = [0.5f, 1f] }, [3], Path.Combine(output, "seed-3"), backend, new Collect(p => stages.Add(p.Stage)),
+        SeedSweep.Run(Miniature with { Lambdas = [0.5f, 1f] }, [3], Path.Combine(output, "seed-3"), lanes, new Collect(p => stages.Add(p.Stage)),
             TestContext.Current.CancellationToken);
         Assert.Contains("evaluation", stages);
         File.WriteAllText(Path.Combine(output, "seed-3", PipelineResultFile.FileName), "{ not json");
-        var corrupt = Assert.Throws<InvalidDataException>(() => SeedSweep.Run(Miniature, [3, 4], output, backend, null, TestContext.Current.CancellationToken));
+        var corrupt = Assert.Throws<InvalidDataException>(() => SeedSweep.Run(Miniature, [3, 4], output, lanes, null, TestContext.Current.CancellationToken));
         Assert.Contains(Path.Combine(output, "seed-3", PipelineResultFile.FileName), corrupt.Message);
     }
 
+    /// <summary>Stages report from the threads they run on: one at a time here.</summary>
     private sealed class Collect(Action<PipelineProgress> report) : IProgress<PipelineProgress>
     {
-        public void Report(PipelineProgress value) => report(value);
+        private readonly Lock _one = new();
+
+        public void Report(PipelineProgress value)
+        {
+            lock (_one) report(value);
+        }
     }
 }

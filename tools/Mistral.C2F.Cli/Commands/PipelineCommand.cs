@@ -29,10 +29,15 @@ internal static class PipelineCommand
                 "with means, 95 % intervals and the claims",
         };
         var threads = CommonOptions.Threads();
+        var lanes = new Option<int?>("--lanes")
+        {
+            Description = $"Independent stages (and seeds) run side by side on this many backends, each with --threads threads (default: " +
+                $"{DefaultCpuLanes} on the cpu backend, 1 on the others)",
+        }.AtLeast(1);
         var backendName = CommonOptions.Backend();
         var command = new Command("pipeline", "Run the Coarse-to-Fine pipeline end to end and write its report")
         {
-            preset, output, iterations, noAblations, refine, lambdas, density, seed, seeds, threads, backendName,
+            preset, output, iterations, noAblations, refine, lambdas, density, seed, seeds, threads, lanes, backendName,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -53,28 +58,22 @@ internal static class PipelineCommand
                 _ => throw new ArgumentException("give --seed or --seeds, not both"),
             };
             var directory = parse.GetRequiredValue(output).FullName;
-            using var backend = CommonOptions.CreateBackend(parse.GetRequiredValue(backendName), parse.GetValue(threads));
+            using var backendLanes = CreateLanes(parse.GetRequiredValue(backendName), parse.GetValue(threads), parse.GetValue(lanes));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             string markdown = "";
             AnsiConsole.Status().Start("starting", status =>
             {
-                // A redirected console prints every status change as a line: update at most once a second there.
-                var interval = TimeSpan.FromSeconds(AnsiConsole.Profile.Capabilities.Interactive ? 0.1 : 1);
-                var (lastStage, lastUpdate) = ("", TimeSpan.Zero);
+                var board = new StageBoard(clock, backendLanes.Count, AnsiConsole.Profile.Capabilities.Interactive);
                 var progress = new SynchronousProgress<PipelineProgress>(p =>
                 {
-                    var line = $"[{clock.Elapsed:mm\\:ss}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}";
-                    // A result stays on screen as its own line: as a status it lasted only until the next stage's status.
-                    if (p.IsResult)
+                    lock (board)
                     {
-                        AnsiConsole.WriteLine(line);
-                        return;
+                        // A result stays on screen as its own line: as a status it lasted only until the next stage's status.
+                        if (p.IsResult) AnsiConsole.WriteLine(board.Line(p));
+                        else if (board.Update(p) is { } shown) status.Status(Markup.Escape(shown));
                     }
-                    if (p.Stage == lastStage && clock.Elapsed - lastUpdate < interval) return;
-                    (lastStage, lastUpdate) = (p.Stage, clock.Elapsed);
-                    status.Status(Markup.Escape(line));
                 });
-                markdown = SeedSweep.Run(options, seedList, directory, backend, progress, cancellation).Markdown;
+                markdown = SeedSweep.Run(options, seedList, directory, backendLanes, progress, cancellation).Markdown;
             });
             Console.WriteLine(markdown);
             AnsiConsole.MarkupLine($"[green]done[/] in {clock.Elapsed:mm\\:ss}; report: {Markup.Escape(Path.Combine(directory, "report.md"))}");
@@ -82,6 +81,21 @@ internal static class PipelineCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// The lanes the stages run on: on the cpu backend two unless --lanes says otherwise, each with every thread (alone a stage
+    /// uses every core; side by side the two share them, at the speed each would have on its share); elsewhere one backend
+    /// (the GPU runs one stage at a time).
+    /// </summary>
+    private static BackendLanes CreateLanes(string backend, int threads, int? lanes)
+    {
+        if (backend != "cpu")
+            return lanes is null or 1 ? BackendLanes.Create(1, () => CommonOptions.CreateBackend(backend, threads))
+                : throw new ArgumentException($"--lanes {lanes}: side-by-side stages run on the cpu backend only, not on {backend}");
+        return BackendLanes.Create(lanes ?? DefaultCpuLanes, () => CommonOptions.CreateBackend(backend, threads));
+    }
+
+    private const int DefaultCpuLanes = 2;
 
     /// <summary>"5" → seeds 0..4; "3,7,11" → those seeds.</summary>
     private static int[] ParseSeeds(string text)

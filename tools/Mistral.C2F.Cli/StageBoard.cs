@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using Mistral.C2F.Rlhf.Pipeline;
+
+namespace Mistral.C2F.Cli;
+
+/// <summary>
+/// The status of a pipeline whose stages run side by side: the latest line of each of the stages that reported last, one a
+/// lane. A redirected console prints every status change as a line, so there each stage updates at most once a second.
+/// </summary>
+internal sealed class StageBoard(Stopwatch clock, int lanes, bool interactive)
+{
+    private readonly Dictionary<string, (string Line, TimeSpan At)> _latest = [];
+    private readonly TimeSpan _interval = TimeSpan.FromSeconds(interactive ? 0.1 : 1);
+
+    public string Line(PipelineProgress p) =>
+        $"[{clock.Elapsed:mm\\:ss}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}";
+
+    /// <summary>The status to show after <paramref name="p"/>, or null when this stage updated too recently to show it again.</summary>
+    public string? Update(PipelineProgress p)
+    {
+        var now = clock.Elapsed;
+        if (_latest.TryGetValue(p.Stage, out var last) && now - last.At < _interval) return null;
+        _latest[p.Stage] = (Line(p), now);
+        var shown = _latest.OrderByDescending(entry => entry.Value.At).Take(lanes).OrderBy(entry => entry.Key, StringComparer.Ordinal).ToList();
+        foreach (var stale in _latest.Keys.Except(shown.Select(entry => entry.Key)).ToList()) _latest.Remove(stale);
+        return interactive ? string.Join(Environment.NewLine, shown.Select(entry => entry.Value.Line)) : _latest[p.Stage].Line;
+    }
+}
