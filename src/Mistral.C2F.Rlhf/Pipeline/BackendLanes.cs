@@ -66,7 +66,7 @@ public sealed class BackendLanes : IDisposable
 
     /// <summary>
     /// Runs <paramref name="work"/> on a free lane, waiting for one. Of the waiting stages the lowest
-    /// <paramref name="priority"/> goes first (the earlier seed of a sweep, so seeds finish in their order), then the earliest.
+    /// <paramref name="priority"/> goes first (the earlier seed of a sweep: it tends to finish first), then the earliest.
     /// </summary>
     public T Run<T>(Func<Backend, T> work, CancellationToken cancellation, int priority = 0)
     {

@@ -50,8 +50,10 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
 
         var data = PrepareData();
         var init = Initialize();
-        var baseModel = Now((backend, stop) => Sft(backend, "base-pretraining", init, data.Path(ChainArithmeticDatasets.PretrainingFileName), options.Pretraining, stop));
-        var instructTask = OnLane((backend, stop) => Sft(backend, "instruction-sft", baseModel, data.Path(ChainArithmeticDatasets.InstructionSftFileName), options.InstructionSft, stop));
+        var baseModel = Now((backend, stop) =>
+            Sft(backend, "base-pretraining", init, data.Path(ChainArithmeticDatasets.PretrainingFileName), options.Pretraining, stop));
+        var instructTask = OnLane((backend, stop) =>
+            Sft(backend, "instruction-sft", baseModel, data.Path(ChainArithmeticDatasets.InstructionSftFileName), options.InstructionSft, stop));
         var rewardModel = Now((backend, stop) => RewardModel(backend, baseModel, data.Path(ChainArithmeticDatasets.PreferencesFileName), stop));
         var rewardReport = Now((backend, stop) => MeasureRewardModel(backend, rewardModel, baseModel, data, stop));
         int startingLimit = Now((backend, stop) => StartingLimit(backend, baseModel, data, stop));

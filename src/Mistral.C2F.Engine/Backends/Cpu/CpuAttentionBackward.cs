@@ -13,9 +13,10 @@ namespace Mistral.C2F.Engine.Backends.Cpu;
 /// block, loops over every query row of the GQA group that can see it, so a kv head's gradient sums its
 /// query heads without races and without recomputing anything. dq rows receive from every key block: with
 /// one stripe per (batch, kv head) the item owns those rows too. When there are fewer (batch, kv head)
-/// pairs than twice the threads, keys are dealt to stripes block by block (interleaved, so a causal mask gives each
+/// pairs than <see cref="Items"/>, keys are dealt to stripes block by block (interleaved, so a causal mask gives each
 /// stripe a similar share); stripe 0 writes dq directly, every other stripe into its own zeroed buffer,
-/// and the buffers are added afterwards in stripe order, so the result does not depend on scheduling.
+/// and the buffers are added afterwards in stripe order, so the result depends neither on scheduling nor, as the
+/// stripes do not depend on the threads, on the thread count.
 /// </para>
 /// <para>
 /// Query rows go through a key block in tiles of <see cref="TileRows"/>: one load and store of a key's dk
@@ -30,15 +31,15 @@ internal static unsafe class CpuAttentionBackward
 {
     private const int KeyBlock = 64; // a multiple of two of every Vector<float> width: the score loop takes two key vectors at a time
     private const int TileRows = 4; // the tile kernels below are written out for four rows
-    private const int ItemsPerThread = 2;
+    // Work items aimed at, whatever the threads: the stripes are dq's summation order (16 keeps 8 threads busy twice over).
+    private const int Items = 16;
 
     public static void Backward(float* q, float* k, float* v, int* queryPositions, int* keyPositions, AttentionSpec spec,
         int batch, int queryLength, int keyLength, float* output, float* logSumExp, float* outputGrad,
         float* queryGrad, float* keyGrad, float* valueGrad, CpuParallel parallel)
     {
         int pairs = batch * spec.KvHeads, keyBlocks = (keyLength + KeyBlock - 1) / KeyBlock;
-        int items = parallel.Threads == 1 ? 1 : ItemsPerThread * parallel.Threads;
-        int stripes = Math.Clamp((items + pairs - 1) / pairs, 1, Math.Max(1, keyBlocks));
+        int stripes = Math.Clamp((Items + pairs - 1) / pairs, 1, Math.Max(1, keyBlocks));
         long queryGradLength = (long)batch * queryLength * spec.QueryHeads * spec.HeadDim;
         var stripeQueryGrads = new float[stripes - 1][];
         for (int s = 0; s < stripeQueryGrads.Length; s++) stripeQueryGrads[s] = new float[queryGradLength];

@@ -34,16 +34,18 @@ internal static class CpuRmsNorm
     }
 
     private const int MinimumElementsPerGroup = 16384;
+    // A fixed number, not one a thread: the grouping is dw's summation order, so any thread count gives the same bits.
+    private const int MaximumGroups = 8;
 
     /// <summary>
     /// With r = 1/rms: dx += r·w·dy − x·r³/H·Σ(dy·w·x) per row, dw += Σ_rows dy·x·r. Rows are split in
     /// groups; each group sums its dw into its own partial and the partials are added in group order,
-    /// so dw has no races and does not depend on scheduling.
+    /// so dw has no races and depends neither on scheduling nor on the thread count.
     /// </summary>
     public static unsafe void Backward(float* x, float* weight, float* inverseRms, float* outputGrad, float* inputGrad, float* weightGrad,
         long rows, int width, CpuParallel parallel)
     {
-        int groups = (int)Math.Max(1, Math.Min(Math.Min(rows, parallel.Threads * 4L), rows * width / MinimumElementsPerGroup));
+        int groups = (int)Math.Max(1, Math.Min(Math.Min(rows, MaximumGroups), rows * width / MinimumElementsPerGroup));
         var weightPartials = new float[groups * width];
         parallel.ForEach(groups, group =>
         {
