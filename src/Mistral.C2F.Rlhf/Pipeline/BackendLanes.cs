@@ -1,13 +1,14 @@
 using Mistral.C2F.Engine.Backends;
+using Mistral.C2F.Engine.Backends.Cpu;
 
 namespace Mistral.C2F.Rlhf.Pipeline;
 
 /// <summary>
 /// The backends that independent pipeline stages run on side by side: a stage holds one lane, alone, from its start to
-/// its end, and waits for a free one. Lanes are alike (the same backend, the same threads), so a stage's results do not
-/// depend on the lane it ran on, nor on what ran beside it. On the CPU each lane has every thread: a stage alone uses every
-/// core, and two stages side by side share them (at the tiny preset a training step on 2 cores took 69 ms alone on two
-/// threads, 111 ms on one, and 115 ms with a second two-thread step beside it).
+/// its end, and waits for a free one. Lanes are alike (the same backend), so a stage's results do not depend on the lane
+/// it ran on, nor on what ran beside it. CPU lanes share the cores (<see cref="SharingCores"/>): at the tiny preset on 2
+/// cores a training step took 69 ms alone on two threads and 111 ms on one, so two stages on a thread each do 1.25 times
+/// the work of one on both, and a stage alone still has both.
 /// </summary>
 public sealed class BackendLanes : IDisposable
 {
@@ -17,11 +18,25 @@ public sealed class BackendLanes : IDisposable
     private readonly object _gate = new();
     private readonly SortedSet<(int Priority, long Ticket)> _waiting = [];
     private long _nextTicket;
+    private int? _sharedThreads;
 
     private BackendLanes(Backend[] backends, bool owned)
     {
         if (backends.Length == 0) throw new ArgumentException("need at least one lane", nameof(backends));
         (_backends, _busy, _owned) = (backends, new bool[backends.Length], owned);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> CPU lanes that share <paramref name="threads"/> threads: each busy lane runs its ops on its
+    /// share, so a stage alone takes every thread and stages side by side split them without taking more cores than there
+    /// are. Results do not depend on the share (the CPU backend's are the same bits on any thread count).
+    /// </summary>
+    public static BackendLanes SharingCores(int count, int threads)
+    {
+        if (threads < count) throw new ArgumentException($"{count} lanes need at least as many threads, got {threads}");
+        var lanes = Create(count, () => new CpuBackend(threads));
+        lanes._sharedThreads = threads;
+        return lanes;
     }
 
     /// <summary>One lane on a backend the caller keeps (and disposes): stages run one at a time.</summary>
@@ -80,6 +95,7 @@ public sealed class BackendLanes : IDisposable
             lock (_gate)
             {
                 _busy[lane] = false;
+                ShareThreads();
                 Monitor.PulseAll(_gate);
             }
         }
@@ -101,6 +117,7 @@ public sealed class BackendLanes : IDisposable
                     if (lane >= 0 && _waiting.Min == ticket)
                     {
                         _busy[lane] = true;
+                        ShareThreads();
                         return lane;
                     }
                     Monitor.Wait(_gate);
@@ -112,6 +129,15 @@ public sealed class BackendLanes : IDisposable
                 Monitor.PulseAll(_gate);
             }
         }
+    }
+
+    /// <summary>Gives each busy lane its share of the threads, the first ones a thread more where they do not divide evenly.</summary>
+    private void ShareThreads()
+    {
+        if (_sharedThreads is not int threads) return;
+        int busy = _busy.Count(b => b), rank = 0;
+        for (int lane = 0; lane < _backends.Length; lane++)
+            if (_busy[lane]) ((CpuBackend)_backends[lane]).Threads = threads / busy + (rank++ < threads % busy ? 1 : 0);
     }
 
     public void Dispose()

@@ -92,8 +92,49 @@ public sealed class BackendLanesTests
     }
 
     [Fact]
-    public void A_lane_count_below_one_is_refused()
+    public void Cpu_lanes_share_the_threads_among_the_stages_running_and_a_stage_alone_has_them_all()
+    {
+        using var lanes = BackendLanes.SharingCores(3, threads: 4);
+        using var stages = new ConcurrentStages(TestContext.Current.CancellationToken);
+        var threadsSeen = new List<int>[3];
+        var (entered, leave) = (new SemaphoreSlim(0), new SemaphoreSlim[] { new(0), new(0), new(0) });
+        Task<bool> Hold(int stage) => stages.Start(stop => lanes.Run(backend =>
+        {
+            var cpu = (CpuBackend)backend;
+            threadsSeen[stage] = [cpu.Threads];
+            entered.Release();
+            leave[stage].Wait(stop);
+            threadsSeen[stage].Add(cpu.Threads);
+            return true;
+        }, stop));
+        int ThreadsOf(int stage) => threadsSeen[stage][0];
+
+        var first = Hold(0);
+        Assert.True(entered.Wait(Patience, TestContext.Current.CancellationToken));
+        Assert.Equal(4, ThreadsOf(0));
+        var second = Hold(1);
+        Assert.True(entered.Wait(Patience, TestContext.Current.CancellationToken));
+        var third = Hold(2);
+        Assert.True(entered.Wait(Patience, TestContext.Current.CancellationToken));
+        // Four threads over three stages: 2, 1, 1 (the first lane takes the spare); the third stage saw its share on entry.
+        Assert.Equal(1, ThreadsOf(2));
+        leave[1].Release();
+        Assert.True(stages.Result(second));
+        Assert.Equal(1, threadsSeen[1][1]);
+        leave[2].Release();
+        Assert.True(stages.Result(third));
+        Assert.Equal(2, threadsSeen[2][1]);
+        leave[0].Release();
+        Assert.True(stages.Result(first));
+        Assert.Equal(4, threadsSeen[0][1]);
+        entered.Dispose();
+        foreach (var semaphore in leave) semaphore.Dispose();
+    }
+
+    [Fact]
+    public void A_lane_count_below_one_or_above_the_shared_threads_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => BackendLanes.Create(0, () => new CpuBackend(1)));
+        Assert.Contains("3 lanes need at least as many threads, got 2", Assert.Throws<ArgumentException>(() => BackendLanes.SharingCores(3, threads: 2)).Message);
     }
 }

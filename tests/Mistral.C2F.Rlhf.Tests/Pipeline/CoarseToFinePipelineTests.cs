@@ -40,7 +40,7 @@ public sealed class CoarseToFinePipelineTests : IDisposable
     public void Every_stage_of_every_seed_runs_the_report_has_everything_and_a_second_run_resumes_to_the_same_report()
     {
         var output = Path.Combine(_directory.Path, "pipeline");
-        using var lanes = BackendLanes.Create(2, () => new CpuBackend(2));
+        using var lanes = BackendLanes.SharingCores(2, threads: 2);
         var stages = new List<string>();
         var results = new List<PipelineProgress>();
         var (seeds, markdown) = SeedSweep.Run(Miniature, [3, 4], output, lanes, new Collect(p =>
@@ -81,9 +81,9 @@ public sealed class CoarseToFinePipelineTests : IDisposable
         Assert.Equal(markdown, File.ReadAllText(Path.Combine(output, "report.md")));
         Assert.Contains("Seeds: 3, 4.", markdown);
 
-        // A stage's results do not depend on its lane nor on the stages beside it: seed 3 alone, one stage at a time, writes the
-        // same report.
-        using (var serial = new CpuBackend(2))
+        // A stage's results depend neither on its lane, nor on the stages beside it, nor on its share of the threads: seed 3
+        // alone, one stage at a time on one thread, writes the same report.
+        using (var serial = new CpuBackend(1))
             SeedSweep.Run(Miniature, [3], Path.Combine(_directory.Path, "serial"), BackendLanes.Single(serial), null, TestContext.Current.CancellationToken);
         Assert.Equal(File.ReadAllText(Path.Combine(output, "seed-3", "report.md")), File.ReadAllText(Path.Combine(_directory.Path, "serial", "report.md")));
 

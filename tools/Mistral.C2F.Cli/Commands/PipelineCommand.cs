@@ -31,8 +31,8 @@ internal static class PipelineCommand
         var threads = CommonOptions.Threads();
         var lanes = new Option<int?>("--lanes")
         {
-            Description = $"Independent stages (and seeds) run side by side on this many backends, each with --threads threads (default: " +
-                $"{DefaultCpuLanes} on the cpu backend, 1 on the others)",
+            Description = "Independent stages (and seeds) run side by side on this many backends, which share the --threads (a stage alone " +
+                "has them all; default: one a thread on the cpu backend, 1 on the others)",
         }.AtLeast(1);
         var backendName = CommonOptions.Backend();
         var command = new Command("pipeline", "Run the Coarse-to-Fine pipeline end to end and write its report")
@@ -83,19 +83,17 @@ internal static class PipelineCommand
     }
 
     /// <summary>
-    /// The lanes the stages run on: on the cpu backend two unless --lanes says otherwise, each with every thread (alone a stage
-    /// uses every core; side by side the two share them, at the speed each would have on its share); elsewhere one backend
-    /// (the GPU runs one stage at a time).
+    /// The lanes the stages run on: on the cpu backend one a thread unless --lanes says otherwise, sharing the threads (a
+    /// stage alone has them all); elsewhere one backend (the GPU runs one stage at a time).
     /// </summary>
     private static BackendLanes CreateLanes(string backend, int threads, int? lanes)
     {
-        if (backend != "cpu")
-            return lanes is null or 1 ? BackendLanes.Create(1, () => CommonOptions.CreateBackend(backend, threads))
-                : throw new ArgumentException($"--lanes {lanes}: side-by-side stages run on the cpu backend only, not on {backend}");
-        return BackendLanes.Create(lanes ?? DefaultCpuLanes, () => CommonOptions.CreateBackend(backend, threads));
+        if (backend == "cpu")
+            return lanes is null || lanes <= threads ? BackendLanes.SharingCores(lanes ?? threads, threads)
+                : throw new ArgumentException($"--lanes {lanes} share the --threads: give at least as many threads, got {threads}");
+        return lanes is null or 1 ? BackendLanes.Create(1, () => CommonOptions.CreateBackend(backend, threads))
+            : throw new ArgumentException($"--lanes {lanes}: side-by-side stages run on the cpu backend only, not on {backend}");
     }
-
-    private const int DefaultCpuLanes = 2;
 
     /// <summary>"5" → seeds 0..4; "3,7,11" → those seeds.</summary>
     private static int[] ParseSeeds(string text)

@@ -12,7 +12,18 @@ public sealed unsafe partial class CpuBackend(int threads) : HostBackend
 
     public override string Name => "cpu";
     public override DType FloatType => DType.F32;
-    public int Threads => _parallel.Threads;
+    /// <summary>The threads it was made with: the most an op runs on.</summary>
+    public int MaxThreads => _parallel.MaxThreads;
+
+    /// <summary>
+    /// Threads the next op runs on, 1 to <see cref="MaxThreads"/>: backends that share the cores (pipeline stages side by
+    /// side) lower it while others run. Loss and gradients are the same bits on any thread count.
+    /// </summary>
+    public int Threads
+    {
+        get => _parallel.Threads;
+        set => _parallel.Threads = value;
+    }
 
     public override void Dispose()
     {

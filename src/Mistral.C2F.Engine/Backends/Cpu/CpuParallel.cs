@@ -1,13 +1,13 @@
 namespace Mistral.C2F.Engine.Backends.Cpu;
 
 /// <summary>
-/// Splits independent work items over a bounded number of threads: the caller and Threads − 1 workers of
+/// Splits independent work items over a bounded number of threads: the caller and MaxThreads − 1 workers of
 /// its own. Not the .NET thread pool: after fine-grained parallel loops the pool grew past the core count
 /// and its idle spinning threads took cores from the next op (on 2 cores, the small preset's forward pass
 /// spent 190 ms instead of 155 per step). A call made while another runs (nested, or from a second
 /// thread) runs serially on its caller.
 /// </summary>
-internal sealed class CpuParallel(int threads) : IDisposable
+internal sealed class CpuParallel : IDisposable
 {
     private readonly object _startLock = new();
     private SemaphoreSlim? _start;
@@ -17,15 +17,34 @@ internal sealed class CpuParallel(int threads) : IDisposable
     private int _count, _next, _unfinishedWorkers, _busy;
     private Exception? _failure;
     private volatile bool _disposed;
+    private volatile int _threads;
 
-    public int Threads { get; } = threads >= 1 ? threads : throw new ArgumentOutOfRangeException(nameof(threads), "need at least one thread");
+    public CpuParallel(int threads)
+    {
+        MaxThreads = threads >= 1 ? threads : throw new ArgumentOutOfRangeException(nameof(threads), "need at least one thread");
+        _threads = threads;
+    }
+
+    /// <summary>The most threads a loop ever runs on: the caller and its workers.</summary>
+    public int MaxThreads { get; }
+
+    /// <summary>
+    /// Threads the next loop runs on, 1 to <see cref="MaxThreads"/>; each loop reads it once. Stages that share the cores
+    /// lower it while others run. No result depends on it: loops split work, never a sum, by the threads.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = Math.Clamp(value, 1, MaxThreads);
+    }
 
     /// <summary>Runs body(start, end) over contiguous ranges covering 0..count, a few ranges per thread.</summary>
     public void ForRanges(long count, Action<long, long> body, long minimumItemsPerRange = 1)
     {
         if (count <= 0) return;
-        long ranges = Math.Min(count / Math.Max(1, minimumItemsPerRange), Threads * 4L);
-        if (Threads == 1 || ranges <= 1)
+        int threads = Threads;
+        long ranges = Math.Min(count / Math.Max(1, minimumItemsPerRange), threads * 4L);
+        if (threads == 1 || ranges <= 1)
         {
             body(0, count);
             return;
@@ -37,7 +56,8 @@ internal sealed class CpuParallel(int threads) : IDisposable
     /// <summary>Runs body(i) for each item, scheduled dynamically (for items of uneven cost).</summary>
     public void ForEach(int count, Action<int> body)
     {
-        if (Threads == 1 || count <= 1 || Interlocked.Exchange(ref _busy, 1) == 1)
+        int threads = Threads;
+        if (threads == 1 || count <= 1 || Interlocked.Exchange(ref _busy, 1) == 1)
         {
             for (int i = 0; i < count; i++) body(i);
             return;
@@ -46,9 +66,9 @@ internal sealed class CpuParallel(int threads) : IDisposable
         {
             var start = StartWorkers();
             (_body, _count, _next, _failure) = (body, count, 0, null);
-            _unfinishedWorkers = Threads - 1;
+            _unfinishedWorkers = threads - 1;
             _finished.Reset();
-            start.Release(Threads - 1);
+            start.Release(threads - 1);
             TakeItems();
             _finished.Wait();
             _body = null;
@@ -67,7 +87,7 @@ internal sealed class CpuParallel(int threads) : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_start is not null) return _start;
             _start = new SemaphoreSlim(0);
-            _workers = new Thread[Threads - 1];
+            _workers = new Thread[MaxThreads - 1];
             for (int w = 0; w < _workers.Length; w++)
             {
                 _workers[w] = new Thread(WorkerLoop) { IsBackground = true, Name = $"c2f cpu worker {w + 1}" };
@@ -111,7 +131,7 @@ internal sealed class CpuParallel(int threads) : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            _start?.Release(Threads - 1);
+            _start?.Release(MaxThreads - 1);
         }
         foreach (var worker in _workers ?? []) worker.Join();
         _start?.Dispose();
