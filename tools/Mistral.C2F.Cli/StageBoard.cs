@@ -13,7 +13,10 @@ internal sealed class StageBoard(Stopwatch clock, int lanes, bool interactive)
     private readonly TimeSpan _interval = TimeSpan.FromSeconds(interactive ? 0.1 : 1);
 
     public string Line(PipelineProgress p) =>
-        $"[{clock.Elapsed:mm\\:ss}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}";
+        $"[{Clock(clock.Elapsed)}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}";
+
+    /// <summary>Minutes and seconds, the minutes not wrapping at the hour (a sweep of five seeds runs longer).</summary>
+    public static string Clock(TimeSpan elapsed) => $"{(int)elapsed.TotalMinutes:00}:{elapsed.Seconds:00}";
 
     /// <summary>The status to show after <paramref name="p"/>, or null when this stage updated too recently to show it again.</summary>
     public string? Update(PipelineProgress p)

@@ -76,7 +76,7 @@ internal static class PipelineCommand
                 markdown = SeedSweep.Run(options, seedList, directory, backendLanes, progress, cancellation).Markdown;
             });
             Console.WriteLine(markdown);
-            AnsiConsole.MarkupLine($"[green]done[/] in {clock.Elapsed:mm\\:ss}; report: {Markup.Escape(Path.Combine(directory, "report.md"))}");
+            AnsiConsole.MarkupLine($"[green]done[/] in {StageBoard.Clock(clock.Elapsed)}; report: {Markup.Escape(Path.Combine(directory, "report.md"))}");
             return Task.CompletedTask;
         });
         return command;
