@@ -198,4 +198,17 @@ public sealed class C2fConsoleTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("missing: model directory not found", error);
     }
+
+    [Theory]
+    [InlineData("--lanes 0 --backend cpu", "--lanes must be at least 1")]
+    [InlineData("--lanes 3 --threads 2 --backend cpu", "--lanes 3 share the --threads: give at least as many threads, got 2")]
+    [InlineData("--lanes 2 --backend reference", "--lanes 2: side-by-side stages run on the cpu backend only, not on reference")]
+    public void Pipeline_refuses_lanes_it_cannot_run_before_it_writes_anything(string lanes, string problem)
+    {
+        var output = _directory.File("pipeline");
+        var (code, error) = Run(["pipeline", "--out", output, .. lanes.Split(' ')]);
+        Assert.NotEqual(0, code);
+        Assert.Contains(problem, error);
+        Assert.False(Directory.Exists(output));
+    }
 }
