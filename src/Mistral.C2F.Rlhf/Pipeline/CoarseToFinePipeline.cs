@@ -45,14 +45,13 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             return measured;
         }
         using var stages = new ConcurrentStages(cancellation);
-        Task<T> OnLane<T>(Func<Backend, CancellationToken, T> work) => stages.Start(stop => lanes.Run(backend => work(backend, stop), stop, priority));
-        T Now<T>(Func<Backend, CancellationToken, T> work) => stages.Result(OnLane(work));
+        T Now<T>(Func<Backend, CancellationToken, T> work) => stages.Result(OnLane(stages, work));
 
         var data = PrepareData();
         var init = Initialize();
         var baseModel = Now((backend, stop) =>
             Sft(backend, "base-pretraining", init, data.Path(ChainArithmeticDatasets.PretrainingFileName), options.Pretraining, stop));
-        var instructTask = OnLane((backend, stop) =>
+        var instructTask = OnLane(stages, (backend, stop) =>
             Sft(backend, "instruction-sft", baseModel, data.Path(ChainArithmeticDatasets.InstructionSftFileName), options.InstructionSft, stop));
         var rewardModel = Now((backend, stop) => RewardModel(backend, baseModel, data.Path(ChainArithmeticDatasets.PreferencesFileName), stop));
         var rewardReport = Now((backend, stop) => MeasureRewardModel(backend, rewardModel, baseModel, data, stop));
@@ -69,12 +68,12 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             runs.Add((PipelineStages.FixedAtMax, "coarse-actor-fixed-max", cm with { InitialLengthLimit = cm.MaxLengthLimit, FixedLimit = true }, RewardSource.RewardModel));
             runs.Add((PipelineStages.Verifiable, "coarse-actor-answer-checker", cm, RewardSource.AnswerChecker));
         }
-        var actorTasks = runs.Select(run => OnLane((backend, stop) =>
+        var actorTasks = runs.Select(run => OnLane(stages, (backend, stop) =>
             Ppo(backend, Path.Combine(_root, run.Directory), baseModel, rewardModel, data, run.Limit, run.Reward, stop))).ToList();
         var coarse = stages.Result(actorTasks[0]);
         var instruct = stages.Result(instructTask);
 
-        var (sweep, lambda) = ChooseLambda(stages, OnLane<double>, baseModel, coarse, instruct, data);
+        var (sweep, lambda) = ChooseLambda(stages, baseModel, coarse, instruct, data);
         var fine = options.Refinements.Select(refine => (Name: FineName(refine), Model: Merge(baseModel, coarse, instruct, refine, lambda, stages.Cancellation))).ToList();
 
         var models = new List<(string Name, string Model)> { (PipelineStages.Base, baseModel), (PipelineStages.Instruct, instruct), (PipelineStages.Coarse, coarse) };
@@ -83,7 +82,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             models.Add((PipelineStages.FineRefined, refined));
         models.AddRange(runs.Skip(1).Zip(actorTasks.Skip(1), (run, actor) => (run.Name, stages.Result(actor))));
         models.AddRange(fine.Skip(1));
-        var rows = models.Select(model => OnLane((backend, stop) => Evaluate(backend, model, rewardModel, data, stop))).ToList();
+        var rows = models.Select(model => OnLane(stages, (backend, stop) => Evaluate(backend, model, rewardModel, data, stop))).ToList();
         var evaluated = rows.Select(stages.Result).ToList();
 
         var logs = runs.Select(run => new PpoRunLog(run.Name, PpoLog(Path.Combine(_root, run.Directory)))).ToList();
@@ -91,6 +90,10 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         PipelineResultFile.Save(_root, options, result);
         return result;
     }
+
+    /// <summary>Starts <paramref name="work"/> on the next free lane (at this pipeline's priority), beside the other stages.</summary>
+    private Task<T> OnLane<T>(ConcurrentStages stages, Func<Backend, CancellationToken, T> work) =>
+        stages.Start(stop => lanes.Run(backend => work(backend, stop), stop, priority));
 
     private static string FineName(Sparsification refine) => refine switch
     {
@@ -209,10 +212,10 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
     /// The λ sweep of the Fine Actor (trim) on the validation prompts, each λ merged and measured on a lane; the best one (the
     /// smaller on a tie) is the Fine Actor's.
     /// </summary>
-    private (List<(float Lambda, double ValidationAccuracy)> Sweep, float Best) ChooseLambda(ConcurrentStages stages,
-        Func<Func<Backend, CancellationToken, double>, Task<double>> onLane, string baseModel, string coarse, string instruct, DataDirectory data)
+    private (List<(float Lambda, double ValidationAccuracy)> Sweep, float Best) ChooseLambda(ConcurrentStages stages, string baseModel, string coarse,
+        string instruct, DataDirectory data)
     {
-        var accuracies = options.Lambdas.Select(lambda => onLane((backend, stop) =>
+        var accuracies = options.Lambdas.Select(lambda => OnLane(stages, (backend, stop) =>
         {
             var evaluator = new StageEvaluator(MistralTokenizer.Load(instruct), options.EvaluationMaxTokens);
             var merged = Merge(baseModel, coarse, instruct, options.Refinements[0], lambda, stop);
