@@ -57,6 +57,14 @@ public sealed class CpuOpTests : IDisposable
     public void Rope_matches_reference(int tokens, int heads, int headDim, double theta, bool inverse) =>
         _checks.Rope_matches_reference(tokens, heads, headDim, theta, inverse);
 
+    /// <summary>Positions that repeat (a batch of sequences) take the angle table; scattered ones, above, are computed per token.</summary>
+    [Theory]
+    [InlineData(1, 1, 1, 4)]
+    [InlineData(4, 9, 3, 18)]
+    [InlineData(16, 64, 4, 32)]
+    public void Rope_over_sequences_matches_reference(int rows, int length, int heads, int headDim) =>
+        _checks.Rope_over_sequences_matches_reference(rows, length, heads, headDim);
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(3, 1409)]

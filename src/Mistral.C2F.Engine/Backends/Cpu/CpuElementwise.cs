@@ -59,5 +59,5 @@ internal static class CpuElementwise
 
     /// <summary>Clears a byte range, whatever the element type: every dtype's zero is all-zero bits.</summary>
     public static unsafe void Zero(byte* start, long bytes, CpuParallel parallel) =>
-        parallel.ForRanges(bytes, (from, to) => new Span<byte>(start + from, (int)(to - from)).Clear(), minimumItemsPerRange: 1 << 20);
+        parallel.ForRanges(bytes, (from, to) => new Span<byte>(start + from, (int)(to - from)).Clear(), minimumItemsPerRange: 1 << 16);
 }

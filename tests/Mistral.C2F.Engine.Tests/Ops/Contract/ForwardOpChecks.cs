@@ -81,6 +81,22 @@ public sealed class ForwardOpChecks(BackendPair pair, Random random)
         pair.AssertClose(x, Fp32Tolerance, $"rope inverse={inverse}");
     }
 
+    /// <summary>Rows of consecutive positions from 0 with right padding (-1), as training and prefill batches hold them.</summary>
+    public void Rope_over_sequences_matches_reference(int rows, int length, int heads, int headDim)
+    {
+        int tokens = rows * length;
+        var x = pair.Input(Numerics.RandomFloats(random, tokens * heads * headDim), tokens, heads * headDim);
+        var positions = Enumerable.Range(0, rows).SelectMany(row =>
+        {
+            int real = length - row % 3;
+            return Enumerable.Range(0, length).Select(i => i < real ? i : -1);
+        }).ToArray();
+        var pos = pair.Ints(positions, tokens);
+        pair.Tested.Rope(x.Tested, pos.Tested, headDim, 10000.0);
+        pair.Reference.Rope(x.Reference, pos.Reference, headDim, 10000.0);
+        pair.AssertClose(x, Fp32Tolerance, "rope over sequences");
+    }
+
     public void SwiGlu_and_Add_match_reference(int rows, int width)
     {
         var gate = pair.Input(Numerics.RandomFloats(random, rows * width, 6f), rows, width);
