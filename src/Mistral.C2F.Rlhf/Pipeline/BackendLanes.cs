@@ -16,7 +16,7 @@ public sealed class BackendLanes : IDisposable
     private readonly bool[] _busy;
     private readonly bool _owned;
     private readonly object _gate = new();
-    private readonly SortedSet<(int Priority, long Ticket)> _waiting = [];
+    private readonly SortedSet<(StagePriority Priority, long Ticket)> _waiting = [];
     private long _nextTicket;
     private int? _sharedThreads;
 
@@ -80,10 +80,10 @@ public sealed class BackendLanes : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> on a free lane, waiting for one. Of the waiting stages the lowest
-    /// <paramref name="priority"/> goes first (the earlier seed of a sweep: it tends to finish first), then the earliest.
+    /// Runs <paramref name="work"/> on a free lane, waiting for one. Of the waiting stages the one of the lowest
+    /// <paramref name="priority"/> goes first, then the one that asked first.
     /// </summary>
-    public T Run<T>(Func<Backend, T> work, CancellationToken cancellation, int priority = 0)
+    public T Run<T>(Func<Backend, T> work, CancellationToken cancellation, StagePriority priority = default)
     {
         int lane = Acquire(priority, cancellation);
         try
@@ -101,7 +101,7 @@ public sealed class BackendLanes : IDisposable
         }
     }
 
-    private int Acquire(int priority, CancellationToken cancellation)
+    private int Acquire(StagePriority priority, CancellationToken cancellation)
     {
         using var wake = cancellation.Register(() => { lock (_gate) Monitor.PulseAll(_gate); });
         lock (_gate)

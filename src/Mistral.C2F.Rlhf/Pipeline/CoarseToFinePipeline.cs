@@ -27,9 +27,9 @@ namespace Mistral.C2F.Rlhf.Pipeline;
 /// prompts. Every stage writes its own directory, so an interrupted pipeline picks up where it stopped when run again;
 /// a finished one keeps its measurements (<see cref="PipelineResultFile"/>) and redoes nothing.
 /// </summary>
-/// <param name="priority">Of stages waiting for a lane, the lower priority's go first: a sweep gives its earlier seeds the lower.</param>
+/// <param name="order">The seed's place in a sweep: of stages of one step waiting for a lane, the earlier seed's go first (<see cref="StagePriority"/>).</param>
 public sealed class CoarseToFinePipeline(PipelineOptions options, string outputDirectory, BackendLanes lanes, IProgress<PipelineProgress>? progress = null,
-    int priority = 0)
+    int order = 0)
 {
     private readonly string _root = Path.GetFullPath(outputDirectory);
 
@@ -45,17 +45,17 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             return measured;
         }
         using var stages = new ConcurrentStages(cancellation);
-        T Now<T>(Func<Backend, CancellationToken, T> work) => stages.Result(OnLane(stages, work));
+        T Now<T>(PipelineStep step, Func<Backend, CancellationToken, T> work) => stages.Result(OnLane(stages, step, work));
 
         var data = PrepareData();
         var init = Initialize();
-        var baseModel = Now((backend, stop) =>
+        var baseModel = Now(PipelineStep.Pretraining, (backend, stop) =>
             Sft(backend, "base-pretraining", init, data.Path(ChainArithmeticDatasets.PretrainingFileName), options.Pretraining, stop));
-        var instructTask = OnLane(stages, (backend, stop) =>
+        var instructTask = OnLane(stages, PipelineStep.RewardModel, (backend, stop) =>
             Sft(backend, "instruction-sft", baseModel, data.Path(ChainArithmeticDatasets.InstructionSftFileName), options.InstructionSft, stop));
-        var rewardModel = Now((backend, stop) => RewardModel(backend, baseModel, data.Path(ChainArithmeticDatasets.PreferencesFileName), stop));
-        var rewardReport = Now((backend, stop) => MeasureRewardModel(backend, rewardModel, baseModel, data, stop));
-        int startingLimit = Now((backend, stop) => StartingLimit(backend, baseModel, data, stop));
+        var rewardModel = Now(PipelineStep.RewardModel, (backend, stop) => RewardModel(backend, baseModel, data.Path(ChainArithmeticDatasets.PreferencesFileName), stop));
+        var rewardReport = Now(PipelineStep.Measurement, (backend, stop) => MeasureRewardModel(backend, rewardModel, baseModel, data, stop));
+        int startingLimit = Now(PipelineStep.Measurement, (backend, stop) => StartingLimit(backend, baseModel, data, stop));
 
         var cm = options.Ppo.ContinuousMaximization with { InitialLengthLimit = startingLimit };
         var runs = new List<(string Name, string Directory, ContinuousMaximizationOptions Limit, RewardSource Reward)>
@@ -68,7 +68,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             runs.Add((PipelineStages.FixedAtMax, "coarse-actor-fixed-max", cm with { InitialLengthLimit = cm.MaxLengthLimit, FixedLimit = true }, RewardSource.RewardModel));
             runs.Add((PipelineStages.Verifiable, "coarse-actor-answer-checker", cm, RewardSource.AnswerChecker));
         }
-        var actorTasks = runs.Select(run => OnLane(stages, (backend, stop) =>
+        var actorTasks = runs.Select(run => OnLane(stages, PipelineStep.Ppo, (backend, stop) =>
             Ppo(backend, Path.Combine(_root, run.Directory), baseModel, rewardModel, data, run.Limit, run.Reward, stop))).ToList();
         var coarse = stages.Result(actorTasks[0]);
         var instruct = stages.Result(instructTask);
@@ -78,11 +78,11 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
 
         var models = new List<(string Name, string Model)> { (PipelineStages.Base, baseModel), (PipelineStages.Instruct, instruct), (PipelineStages.Coarse, coarse) };
         models.Add(fine[0]);
-        if (options.RefinementSft is { } refinement && Now((backend, stop) => Refine(backend, coarse, fine[0].Model, data, refinement, stop)) is { } refined)
+        if (options.RefinementSft is { } refinement && Now(PipelineStep.Merging, (backend, stop) => Refine(backend, coarse, fine[0].Model, data, refinement, stop)) is { } refined)
             models.Add((PipelineStages.FineRefined, refined));
         models.AddRange(runs.Skip(1).Zip(actorTasks.Skip(1), (run, actor) => (run.Name, stages.Result(actor))));
         models.AddRange(fine.Skip(1));
-        var rows = models.Select(model => OnLane(stages, (backend, stop) => Evaluate(backend, model, rewardModel, data, stop))).ToList();
+        var rows = models.Select(model => OnLane(stages, PipelineStep.Evaluation, (backend, stop) => Evaluate(backend, model, rewardModel, data, stop))).ToList();
         var evaluated = rows.Select(stages.Result).ToList();
 
         var logs = runs.Select(run => new PpoRunLog(run.Name, PpoLog(Path.Combine(_root, run.Directory)))).ToList();
@@ -91,9 +91,9 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         return result;
     }
 
-    /// <summary>Starts <paramref name="work"/> on the next free lane (at this pipeline's priority), beside the other stages.</summary>
-    private Task<T> OnLane<T>(ConcurrentStages stages, Func<Backend, CancellationToken, T> work) =>
-        stages.Start(stop => lanes.Run(backend => work(backend, stop), stop, priority));
+    /// <summary>Starts <paramref name="work"/> on the next free lane (by its step and this seed's order), beside the other stages.</summary>
+    private Task<T> OnLane<T>(ConcurrentStages stages, PipelineStep step, Func<Backend, CancellationToken, T> work) =>
+        stages.Start(stop => lanes.Run(backend => work(backend, stop), stop, new StagePriority(step, order)));
 
     private static string FineName(Sparsification refine) => refine switch
     {
@@ -215,7 +215,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
     private (List<(float Lambda, double ValidationAccuracy)> Sweep, float Best) ChooseLambda(ConcurrentStages stages, string baseModel, string coarse,
         string instruct, DataDirectory data)
     {
-        var accuracies = options.Lambdas.Select(lambda => OnLane(stages, (backend, stop) =>
+        var accuracies = options.Lambdas.Select(lambda => OnLane(stages, PipelineStep.Merging, (backend, stop) =>
         {
             var evaluator = new StageEvaluator(MistralTokenizer.Load(instruct), options.EvaluationMaxTokens);
             var merged = Merge(baseModel, coarse, instruct, options.Refinements[0], lambda, stop);

@@ -5,7 +5,8 @@ namespace Mistral.C2F.Rlhf.Pipeline;
 /// <summary>
 /// The pipeline over several seeds: every stage of every seed (seed K in <c>seed-K/</c>, each with its own report), then one
 /// report of them all. The seeds run side by side, their stages sharing the lanes, so a lane one seed leaves idle (while
-/// its reward model trains, say) runs another seed's stage. Run again on the same directory, it finishes what an
+/// its reward model trains, say) runs another seed's stage; the earlier steps of every seed take the lanes first
+/// (<see cref="StagePriority"/>). Run again on the same directory, it finishes what an
 /// interruption left and redoes nothing else. With one seed the pipeline runs in the directory itself.
 /// </summary>
 public static class SeedSweep
@@ -19,7 +20,7 @@ public static class SeedSweep
         {
             var directory = seeds.Count == 1 ? outputDirectory : Path.Combine(outputDirectory, $"seed-{seed}");
             var seedProgress = progress is null ? null : new Relabel(progress, seeds.Count == 1 ? "" : $"seed {seed}: ");
-            var input = new CoarseToFinePipeline(options with { Seed = seed }, directory, lanes, seedProgress, priority: index).Run(stop);
+            var input = new CoarseToFinePipeline(options with { Seed = seed }, directory, lanes, seedProgress, order: index).Run(stop);
             if (seeds.Count > 1) PipelineReport.Write(directory, [input]);
             return input;
         })).ToList();

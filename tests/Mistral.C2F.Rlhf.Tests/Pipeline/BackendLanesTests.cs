@@ -38,7 +38,7 @@ public sealed class BackendLanesTests
     }
 
     [Fact]
-    public void Waiting_stages_take_the_lane_lowest_priority_first_then_earliest()
+    public void Waiting_stages_take_the_lane_by_step_then_seed_then_arrival()
     {
         using var lanes = BackendLanes.Create(1, () => new CpuBackend(1));
         using var stages = new ConcurrentStages(TestContext.Current.CancellationToken);
@@ -47,7 +47,11 @@ public sealed class BackendLanesTests
         var holder = stages.Start(stop => lanes.Run(_ => release.Wait(Patience), stop));
         SpinWait.SpinUntil(() => lanes.Busy == 1, Patience);
         var waiters = new List<Task<bool>>();
-        foreach (var (name, priority) in new[] { ("late seed", 2), ("first seed", 0), ("second seed, first", 1), ("second seed, second", 1) })
+        foreach (var (name, priority) in new (string, StagePriority)[]
+        {
+            ("seed 1 evaluation", new(PipelineStep.Evaluation, 1)), ("seed 1 PPO", new(PipelineStep.Ppo, 1)), ("seed 0 PPO", new(PipelineStep.Ppo, 0)),
+            ("seed 2 reward model", new(PipelineStep.RewardModel, 2)), ("seed 2 instruction SFT", new(PipelineStep.RewardModel, 2)),
+        })
         {
             int queued = lanes.Waiting;
             waiters.Add(stages.Start(stop => lanes.Run(_ =>
@@ -60,7 +64,7 @@ public sealed class BackendLanesTests
         release.Set();
         Assert.True(stages.Result(holder));
         Assert.All(waiters, waiter => Assert.True(stages.Result(waiter)));
-        Assert.Equal(["first seed", "second seed, first", "second seed, second", "late seed"], order);
+        Assert.Equal(["seed 2 reward model", "seed 2 instruction SFT", "seed 0 PPO", "seed 1 PPO", "seed 1 evaluation"], order);
     }
 
     [Fact]
