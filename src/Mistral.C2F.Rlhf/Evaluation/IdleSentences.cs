@@ -31,6 +31,9 @@ public static partial class IdleSentences
         return new RepeatCount(idle, sentences.Count);
     }
 
+    /// <summary>Whether the response writes at least one equation: shows its work, rather than only a number or words.</summary>
+    public static bool ShowsWork(string text) => Equation().IsMatch(text);
+
     [GeneratedRegex(@"-?\d+[+-]\d+=-?\d+")]
     private static partial Regex Equation();
 

@@ -1,3 +1,4 @@
+using Mistral.C2F.Rlhf.Evaluation;
 using Mistral.C2F.Engine.Generation;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tokenization;
@@ -15,13 +16,16 @@ public sealed class BaseSamples
 {
     private readonly int[][] _prompts, _responses;
 
-    private BaseSamples(int[][] prompts, int[][] responses, bool[] correct, int[] lengths) =>
-        (_prompts, _responses, Correct, Lengths) = (prompts, responses, correct, lengths);
+    private BaseSamples(int[][] prompts, int[][] responses, bool[] correct, int[] lengths, bool[] showsWork) =>
+        (_prompts, _responses, Correct, Lengths, ShowsWork) = (prompts, responses, correct, lengths, showsWork);
 
     public IReadOnlyList<bool> Correct { get; }
 
     /// <summary>Generated tokens per answer, EOS not counted; an answer cut at the limit counts as the limit.</summary>
     public IReadOnlyList<int> Lengths { get; }
+
+    /// <summary>Whether each answer writes an equation (<see cref="IdleSentences.ShowsWork"/>).</summary>
+    public IReadOnlyList<bool> ShowsWork { get; }
 
     public static BaseSamples Draw(MistralModel model, MistralTokenizer tokenizer, IReadOnlyList<PromptResponseExample> prompts, int maxNewTokens,
         int seed, CancellationToken cancellation)
@@ -31,9 +35,10 @@ public sealed class BaseSamples
         var results = new List<GenerationResult>();
         foreach (var chunk in ids.Chunk(32))
             results.AddRange(generator.Generate(chunk, maxNewTokens, new SamplingOptions(Temperature: 1f, Seed: seed + results.Count), cancellation: cancellation));
-        var correct = prompts.Zip(results, (p, r) => AnswerChecker.ExtractFinalAnswer(p.Response) is int answer && AnswerChecker.IsCorrect(tokenizer.Decode(r.Tokens), answer)).ToArray();
+        var texts = results.Select(r => tokenizer.Decode(r.Tokens)).ToArray();
+        var correct = prompts.Zip(texts, (p, text) => AnswerChecker.ExtractFinalAnswer(p.Response) is int answer && AnswerChecker.IsCorrect(text, answer)).ToArray();
         var lengths = results.Select(r => r.Tokens.Length - (r.FinishReason == FinishReason.EndOfSequence ? 1 : 0)).ToArray();
-        return new BaseSamples(ids, results.Select(r => r.Tokens).ToArray(), correct, lengths);
+        return new BaseSamples(ids, results.Select(r => r.Tokens).ToArray(), correct, lengths, texts.Select(IdleSentences.ShowsWork).ToArray());
     }
 
     /// <summary>The reward model's score of every answer, read as PPO reads it.</summary>

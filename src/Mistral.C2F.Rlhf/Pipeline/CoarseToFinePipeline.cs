@@ -174,7 +174,10 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         return report;
     }
 
-    /// <summary>L₀: a quantile of the base model's answer lengths to training prompts (sampled, as PPO samples), saved so a resumed run keeps it.</summary>
+    /// <summary>
+    /// L₀: a quantile of the lengths of the base model's answers to training prompts (sampled, as PPO samples) that show their
+    /// work (<see cref="Pipeline.StartingLimit"/>), saved so a resumed run keeps it.
+    /// </summary>
     private int StartingLimit(Backend backend, string baseModel, DataDirectory data, CancellationToken cancellation)
     {
         var path = Path.Combine(_root, "starting-limit.json");
@@ -184,11 +187,18 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         var tokenizer = MistralTokenizer.Load(baseModel);
         var samples = BaseSamples.Draw(policy, tokenizer, data.Sets.PpoPrompts.Take(options.StartingLimitSamples).ToList(),
             options.Ppo.ContinuousMaximization.MaxLengthLimit, seed: options.Seed + 1, cancellation);
-        var lengths = samples.Lengths.Order().ToArray();
-        int limit = Math.Max(1, lengths[(int)Math.Floor(options.StartingLimitQuantile * (lengths.Length - 1))]);
-        var json = new JsonObject { ["starting_length_limit"] = limit, ["quantile"] = options.StartingLimitQuantile, ["lengths"] = new JsonArray([.. lengths.Select(l => (JsonNode)l)]) };
+        int limit = Pipeline.StartingLimit.Choose(samples.Lengths, samples.ShowsWork, options.StartingLimitQuantile);
+        int worked = samples.ShowsWork.Count(w => w);
+        var json = new JsonObject
+        {
+            ["starting_length_limit"] = limit, ["quantile"] = options.StartingLimitQuantile, ["answers_showing_work"] = worked,
+            ["lengths"] = new JsonArray([.. samples.Lengths.Order().Select(l => (JsonNode)l)]),
+        };
         AtomicFile.WriteAllText(path, json.ToJsonString() + "\n");
-        Result("starting limit", $"L₀ = {limit} tokens ({lengths.Length} answers, quantile {options.StartingLimitQuantile.ToString(CultureInfo.InvariantCulture)})");
+        string quantile = options.StartingLimitQuantile.ToString(CultureInfo.InvariantCulture), answers = samples.Lengths.Count.ToString(CultureInfo.InvariantCulture);
+        Result("starting limit", worked > 0
+            ? $"L₀ = {limit} tokens (quantile {quantile} of the {worked} of {answers} answers that show their work)"
+            : $"L₀ = {limit} tokens (quantile {quantile} of {answers} answers, none of which shows its work)");
         return limit;
     }
 

@@ -72,7 +72,8 @@ public sealed record PipelineOptions
 
     /// <summary>
     /// L₀ is this quantile of the lengths of the base model's sampled answers to <see cref="StartingLimitSamples"/> training
-    /// prompts: with 0.25, three answers in four do not fit at first, the regime Continuous Maximization is for.
+    /// prompts that show their work (<see cref="StartingLimit"/>): with 0.25, three worked answers in four do not fit at
+    /// first, the regime Continuous Maximization is for.
     /// </summary>
     public double StartingLimitQuantile { get; init; } = 0.25;
     public int StartingLimitSamples { get; init; } = 64;

@@ -75,7 +75,7 @@ public sealed class CoarseToFinePipelineTests : IDisposable
                 results.Select(r => r.Stage).Where(stage => stage.StartsWith($"seed {seed}: ", StringComparison.Ordinal)));
         results = [.. results.Where(r => r.Stage.StartsWith("seed 3: ", StringComparison.Ordinal))];
         Assert.Contains("ROC AUC on the base model's answers to held-out prompts", results[0].Message);
-        Assert.Equal($"L₀ = {seeds[0].StartingLengthLimit} tokens (8 answers, quantile 0.25)", results[1].Message);
+        Assert.Equal($"L₀ = {seeds[0].StartingLengthLimit} tokens (quantile 0.25 of 8 answers, none of which shows its work)", results[1].Message);
         Assert.StartsWith($"λ = {seeds[0].ChosenLambda.ToString(System.Globalization.CultureInfo.InvariantCulture)} (", results[2].Message);
         Assert.True(File.Exists(Path.Combine(output, "seed-3", "report.md")));
         Assert.Equal(markdown, File.ReadAllText(Path.Combine(output, "report.md")));
