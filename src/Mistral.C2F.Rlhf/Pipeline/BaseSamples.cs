@@ -1,7 +1,7 @@
-using Mistral.C2F.Rlhf.Evaluation;
 using Mistral.C2F.Engine.Generation;
 using Mistral.C2F.Engine.Model;
 using Mistral.C2F.Engine.Tokenization;
+using Mistral.C2F.Rlhf.Evaluation;
 using Mistral.C2F.Rlhf.Ppo.Rollouts;
 using Mistral.C2F.Rlhf.Sft.Data;
 using Mistral.C2F.Rlhf.Tasks;
