@@ -13,6 +13,7 @@ public enum PipelineStep
     Ppo,
     /// <summary>The λ sweep and the refinement SFT.</summary>
     Merging,
+    /// <summary>Every model on the held-out prompts.</summary>
     Evaluation,
 }
 
@@ -22,7 +23,8 @@ public enum PipelineStep
 /// evaluations) can fill any lane; so a sweep trains every seed's base and reward model first and ends on work that keeps
 /// both lanes busy, instead of on one seed's reward model and PPO runs after the others are done (longest chain first).
 /// </summary>
-public readonly record struct StagePriority(PipelineStep Step, int Seed) : IComparable<StagePriority>
+/// <param name="SeedOrder">The seed's place in the sweep (0 for the first seed given), not the seed itself.</param>
+public readonly record struct StagePriority(PipelineStep Step, int SeedOrder) : IComparable<StagePriority>
 {
-    public int CompareTo(StagePriority other) => Step != other.Step ? Step.CompareTo(other.Step) : Seed.CompareTo(other.Seed);
+    public int CompareTo(StagePriority other) => Step != other.Step ? Step.CompareTo(other.Step) : SeedOrder.CompareTo(other.SeedOrder);
 }
