@@ -113,8 +113,9 @@ public sealed partial class CudaBackend
     protected override void AccumulateSumCore(Tensor values, double scale, Tensor total) =>
         _reduction.AccumulateSum(A(values), values.ElementCount, scale, W(total));
 
-    protected override void BradleyTerryCore(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics) =>
-        _bradleyTerry.Loss(A(scores), A(margins), margins.ElementCount, gradientPairs, W(scoreGradient), W(lossSum), W(statistics));
+    protected override void BradleyTerryCore(Tensor scores, Tensor margins, double centering, double gradientPairs, Tensor scoreGradient, Tensor lossSum,
+        Tensor statistics) =>
+        _bradleyTerry.Loss(A(scores), A(margins), margins.ElementCount, centering, gradientPairs, W(scoreGradient), W(lossSum), W(statistics));
 
     protected override void PpoPolicyLossCore(Tensor logProbs, Tensor entropy, Tensor oldLogProbs, Tensor advantages, Tensor targets, PpoLossSettings settings,
         Tensor logProbGradient, Tensor entropyGradient, Tensor lossSum, Tensor statistics) =>

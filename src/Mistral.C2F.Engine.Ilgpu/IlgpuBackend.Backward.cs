@@ -59,8 +59,9 @@ public sealed partial class IlgpuBackend
                 (F(guard.Loss), F(guard.GradientNorm), guard.MaxGradientNorm));
     }
 
-    protected override void BradleyTerryCore(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics) =>
-        Losses.BradleyTerry(F(scores), F(margins), gradientPairs, F(scoreGradient), F(lossSum), F(statistics));
+    protected override void BradleyTerryCore(Tensor scores, Tensor margins, double centering, double gradientPairs, Tensor scoreGradient, Tensor lossSum,
+        Tensor statistics) =>
+        Losses.BradleyTerry(F(scores), F(margins), centering, gradientPairs, F(scoreGradient), F(lossSum), F(statistics));
 
     protected override void PpoPolicyLossCore(Tensor logProbs, Tensor entropy, Tensor oldLogProbs, Tensor advantages, Tensor targets, PpoLossSettings settings,
         Tensor logProbGradient, Tensor entropyGradient, Tensor lossSum, Tensor statistics) =>

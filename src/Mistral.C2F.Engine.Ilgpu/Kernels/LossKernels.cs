@@ -14,8 +14,8 @@ internal sealed class LossKernels(KernelLaunch launch)
 {
     private static readonly KernelConfig OneGroup = new(1, KernelLaunch.MaxGroupSize);
 
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, double, ArrayView<float>, ArrayView<float>, ArrayView<float>> _bradleyTerry =
-        launch.Load<ArrayView<float>, ArrayView<float>, double, ArrayView<float>, ArrayView<float>, ArrayView<float>>(BradleyTerryKernel);
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, PairScalars, ArrayView<float>, ArrayView<float>, ArrayView<float>> _bradleyTerry =
+        launch.Load<ArrayView<float>, ArrayView<float>, PairScalars, ArrayView<float>, ArrayView<float>, ArrayView<float>>(BradleyTerryKernel);
     private readonly Action<KernelConfig, PolicyInputs, Scalars, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _policy =
         launch.Load<PolicyInputs, Scalars, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(PolicyKernel);
     private readonly Action<KernelConfig, ValueInputs, Scalars, ArrayView<float>, ArrayView<float>, ArrayView<float>> _value =
@@ -36,13 +36,19 @@ internal sealed class LossKernels(KernelLaunch launch)
         public readonly ArrayView<int> Targets = targets;
     }
 
+    internal readonly struct PairScalars(double centering, double gradientPairs)
+    {
+        public readonly double Centering = centering, GradientPairs = gradientPairs;
+    }
+
     internal readonly struct Scalars(PpoLossSettings settings)
     {
         public readonly double Clip = settings.Clip, Coefficient = settings.Coefficient, Tokens = settings.Tokens;
     }
 
-    public void BradleyTerry(ArrayView<float> scores, ArrayView<float> margins, double gradientPairs, ArrayView<float> gradient, ArrayView<float> lossSum,
-        ArrayView<float> statistics) => _bradleyTerry(OneGroup, scores, margins, gradientPairs, gradient, lossSum, statistics);
+    public void BradleyTerry(ArrayView<float> scores, ArrayView<float> margins, double centering, double gradientPairs, ArrayView<float> gradient,
+        ArrayView<float> lossSum, ArrayView<float> statistics) =>
+        _bradleyTerry(OneGroup, scores, margins, new PairScalars(centering, gradientPairs), gradient, lossSum, statistics);
 
     public void Policy(PolicyInputs inputs, PpoLossSettings settings, ArrayView<float> logProbGradient, ArrayView<float> entropyGradient, ArrayView<float> lossSum,
         ArrayView<float> statistics) => _policy(OneGroup, inputs, new Scalars(settings), logProbGradient, entropyGradient, lossSum, statistics);
@@ -50,20 +56,20 @@ internal sealed class LossKernels(KernelLaunch launch)
     public void Value(ValueInputs inputs, PpoLossSettings settings, ArrayView<float> valueGradient, ArrayView<float> lossSum, ArrayView<float> statistics) =>
         _value(OneGroup, inputs, new Scalars(settings), valueGradient, lossSum, statistics);
 
-    private static void BradleyTerryKernel(ArrayView<float> scores, ArrayView<float> margins, double gradientPairs, ArrayView<float> gradient,
+    private static void BradleyTerryKernel(ArrayView<float> scores, ArrayView<float> margins, PairScalars s, ArrayView<float> gradient,
         ArrayView<float> lossSum, ArrayView<float> statistics)
     {
         long pairs = margins.Length;
         double loss = 0, correct = 0, chosenSum = 0, rejectedSum = 0, squares = 0;
         for (long i = Group.IdxX; i < pairs; i += Group.DimX)
         {
-            double chosen = scores[i], rejected = scores[pairs + i], d = chosen - rejected - margins[i];
+            double chosen = scores[i], rejected = scores[pairs + i], d = chosen - rejected - margins[i], level = chosen + rejected;
             // softplus(−d) and σ(−d) with the exponent kept ≤ 0: no overflow at any gap.
             double e = Math.Exp(-Math.Abs(d));
-            loss += Math.Max(-d, 0.0) + Math.Log(1 + e);
-            double sigmoidOfNegative = d >= 0 ? e / (1 + e) : 1 / (1 + e);
-            gradient[i] = (float)(-sigmoidOfNegative / gradientPairs);
-            gradient[pairs + i] = (float)(sigmoidOfNegative / gradientPairs);
+            loss += Math.Max(-d, 0.0) + Math.Log(1 + e) + s.Centering * level * level;
+            double sigmoidOfNegative = d >= 0 ? e / (1 + e) : 1 / (1 + e), pull = 2 * s.Centering * level;
+            gradient[i] = (float)((pull - sigmoidOfNegative) / s.GradientPairs);
+            gradient[pairs + i] = (float)((pull + sigmoidOfNegative) / s.GradientPairs);
             correct += chosen > rejected ? 1 : 0;
             chosenSum += chosen;
             rejectedSum += rejected;

@@ -386,12 +386,12 @@ public abstract class Backend : IDisposable
     /// <summary>
     /// The reward model's Bradley–Terry loss where its scores are (<see cref="BradleyTerryStatistics"/>): for P pairs,
     /// <paramref name="scores"/> holds the P chosen then the P rejected scores and <paramref name="margins"/> one margin
-    /// each; <paramref name="scoreGradient"/> (2P) is written with the gradient of the summed loss divided by
+    /// each; <paramref name="centering"/> (≥ 0) weighs the pull of each pair's score sum to zero; <paramref name="scoreGradient"/> (2P) is written with the gradient of the summed loss divided by
     /// <paramref name="gradientPairs"/> (the whole batch's pairs: a rank's or a micro-batch's share accumulates the batch
     /// mean's gradient); the summed loss is added to <paramref name="lossSum"/> (one element) and the step's sums to
     /// <paramref name="statistics"/> (<see cref="BradleyTerryStatistics.Count"/> elements). Nothing is read back.
     /// </summary>
-    public void BradleyTerry(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics)
+    public void BradleyTerry(Tensor scores, Tensor margins, double centering, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics)
     {
         foreach (var t in new[] { scores, margins, scoreGradient }) RequireFloat(t, nameof(BradleyTerry));
         long pairs = margins.ElementCount;
@@ -401,8 +401,10 @@ public abstract class Backend : IDisposable
         RequireTotals(lossSum, statistics, BradleyTerryStatistics.Count, nameof(BradleyTerry));
         if (!(gradientPairs >= pairs) || !double.IsFinite(gradientPairs))
             throw new ArgumentException($"{nameof(BradleyTerry)}: the gradient divides by the whole batch's pairs, at least these {pairs}; got {gradientPairs}");
+        if (!(centering >= 0) || !double.IsFinite(centering))
+            throw new ArgumentException($"{nameof(BradleyTerry)}: the centering coefficient must be finite and ≥ 0, got {centering}");
         using var _ = Time("BradleyTerry");
-        BradleyTerryCore(scores, margins, gradientPairs, scoreGradient, lossSum, statistics);
+        BradleyTerryCore(scores, margins, centering, gradientPairs, scoreGradient, lossSum, statistics);
     }
 
     /// <summary>
@@ -512,9 +514,10 @@ public abstract class Backend : IDisposable
     }
 
     /// <summary>Without a kernel: the scores are read (a wait on a device) and the loss computed on the host.</summary>
-    protected virtual void BradleyTerryCore(Tensor scores, Tensor margins, double gradientPairs, Tensor scoreGradient, Tensor lossSum, Tensor statistics)
+    protected virtual void BradleyTerryCore(Tensor scores, Tensor margins, double centering, double gradientPairs, Tensor scoreGradient, Tensor lossSum,
+        Tensor statistics)
     {
-        var (loss, gradient, sums) = BradleyTerryStatistics.Compute(ToDoubles(scores), ToDoubles(margins), gradientPairs);
+        var (loss, gradient, sums) = BradleyTerryStatistics.Compute(ToDoubles(scores), ToDoubles(margins), centering, gradientPairs);
         Upload(gradient, scoreGradient);
         AddToTotals(lossSum, loss, statistics, sums);
     }

@@ -16,6 +16,11 @@ public sealed record RewardModelOptions : ICheckpointedRunOptions
     public double MinLearningRateRatio { get; init; } = 0.1;
     public AdamWOptions Optimizer { get; init; } = new();
     public double MaxGradNorm { get; init; } = 1.0;
+    /// <summary>
+    /// Weight c of the pull of each pair's score sum to zero, c·(r_c + r_r)² (TRL's center_rewards_coefficient): it sets
+    /// the level the pairwise loss leaves free, so scores compare across prompts. 0: off.
+    /// </summary>
+    public double CenterRewardsCoefficient { get; init; }
     public int SaveEvery { get; init; } = 50;
     public int KeepCheckpoints { get; init; } = 2;
     public int Seed { get; init; }
@@ -35,6 +40,8 @@ public sealed record RewardModelOptions : ICheckpointedRunOptions
         Require((long)BatchSize * MaxLength <= int.MaxValue / 2, $"a batch of 2 × {BatchSize} × {MaxLength} tokens is more than {int.MaxValue}");
         Require(SaveEvery >= 1 && KeepCheckpoints >= 1 && MaxConsecutiveSkips >= 0, "save-every and keep-checkpoints must be ≥ 1");
         Require(MaxGradNorm >= 0, $"max grad norm must be ≥ 0, got {MaxGradNorm}");
+        Require(CenterRewardsCoefficient >= 0 && double.IsFinite(CenterRewardsCoefficient),
+            $"the center-rewards coefficient must be finite and ≥ 0, got {CenterRewardsCoefficient}");
         Schedule().Validate();
     }
 }

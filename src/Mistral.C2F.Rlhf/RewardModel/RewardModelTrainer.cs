@@ -12,7 +12,8 @@ namespace Mistral.C2F.Rlhf.RewardModel;
 
 /// <summary>
 /// Trains a reward model: a Mistral backbone with a scalar head read at each sequence's last real token, on
-/// preference pairs with the Bradley–Terry loss −log σ(r(chosen) − r(rejected) − margin). Starting from a causal LM
+/// preference pairs with the Bradley–Terry loss −log σ(r(chosen) − r(rejected) − margin), plus the optional centering term
+/// (<see cref="RewardModelOptions.CenterRewardsCoefficient"/>). Starting from a causal LM
 /// the head starts at zero. Checkpoints, resume and non-finite handling as in SFT. Data-parallel: every rank reads the
 /// same batches and scores pairs rank, rank + N, … of each; the gradient of each pair is divided by the whole batch's
 /// pairs, so the gradients the optimizer sums are the whole batch's, and the logged figures are summed over the ranks.
@@ -72,7 +73,7 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         var options = Options;
         double learningRate = options.Schedule().At(step);
         var batch = Data.NextBatch();
-        RewardScoring.ForwardBackward(Model, batch.Share(Communicator.Rank, Communicator.Size), batch.Pairs);
+        RewardScoring.ForwardBackward(Model, batch.Share(Communicator.Rank, Communicator.Size), options.CenterRewardsCoefficient, batch.Pairs);
         // The loss and the sums, over this rank's pairs and then over the ranks, come back with the optimizer's one read.
         var outcome = Model.Optimizer.Apply(learningRate, options.MaxGradNorm);
         var sums = outcome.Statistics;

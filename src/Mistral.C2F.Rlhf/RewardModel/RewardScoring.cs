@@ -15,8 +15,9 @@ public static class RewardScoring
     /// of them), so nothing is read back before the optimizer's one wait. Returns the scores, chosen then rejected, valid
     /// until the tape is cleared.
     /// </summary>
+    /// <param name="centering">The pull of each pair's score sum to zero (<see cref="RewardModelOptions.CenterRewardsCoefficient"/>).</param>
     /// <param name="batchPairs">The whole batch's pairs (the gradient is that of their mean) when <paramref name="batch"/> is a rank's share.</param>
-    public static Tensor ForwardBackward(TrainableModel model, PreferenceBatch batch, int? batchPairs = null)
+    public static Tensor ForwardBackward(TrainableModel model, PreferenceBatch batch, double centering, int? batchPairs = null)
     {
         var backend = model.Backend;
         int rows = 2 * batch.Pairs;
@@ -27,7 +28,7 @@ public static class RewardScoring
         backend.Upload(batch.Margins, margins);
         var scores = model.Model.Forward(model.Tape, tokens, positions, last, AttentionLayout.Sequences);
         using var seed = backend.Allocate(scores.Value.Shape, backend.FloatType);
-        backend.BradleyTerry(scores.Value, margins, batchPairs ?? batch.Pairs, seed, model.Optimizer.LossSum, model.Optimizer.StepStatistics);
+        backend.BradleyTerry(scores.Value, margins, centering, batchPairs ?? batch.Pairs, seed, model.Optimizer.LossSum, model.Optimizer.StepStatistics);
         model.Tape.Backward((scores, seed));
         return scores.Value;
     }

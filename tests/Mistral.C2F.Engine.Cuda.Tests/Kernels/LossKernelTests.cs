@@ -16,9 +16,10 @@ public abstract class LossKernelTests(Func<IKernelDevice> device)
     private readonly Random _random = new(11);
 
     [Theory]
-    [InlineData(1, 0)]
-    [InlineData(300, 1)]
-    public void BradleyTerry_matches_float64_and_repeats_exactly(int pairs, int offset)
+    [InlineData(1, 0, 0.0)]
+    [InlineData(300, 1, 0.0)]
+    [InlineData(300, 1, 0.05)]
+    public void BradleyTerry_matches_float64_and_repeats_exactly(int pairs, int offset, double centering)
     {
         var scores = Numerics.RandomFloats(_random, 2 * pairs, 3f);
         var margins = Numerics.RandomFloats(_random, pairs, 0.5f);
@@ -28,11 +29,12 @@ public abstract class LossKernelTests(Func<IKernelDevice> device)
         (float[] Gradient, float[] Totals) Run()
         {
             ulong gradient = buffers.Poisoned(2 * pairs, offset), loss = buffers.Floats([0f]), statistics = buffers.Floats(new float[BradleyTerryStatistics.Count]);
-            kernels.Loss(s, m, pairs, pairs + 2, gradient, loss, statistics);
+            kernels.Loss(s, m, pairs, centering, pairs + 2, gradient, loss, statistics);
             return (buffers.ReadFloats(gradient, 2 * pairs), [.. buffers.ReadFloats(loss, 1), .. buffers.ReadFloats(statistics, BradleyTerryStatistics.Count)]);
         }
         var (first, second) = (Run(), Run());
-        var (expectedLoss, expectedGradient, expectedSums) = BradleyTerryStatistics.Compute(Array.ConvertAll(scores, v => (double)v), Array.ConvertAll(margins, v => (double)v), pairs + 2);
+        var (expectedLoss, expectedGradient, expectedSums) = BradleyTerryStatistics.Compute(Array.ConvertAll(scores, v => (double)v), Array.ConvertAll(margins, v => (double)v),
+            centering, pairs + 2);
 
         AssertClose(expectedGradient, first.Gradient, "score gradient");
         AssertClose([expectedLoss, .. expectedSums], first.Totals, "loss and sums");

@@ -75,7 +75,7 @@ public abstract class StepAllocationTests(Func<IKernelDevice> device)
             using var margins = backend.FromFloats([0f, 0.5f], pairs);
             var scores = model.Forward(tape, tokens, positions, last, AttentionLayout.Sequences);
             using var seed = backend.Allocate(scores.Value.Shape, backend.FloatType);
-            backend.BradleyTerry(scores.Value, margins, pairs, seed, optimizer.LossSum, optimizer.StepStatistics);
+            backend.BradleyTerry(scores.Value, margins, centering: 0, pairs, seed, optimizer.LossSum, optimizer.StepStatistics);
             tape.Backward((scores, seed));
             outcome = optimizer.Apply(1e-4, maxGradNorm: 1.0);
         });

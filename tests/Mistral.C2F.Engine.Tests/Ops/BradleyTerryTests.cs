@@ -4,7 +4,7 @@ using Mistral.C2F.Engine.Tensors;
 
 namespace Mistral.C2F.Engine.Tests.Ops;
 
-/// <summary>The Bradley–Terry op on the float64 reference: hand values, finite differences, extreme gaps and bad shapes.</summary>
+/// <summary>The Bradley–Terry op on the float64 reference: hand values, finite differences, centering, extreme gaps and bad shapes.</summary>
 [Trait("Backend", "cpu")]
 public sealed class BradleyTerryTests : IDisposable
 {
@@ -13,7 +13,8 @@ public sealed class BradleyTerryTests : IDisposable
     public void Dispose() => _backend.Dispose();
 
     /// <summary>The op on scores [chosen…, rejected…] and margins, from zero totals: summed loss, gradient, statistics.</summary>
-    private (double Loss, double[] Gradient, double[] Statistics) Run(double[] chosen, double[] rejected, double[] margins, double? gradientPairs = null)
+    private (double Loss, double[] Gradient, double[] Statistics) Run(double[] chosen, double[] rejected, double[] margins, double? gradientPairs = null,
+        double centering = 0)
     {
         int pairs = margins.Length;
         using var scores = _backend.Allocate(new Shape(2 * pairs), DType.F64);
@@ -25,7 +26,7 @@ public sealed class BradleyTerryTests : IDisposable
         using var statistics = _backend.Allocate(new Shape(BradleyTerryStatistics.Count), DType.F64);
         _backend.Zero(loss);
         _backend.Zero(statistics);
-        _backend.BradleyTerry(scores, marginTensor, gradientPairs ?? pairs, gradient, loss, statistics);
+        _backend.BradleyTerry(scores, marginTensor, centering, gradientPairs ?? pairs, gradient, loss, statistics);
         return (_backend.ToDoubles(loss)[0], _backend.ToDoubles(gradient), _backend.ToDoubles(statistics));
     }
 
@@ -53,9 +54,32 @@ public sealed class BradleyTerryTests : IDisposable
         Assert.Equal(0.0, statistics[BradleyTerryStatistics.Correct]);
     }
 
-    /// <summary>The gradient is that of the summed loss over <c>gradientPairs</c>: a share of a batch of 40 pairs.</summary>
     [Fact]
-    public void Gradients_match_finite_differences_on_random_pairs()
+    public void Centering_adds_the_squared_score_sum_and_pulls_both_scores_alike()
+    {
+        // One pair, r_c = 2, r_r = 1, m = 0, c = 0.1: d = 1 as in the hand values above, s = 3: loss + 0.1·9 = 0.9,
+        // and both gradients gain 2·0.1·3 = 0.6 (one pair, so not divided).
+        var (loss, gradient, statistics) = Run([2.0], [1.0], [0.0], centering: 0.1);
+
+        Assert.Equal(0.31326168751822286 + 0.9, loss, 1e-14);
+        Assert.Equal(0.6 - 0.2689414213699951, gradient[0], 1e-15);
+        Assert.Equal(0.6 + 0.2689414213699951, gradient[1], 1e-15);
+        Assert.Equal([1.0, 2.0, 1.0, 5.0], statistics);
+    }
+
+    [Fact]
+    public void Centering_that_is_negative_or_not_finite_is_refused()
+    {
+        Assert.Contains("centering", Assert.Throws<ArgumentException>(() => Run([1.0], [0.0], [0.0], centering: -0.01)).Message);
+        Assert.Throws<ArgumentException>(() => Run([1.0], [0.0], [0.0], centering: double.NaN));
+        Assert.Throws<ArgumentException>(() => Run([1.0], [0.0], [0.0], centering: double.PositiveInfinity));
+    }
+
+    /// <summary>The gradient is that of the summed loss over <c>gradientPairs</c>: a share of a batch of 40 pairs; without and with centering.</summary>
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.05)]
+    public void Gradients_match_finite_differences_on_random_pairs(double centering)
     {
         var random = new Random(37);
         const int pairs = 16;
@@ -63,7 +87,7 @@ public sealed class BradleyTerryTests : IDisposable
         double[] Scores() => Enumerable.Range(0, pairs).Select(_ => 8 * random.NextDouble() - 4).ToArray();
         double[] chosen = Scores(), rejected = Scores(), margins = Scores();
 
-        var gradient = Run(chosen, rejected, margins, batchPairs).Gradient;
+        var gradient = Run(chosen, rejected, margins, batchPairs, centering).Gradient;
 
         for (int i = 0; i < 2 * pairs; i++)
         {
@@ -73,7 +97,7 @@ public sealed class BradleyTerryTests : IDisposable
                 scores[i] += by;
                 return scores;
             }
-            double Loss(double[] scores) => Run(scores[..pairs], scores[pairs..], margins).Loss / batchPairs;
+            double Loss(double[] scores) => Run(scores[..pairs], scores[pairs..], margins, centering: centering).Loss / batchPairs;
             double numerical = (Loss(Moved(step)) - Loss(Moved(-step))) / (2 * step);
             Assert.Equal(numerical, gradient[i], 1e-9);
         }

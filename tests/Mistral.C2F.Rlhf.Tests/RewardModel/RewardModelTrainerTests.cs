@@ -1,6 +1,7 @@
 using Mistral.C2F.Engine.Backends;
 using Mistral.C2F.Engine.Backends.Cpu;
 using Mistral.C2F.Engine.Checkpoints;
+using Mistral.C2F.Engine.Tensors;
 using Mistral.C2F.Engine.Tests.Support;
 using Mistral.C2F.Engine.Tokenization;
 using Mistral.C2F.Engine.Training;
@@ -43,11 +44,13 @@ public sealed class RewardModelTrainerTests : IDisposable
         backend.Upload(Enumerable.Range(0, TinyCheckpoint.Config.HiddenSize).Select(_ => (float)random.NextDouble() - 0.5f).ToArray(), model.Model.Parameters["score.weight"]);
         PreferencePair[] pairs = [new("Add 1 and 2.", "3", "The sum of one and two is four, I think."), new("Sort 9, 3, 5, 1.", "1, 3, 5, 9", "9")];
 
-        var together = backend.ToDoubles(RewardScoring.ForwardBackward(model, new PreferenceLoader(pairs, tokenizer, 2, 64, DataPosition.Start(0)).NextBatch()));
+        var together = backend.ToDoubles(RewardScoring.ForwardBackward(model, new PreferenceLoader(pairs, tokenizer, 2, 64, DataPosition.Start(0)).NextBatch(),
+            centering: 0));
         foreach (var pair in pairs)
         {
             // Alone, each sequence is its own longest row: no padding at all.
-            var alone = backend.ToDoubles(RewardScoring.ForwardBackward(model, new PreferenceLoader([pair], tokenizer, 1, 64, DataPosition.Start(0)).NextBatch()));
+            var alone = backend.ToDoubles(RewardScoring.ForwardBackward(model, new PreferenceLoader([pair], tokenizer, 1, 64, DataPosition.Start(0)).NextBatch(),
+                centering: 0));
             Assert.Contains(together[..2], r => Math.Abs(r - alone[0]) < 1e-5);
             Assert.Contains(together[2..], r => Math.Abs(r - alone[1]) < 1e-5);
         }
@@ -76,6 +79,61 @@ public sealed class RewardModelTrainerTests : IDisposable
         Assert.Equal(60, resumed.Step);
         resumed.Run(cancellation: TestContext.Current.CancellationToken);
         Assert.Equal(62, resumed.Step);
+    }
+
+    /// <summary>
+    /// The pairwise loss leaves the level of the scores free; the centering term (TRL's center_rewards_coefficient) pulls each
+    /// pair's score sum to zero, so that right answers score above zero and wrong ones below it, whatever the prompt. From a
+    /// score head that starts off level (random weights plus an offset), only the centered run comes back to zero.
+    /// </summary>
+    [Fact]
+    public void Centering_brings_the_scores_back_to_zero_and_still_ranks_the_pairs()
+    {
+        var data = Path.Combine(_directory.Path, "pairs.jsonl");
+        PreferenceJsonl.Write(data, ArithmeticPairs(64, seed: 5));
+        var start = Path.Combine(_directory.Path, "off-level");
+        using (var backend = new CpuBackend(2))
+        using (var model = MistralCheckpoint.LoadSequenceClassifier(_model, backend))
+        {
+            var random = new Random(3);
+            backend.Upload(Enumerable.Range(0, TinyCheckpoint.Config.HiddenSize).Select(_ => (float)random.NextDouble() - 0.3f).ToArray(), model.Parameters["score.weight"]);
+            CopyDirectory(_model, start);
+            MistralCheckpoint.SaveParameters(start, model.Config, model.Parameters.Select(p => (p.Key, p.Value)), DType.F32, MistralCheckpoint.DefaultMaxShardBytes);
+        }
+        List<RewardModelStepMetrics> Train(double centering, string name)
+        {
+            var spec = new RunSpec<RewardModelOptions>(start, data, new RewardModelOptions
+            {
+                Steps = 60, BatchSize = 8, MaxLength = 32, LearningRate = 3e-3, WarmupSteps = 5, SaveEvery = 60, CenterRewardsCoefficient = centering,
+            });
+            using var trainer = RewardModelTrainer.Start(spec, Path.Combine(_directory.Path, name), new CpuBackend(2));
+            var metrics = new List<RewardModelStepMetrics>();
+            trainer.Run(new InlineProgress<RewardModelStepMetrics>(metrics.Add), TestContext.Current.CancellationToken);
+            return metrics;
+        }
+        static double Level(IEnumerable<RewardModelStepMetrics> metrics) => Math.Abs(metrics.Average(m => (m.ChosenMean + m.RejectedMean) / 2));
+
+        var free = Train(0, "free");
+        var centered = Train(0.5, "centered");
+
+        Assert.True(Level(free.Take(1)) > 1, $"the starting level {Level(free.Take(1))} is not off zero");
+        Assert.True(Level(free.TakeLast(10)) > 0.2 * Level(free.Take(1)), $"level of the free run: {Level(free.Take(1))} → {Level(free.TakeLast(10))}");
+        Assert.True(Level(centered.TakeLast(10)) < 0.05 * Level(free.TakeLast(10)),
+            $"level of the centered run: {Level(centered.Take(1))} → {Level(centered.TakeLast(10))}; of the free run {Level(free.TakeLast(10))}");
+        Assert.True(centered.TakeLast(10).Average(m => m.Accuracy) > 0.8, $"accuracy {centered.TakeLast(10).Average(m => m.Accuracy)}");
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+    }
+
+    [Fact]
+    public void A_negative_centering_coefficient_is_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new RewardModelOptions { CenterRewardsCoefficient = -0.1 }.Validate());
+        Assert.Contains("center-rewards coefficient", error.Message);
     }
 
     private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>

@@ -26,12 +26,16 @@ internal static class TrainRewardModelCommand
         var warmup = new Option<int?>("--warmup") { Description = $"Warmup steps (default {defaults.WarmupSteps})" }.AtLeast(0);
         var saveEvery = new Option<int?>("--save-every") { Description = $"Checkpoint interval (default {defaults.SaveEvery})" }.AtLeast(1);
         var seed = new Option<int?>("--seed") { Description = "Data shuffling seed (default 0)" };
+        var centerRewards = new Option<double?>("--center-rewards-coefficient")
+        {
+            Description = $"Weight of (r_chosen + r_rejected)² in the loss, TRL's center_rewards_coefficient: scores comparable across prompts (default {defaults.CenterRewardsCoefficient})",
+        };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
         var zero1 = Zero1Option.Create();
         var command = new Command("rm", "Train a reward model (Bradley–Terry loss on preference pairs)")
         {
-            model, data, output, resume, steps, batch, maxLength, learningRate, warmup, saveEvery, seed, threads, backendName, zero1,
+            model, data, output, resume, steps, batch, maxLength, learningRate, warmup, saveEvery, seed, centerRewards, threads, backendName, zero1,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -69,6 +73,7 @@ internal static class TrainRewardModelCommand
                     WarmupSteps = parse.GetValue(warmup) ?? defaults.WarmupSteps,
                     SaveEvery = parse.GetValue(saveEvery) ?? defaults.SaveEvery,
                     Seed = parse.GetValue(seed) ?? defaults.Seed,
+                    CenterRewardsCoefficient = parse.GetValue(centerRewards) ?? defaults.CenterRewardsCoefficient,
                     Optimizer = defaults.Optimizer with { ShardOverRanks = shard },
                 };
                 trainer = RewardModelTrainer.Start(new RunSpec<RewardModelOptions>(CommonOptions.ExistingDirectory(modelDirectory), dataFile.FullName, options),

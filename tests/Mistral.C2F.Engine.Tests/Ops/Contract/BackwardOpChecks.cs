@@ -86,11 +86,13 @@ public sealed class BackwardOpChecks(BackendPair pair, Random random)
     }
 
     /// <summary>
-    /// The reward model's loss on <paramref name="pairs"/> pairs of scores, margins zero and not (the second call): the
-    /// gradient written over poison, the loss and the four statistics added to totals that start non-zero.
+    /// The reward model's loss on <paramref name="pairs"/> pairs of scores, margins zero and not (the second call), with
+    /// the centering term: the gradient written over poison, the loss and the four statistics added to totals that start
+    /// non-zero.
     /// </summary>
     public void BradleyTerry_matches_reference(int pairs)
     {
+        const double centering = 0.05;
         var scores = Random(3f, 2 * pairs);
         var margins = pair.Input(Numerics.RandomFloats(random, pairs, 0.5f).Select((m, i) => i % 3 == 0 ? 0 : m).ToArray(), pairs);
         var gradient = pair.Output(2 * pairs);
@@ -100,13 +102,13 @@ public sealed class BackwardOpChecks(BackendPair pair, Random random)
         {
             bool tested = backend == pair.Tested;
             T Side<T>((T Tested, T Reference) p) => tested ? p.Tested : p.Reference;
-            backend.BradleyTerry(Side(scores), Side(margins), pairs + 3, Side(gradient), Side(loss), Side(statistics));
+            backend.BradleyTerry(Side(scores), Side(margins), centering, pairs + 3, Side(gradient), Side(loss), Side(statistics));
         }
         pair.AssertClose(gradient, Fp32Tolerance, $"Bradley–Terry gradient of {pairs} pairs");
         // The totals are float32 on the tested side: errors are taken relative to the magnitudes summed.
         var absolute = pair.Reference.ToDoubles(scores.Reference).Select(Math.Abs).ToArray();
         double[] scales = [pairs + 2, absolute.Sum() + 1, absolute.Sum() + 1, absolute.Sum(a => a * a) + 3];
-        double lossScale = 0.75 + pairs * (1 + 2 * absolute.Max());
+        double lossScale = 0.75 + pairs * (1 + 2 * absolute.Max() + centering * 4 * absolute.Max() * absolute.Max());
         double testedLoss = pair.Tested.ToDoubles(loss.Tested)[0], expectedLoss = pair.Reference.ToDoubles(loss.Reference)[0];
         Assert.True(Math.Abs(testedLoss - expectedLoss) <= Fp32Tolerance * lossScale, $"loss sum {testedLoss} vs {expectedLoss}");
         var (testedSums, expectedSums) = (pair.Tested.ToDoubles(statistics.Tested), pair.Reference.ToDoubles(statistics.Reference));
