@@ -11,11 +11,16 @@ namespace Mistral.C2F.Rlhf.Data;
 public sealed class ShuffledEpochs<T>
 {
     private readonly IReadOnlyList<T> _items;
+    private readonly Func<int, int[], int[]>? _arrange;
     private readonly int _seed;
     private int _epoch, _index;
     private int[] _order;
 
-    public ShuffledEpochs(IReadOnlyList<T> items, DataPosition position)
+    /// <param name="arrange">
+    /// Given an epoch and its shuffled order, the order to visit instead (<see cref="LengthGroupedOrder"/>): a function of
+    /// those two alone, so that a resumed stream rebuilds the same order.
+    /// </param>
+    public ShuffledEpochs(IReadOnlyList<T> items, DataPosition position, Func<int, int[], int[]>? arrange = null)
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(position);
@@ -25,8 +30,9 @@ public sealed class ShuffledEpochs<T>
             throw new ArgumentOutOfRangeException(nameof(position), position,
                 $"The index must lie in [0, {items.Count}): the position belongs to a different data set.");
         _items = items;
+        _arrange = arrange;
         (_epoch, _index, _seed) = (position.Epoch, position.Index, position.Seed);
-        _order = EpochShuffle.Order(_seed, _epoch, items.Count);
+        _order = Order(_epoch);
     }
 
     public int Count => _items.Count;
@@ -43,9 +49,19 @@ public sealed class ShuffledEpochs<T>
         if (++_index == _items.Count)
         {
             (_epoch, _index) = (_epoch + 1, 0);
-            _order = EpochShuffle.Order(_seed, _epoch, _items.Count);
+            _order = Order(_epoch);
         }
         return item;
+    }
+
+    private int[] Order(int epoch)
+    {
+        var order = EpochShuffle.Order(_seed, epoch, _items.Count);
+        if (_arrange is null) return order;
+        var arranged = _arrange(epoch, order);
+        if (arranged.Length != order.Length || !arranged.Order().SequenceEqual(Enumerable.Range(0, order.Length)))
+            throw new InvalidOperationException($"epoch {epoch}'s arranged order does not visit each of the {order.Length} items once");
+        return arranged;
     }
 }
 
@@ -57,8 +73,10 @@ public static class EpochShuffle
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var order = Enumerable.Range(0, count).ToArray();
-        // Seed and epoch fill the two halves of the generator's state, so every (seed, epoch) pair has its own stream.
-        new SplitMix64(((ulong)(uint)seed << 32) | (uint)epoch).Shuffle(order.AsSpan());
+        new SplitMix64(State(seed, epoch)).Shuffle(order.AsSpan());
         return order;
     }
+
+    /// <summary>Seed and epoch fill the two halves of the generator's state, so every (seed, epoch) pair has its own stream.</summary>
+    public static ulong State(int seed, int epoch) => ((ulong)(uint)seed << 32) | (uint)epoch;
 }

@@ -39,11 +39,15 @@ public sealed record PipelineOptions
     /// <summary>
     /// The reward model, from the base, on preference pairs that differ in correctness, not length. 3000 steps (2.6 passes
     /// over its 18,432 pairs): with 1000 on a third of the pairs it ranked 86.7–91.4 % of the validation pairs right
-    /// (seeds 7, 8, 9); see <see cref="ChainArithmeticDataOptions.PairsPerPreferenceProblem"/>.
+    /// (seeds 7, 8, 9); see <see cref="ChainArithmeticDataOptions.PairsPerPreferenceProblem"/>. Centering 0.01 (TRL's
+    /// suggested value) and batches grouped by length: on seed 7's validation prompts (four sampled base answers each) the
+    /// AUC against the answer checker was 0.767 without either, 0.817 centered, 0.864 centered and grouped (0.848 at
+    /// centering 0.1); validation pairs 93.8, 94.5, 96.5 (99.6) %.
     /// </summary>
     public RewardModelOptions RewardModel { get; init; } = new()
     {
-        Steps = 3000, BatchSize = 16, MaxLength = 96, LearningRate = 5e-4, WarmupSteps = 50, SaveEvery = 500,
+        Steps = 3000, BatchSize = 16, MaxLength = 96, LearningRate = 5e-4, WarmupSteps = 50, SaveEvery = 500, CenterRewardsCoefficient = 0.01,
+        GroupByLength = true,
     };
 
     public int PpoIterations { get; init; } = 40;

@@ -21,6 +21,8 @@ public sealed record RewardModelOptions : ICheckpointedRunOptions
     /// the level the pairwise loss leaves free, so scores compare across prompts. 0: off.
     /// </summary>
     public double CenterRewardsCoefficient { get; init; }
+    /// <summary>Batches of pairs of similar length (group_by_length): fewer padding tokens, the same pairs each epoch.</summary>
+    public bool GroupByLength { get; init; }
     public int SaveEvery { get; init; } = 50;
     public int KeepCheckpoints { get; init; } = 2;
     public int Seed { get; init; }

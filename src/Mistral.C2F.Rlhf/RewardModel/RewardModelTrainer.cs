@@ -97,7 +97,7 @@ public sealed class RewardModelTrainer : SingleModelTrainer<RewardModelOptions, 
         }));
         try
         {
-            return (new PreferenceLoader(pairs, tokenizer, spec.Options.BatchSize, spec.Options.MaxLength, position), fingerprint);
+            return (new PreferenceLoader(pairs, tokenizer, spec.Options.BatchSize, spec.Options.MaxLength, position, spec.Options.GroupByLength), fingerprint);
         }
         catch (InvalidDataException e)
         {

@@ -30,12 +30,13 @@ internal static class TrainRewardModelCommand
         {
             Description = $"Weight of (r_chosen + r_rejected)² in the loss, TRL's center_rewards_coefficient: scores comparable across prompts (default {defaults.CenterRewardsCoefficient})",
         };
+        var groupByLength = new Option<bool>("--group-by-length") { Description = "Batches of pairs of similar length: less padding" };
         var threads = CommonOptions.Threads();
         var backendName = CommonOptions.Backend();
         var zero1 = Zero1Option.Create();
         var command = new Command("rm", "Train a reward model (Bradley–Terry loss on preference pairs)")
         {
-            model, data, output, resume, steps, batch, maxLength, learningRate, warmup, saveEvery, seed, centerRewards, threads, backendName, zero1,
+            model, data, output, resume, steps, batch, maxLength, learningRate, warmup, saveEvery, seed, centerRewards, groupByLength, threads, backendName, zero1,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -74,6 +75,7 @@ internal static class TrainRewardModelCommand
                     SaveEvery = parse.GetValue(saveEvery) ?? defaults.SaveEvery,
                     Seed = parse.GetValue(seed) ?? defaults.Seed,
                     CenterRewardsCoefficient = parse.GetValue(centerRewards) ?? defaults.CenterRewardsCoefficient,
+                    GroupByLength = parse.GetValue(groupByLength),
                     Optimizer = defaults.Optimizer with { ShardOverRanks = shard },
                 };
                 trainer = RewardModelTrainer.Start(new RunSpec<RewardModelOptions>(CommonOptions.ExistingDirectory(modelDirectory), dataFile.FullName, options),

@@ -4,13 +4,17 @@ using Mistral.C2F.Rlhf.Sft.Data;
 
 namespace Mistral.C2F.Rlhf.RewardModel.Data;
 
-/// <summary>Tokenized preference pairs in epoch-shuffled, resumable batches.</summary>
+/// <summary>
+/// Tokenized preference pairs in epoch-shuffled, resumable batches; with <c>groupByLength</c> a batch holds pairs of
+/// similar length (<see cref="LengthGroupedOrder"/>), since every row is padded to the batch's longest.
+/// </summary>
 public sealed class PreferenceLoader : IDataStream
 {
     private readonly ShuffledEpochs<(int[] Chosen, int[] Rejected, double Margin)> _pairs;
     private readonly int _padId;
 
-    public PreferenceLoader(IReadOnlyList<PreferencePair> pairs, MistralTokenizer tokenizer, int pairsPerBatch, int maxLength, DataPosition position)
+    public PreferenceLoader(IReadOnlyList<PreferencePair> pairs, MistralTokenizer tokenizer, int pairsPerBatch, int maxLength, DataPosition position,
+        bool groupByLength = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pairsPerBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 3);
@@ -21,8 +25,11 @@ public sealed class PreferenceLoader : IDataStream
             return ids.Length <= maxLength ? ids
                 : throw new InvalidDataException($"preference pair {index}: {ids.Length} tokens exceed the maximum length {maxLength}");
         }
-        _pairs = new ShuffledEpochs<(int[], int[], double)>(
-            pairs.Select((p, i) => (Encode(p.Prompt, p.Chosen, i), Encode(p.Prompt, p.Rejected, i), p.Margin)).ToList(), position);
+        var encoded = pairs.Select((p, i) => (Chosen: Encode(p.Prompt, p.Chosen, i), Rejected: Encode(p.Prompt, p.Rejected, i), p.Margin)).ToList();
+        var lengths = encoded.Select(p => Math.Max(p.Chosen.Length, p.Rejected.Length)).ToArray();
+        _pairs = new ShuffledEpochs<(int[], int[], double)>(encoded, position, groupByLength
+            ? (epoch, order) => LengthGroupedOrder.Arrange(order, lengths, pairsPerBatch, ~EpochShuffle.State(position.Seed, epoch))
+            : null);
         (PairsPerBatch, _padId) = (pairsPerBatch, tokenizer.EosId);
     }
 
