@@ -3,9 +3,10 @@ namespace Mistral.C2F.Engine.Backends;
 /// <summary>
 /// The reward model's pairwise loss (TRL's RewardTrainer) on the host, in float64: per pair −log σ(r_c − r_r − m)
 /// + c·(r_c + r_r)², its gradient and the sums a reward-model step logs. The second term (TRL's
-/// center_rewards_coefficient c) is the only part of the loss that sees a score's level: without it every prompt's scores
-/// may sit at a level of their own, so that a wrong answer to one prompt outscores a right answer to another. The definition <see cref="Backend.BradleyTerry"/> is checked against,
-/// and what a backend without its own kernel computes.
+/// center_rewards_coefficient c) is the only part of the loss that sees a score's level: without it every prompt's
+/// scores may sit at a level of their own, so that a wrong answer to one prompt outscores a right answer to another.
+/// The definition <see cref="Backend.BradleyTerry"/> is checked against, and what a backend without its own kernel
+/// computes.
 /// </summary>
 public static class BradleyTerryStatistics
 {
