@@ -8,7 +8,7 @@ namespace Mistral.C2F.Rlhf.Pipeline;
 
 /// <summary>
 /// Every stage of the Coarse-to-Fine pipeline and its ablations. The defaults are the tiny preset: a ~1M-parameter
-/// model on the chain-arithmetic task, about 20 minutes on 2 CPU cores (docs/perf/pipeline-lanes.md).
+/// model on the chain-arithmetic task, about 19 minutes on 2 CPU cores (docs/perf/pipeline-lanes.md).
 /// </summary>
 public sealed record PipelineOptions
 {
