@@ -59,6 +59,24 @@ public sealed class HostileTrainingTests(HostileModels models) : IClassFixture<H
         AssertSucceeded(C2f("train", "rm", "--out", run, "--resume", "--steps", "12"));
     }
 
+    /// <summary>The reward model's centering and grouping options: a bad coefficient, and either option on a resume (which keeps the run's own).</summary>
+    [Fact]
+    public void Reward_model_centering_and_grouping_are_refused_where_they_cannot_apply()
+    {
+        var data = Path.Combine(models.Root, $"pairs-{Guid.NewGuid():N}.jsonl");
+        PreferenceJsonl.Write(data, Enumerable.Range(0, 8).Select(i => new PreferencePair($"What is {i}+1?", $"{i + 1}", $"{i + 2}")));
+        string[] start = ["train", "rm", "--model", models.Single, "--data", data, "--steps", "2", "--batch", "4"];
+
+        ConsoleAssert.OneLineError(C2f([.. start, "--out", Directory("negative-centering"), "--center-rewards-coefficient", "-0.5"]),
+            "center-rewards coefficient must be finite and ≥ 0", "-0.5");
+        ConsoleAssert.OneLineError(C2f([.. start, "--out", Directory("nan-centering"), "--center-rewards-coefficient", "NaN"]), "center-rewards coefficient");
+        var run = Directory("grouped-rm");
+        AssertSucceeded(C2f([.. start, "--out", run, "--center-rewards-coefficient", "0.01", "--group-by-length"]));
+        ConsoleAssert.OneLineError(C2f("train", "rm", "--out", run, "--resume", "--steps", "4", "--group-by-length"), "--resume", "--group-by-length");
+        ConsoleAssert.OneLineError(C2f("train", "rm", "--out", run, "--resume", "--steps", "4", "--center-rewards-coefficient", "0.1"), "--resume",
+            "--center-rewards-coefficient");
+    }
+
     /// <summary>§5 for PPO, whose learning rates decay over the planned iterations: a longer resumed run is warned about.</summary>
     [Fact]
     public void A_ppo_resume_refuses_what_it_would_ignore_and_warns_of_a_new_schedule()
