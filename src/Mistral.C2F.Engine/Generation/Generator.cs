@@ -9,11 +9,25 @@ public sealed record GenerationResult(int[] Tokens, FinishReason FinishReason);
 /// <summary>
 /// Batched generation with a rolling KV cache: prompts of different lengths are prefilled together in
 /// chunks (shorter prompts padded), then every unfinished sequence decodes one token per step at its own
-/// position until it emits EOS or reaches the token limit.
+/// position until it emits EOS or reaches the token limit. Finished sequences leave the batch as they
+/// accumulate (<paramref name="dropFinished"/>), so a decode step costs the rows still writing rather than
+/// the batch the longest answer holds up.
 /// </summary>
-public sealed class Generator(MistralModel model, int prefillChunk = 128)
+public sealed class Generator(MistralModel model, int prefillChunk = 128, bool dropFinished = true)
 {
     private const int Padding = -1;
+
+    /// <summary>
+    /// Prompts to hand one call when there are many: with finished sequences dropped, a wider batch costs about the rows
+    /// still writing, in fewer and larger matrix products than several narrow batches held up by their longest answers.
+    /// </summary>
+    public const int PromptsPerCall = 128;
+
+    /// <summary>
+    /// The decode batch is never cut below this many rows: the CPU backend multiplies 8 rows or fewer by dot products,
+    /// summed in another order than its blocked GEMM, and a sequence's tokens must not depend on when the others finish.
+    /// </summary>
+    private const int FewestRows = 16;
 
     /// <param name="onToken">Called with (sequence index, token) as each token is chosen, for streaming.</param>
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<int[]> prompts, int maxNewTokens, SamplingOptions sampling,
@@ -29,7 +43,8 @@ public sealed class Generator(MistralModel model, int prefillChunk = 128)
         int batch = prompts.Count, longest = prompts.Max(p => p.Length);
         // Without a window the cache holds every position: the bound also keeps a typo'd token count from allocating gigabytes.
         model.Config.RequirePositions((long)longest + maxNewTokens, "the longest prompt plus the new tokens");
-        int slots = model.Config.SlidingWindow ?? longest + maxNewTokens;
+        // No more slots than positions: a ring wider than that would only be masked out.
+        int slots = Math.Min(model.Config.SlidingWindow ?? int.MaxValue, longest + maxNewTokens);
         var samplers = Enumerable.Range(0, batch).Select(b => new Sampler(sampling, sampling.FirstSequence + b)).ToArray();
         var generated = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
         var finish = new FinishReason?[batch];
@@ -62,17 +77,38 @@ public sealed class Generator(MistralModel model, int prefillChunk = 128)
             for (int r = 0; r < lastRows.Count; r++) Accept(lastRows[r].Sequence, samplers[lastRows[r].Sequence].Next(logits.AsSpan(r * model.Config.VocabSize, model.Config.VocabSize)));
         }
 
+        var sequences = Enumerable.Range(0, batch).ToArray(); // the sequence each cache row holds
         while (finish.Any(f => f is null))
         {
             cancellation.ThrowIfCancellationRequested();
-            var (tokens, positions) = (new int[batch], new int[batch]);
-            for (int b = 0; b < batch; b++)
-                (tokens[b], positions[b]) = finish[b] is null ? (generated[b][^1], prompts[b].Length + generated[b].Count - 1) : (0, Padding);
-            var logits = Step(cache, tokens, positions, batch, 1, rows: null);
-            for (int b = 0; b < batch; b++)
-                if (finish[b] is null) Accept(b, samplers[b].Next(logits.AsSpan(b * model.Config.VocabSize, model.Config.VocabSize)));
+            if (dropFinished) sequences = DropFinished(cache, sequences, finish);
+            var (tokens, positions) = (new int[sequences.Length], new int[sequences.Length]);
+            for (int r = 0; r < sequences.Length; r++)
+            {
+                int b = sequences[r];
+                (tokens[r], positions[r]) = finish[b] is null ? (generated[b][^1], prompts[b].Length + generated[b].Count - 1) : (0, Padding);
+            }
+            var logits = Step(cache, tokens, positions, sequences.Length, 1, rows: null);
+            for (int r = 0; r < sequences.Length; r++)
+                if (finish[sequences[r]] is null) Accept(sequences[r], samplers[sequences[r]].Next(logits.AsSpan(r * model.Config.VocabSize, model.Config.VocabSize)));
         }
         return Results(generated, finish);
+    }
+
+    /// <summary>
+    /// Once a quarter of the cache's rows have finished, keeps the unfinished ones (and finished ones up to
+    /// <see cref="FewestRows"/>, as padding); copying the cache each time fewer rows decode would cost more than it saves.
+    /// </summary>
+    private static int[] DropFinished(KvCache cache, int[] sequences, FinishReason?[] finish)
+    {
+        int unfinished = sequences.Count(b => finish[b] is null);
+        int paddingRows = Math.Max(0, Math.Min(sequences.Length, FewestRows) - unfinished);
+        if (unfinished + paddingRows > sequences.Length * 3 / 4) return sequences;
+        var kept = new List<int>(unfinished + paddingRows);
+        for (int r = 0; r < sequences.Length; r++)
+            if (finish[sequences[r]] is null || paddingRows-- > 0) kept.Add(r);
+        cache.Keep(kept);
+        return kept.Select(r => sequences[r]).ToArray();
     }
 
     private float[] Step(KvCache cache, int[] tokens, int[] positions, int batch, int length, int[]? rows)

@@ -10,15 +10,17 @@ namespace Mistral.C2F.Engine.Generation;
 /// A one-token decode step writes first and attends to the ring (it overwrites position p − W, which it no
 /// longer sees). A prefill chunk of C tokens attends to the ring as it was plus its own keys, gathered into
 /// a scratch context of W + C rows, and only then is written, so no query loses a key it needs.
+/// <see cref="Keep"/> drops sequences between chunks, so that a decode step runs only the rows still writing.
 /// </summary>
 public sealed class KvCache : IKeyValueContext, IDisposable
 {
     private readonly Backend _backend;
     private readonly Tensor[] _keys, _values;
-    private readonly int[] _slotPositions;
-    private readonly Tensor _slotPositionsTensor;
+    private int[] _slotPositions;
+    private Tensor _slotPositionsTensor;
     private readonly Workspace _scratch;
-    private readonly int _batch, _slots, _rowWidth;
+    private readonly int _slots, _rowWidth;
+    private int _batch;
     private Chunk? _chunk;
 
     public KvCache(MistralModel model, int batch, int slots)
@@ -35,6 +37,43 @@ public sealed class KvCache : IKeyValueContext, IDisposable
     }
 
     public int Slots => _slots;
+
+    /// <summary>Sequences the cache holds now: the batch it was made for, less those <see cref="Keep"/> dropped.</summary>
+    public int Batch => _batch;
+
+    /// <summary>
+    /// Keeps the sequences at <paramref name="rows"/> (ascending indices of the rows held now), which become rows
+    /// 0..n−1 with their keys, values and positions; the rest are dropped. Call between chunks.
+    /// </summary>
+    public void Keep(IReadOnlyList<int> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (_chunk is not null) throw new InvalidOperationException("KvCache.Keep called inside a chunk");
+        if (rows.Count == 0) throw new ArgumentException("a KV cache must keep at least one sequence", nameof(rows));
+        for (int i = 0; i < rows.Count; i++)
+            if (rows[i] < 0 || rows[i] >= _batch || (i > 0 && rows[i] <= rows[i - 1]))
+                throw new ArgumentException($"rows to keep must ascend within 0..{_batch - 1}; got {string.Join(", ", rows)}", nameof(rows));
+        var source = new int[rows.Count * _slots];
+        var positions = new int[source.Length];
+        for (int i = 0; i < rows.Count; i++)
+        for (int s = 0; s < _slots; s++)
+            (source[i * _slots + s], positions[i * _slots + s]) = (rows[i] * _slots + s, _slotPositions[rows[i] * _slots + s]);
+        var sourceRows = Ints("kept rows", source, source.Length);
+        for (int layer = 0; layer < _keys.Length; layer++)
+            (_keys[layer], _values[layer]) = (Gathered(_keys[layer], sourceRows, source.Length), Gathered(_values[layer], sourceRows, source.Length));
+        _slotPositionsTensor.Dispose();
+        (_batch, _slotPositions) = (rows.Count, positions);
+        _slotPositionsTensor = _backend.Allocate(new Shape(_batch, _slots), DType.I32);
+        _backend.Upload(_slotPositions, _slotPositionsTensor);
+    }
+
+    private Tensor Gathered(Tensor rows, Tensor sourceRows, int count)
+    {
+        var kept = _backend.Allocate(count, _rowWidth);
+        _backend.GatherRows(rows, sourceRows, kept);
+        rows.Dispose();
+        return kept;
+    }
 
     /// <summary>
     /// Prepares a chunk of tokens at <paramref name="positions"/> [B·C] (row-major over the batch; -1 marks

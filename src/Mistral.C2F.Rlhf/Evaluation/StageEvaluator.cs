@@ -13,7 +13,9 @@ namespace Mistral.C2F.Rlhf.Evaluation;
 /// is laid out), their accuracy, length, EOS rate and redundancy, the reward model's mean score, and perplexity on
 /// held-out text.
 /// </summary>
-public sealed class StageEvaluator(MistralTokenizer tokenizer, int maxNewTokens, int batchSize = 32)
+/// <param name="batchSize">Answers the reward model scores in one pass.</param>
+/// <param name="generationBatch">Prompts answered in one call of the generator.</param>
+public sealed class StageEvaluator(MistralTokenizer tokenizer, int maxNewTokens, int batchSize = 32, int generationBatch = Generator.PromptsPerCall)
 {
     public sealed record Result(StageMetrics Metrics, IReadOnlyList<GeneratedResponse> Responses);
 
@@ -35,7 +37,7 @@ public sealed class StageEvaluator(MistralTokenizer tokenizer, int maxNewTokens,
     {
         var generator = new Generator(policy);
         var results = new List<GenerationResult>();
-        foreach (var chunk in prompts.Chunk(batchSize))
+        foreach (var chunk in prompts.Chunk(generationBatch))
             results.AddRange(generator.Generate(chunk, maxNewTokens, new SamplingOptions(), cancellation: cancellation));
         return results;
     }

@@ -33,7 +33,7 @@ public sealed class BaseSamples
         var ids = prompts.Select(p => tokenizer.Encode(p.Prompt, addBos: true)).ToArray();
         var generator = new Generator(model);
         var results = new List<GenerationResult>();
-        foreach (var chunk in ids.Chunk(32))
+        foreach (var chunk in ids.Chunk(Generator.PromptsPerCall))
             results.AddRange(generator.Generate(chunk, maxNewTokens, new SamplingOptions(Temperature: 1f, Seed: seed + results.Count), cancellation: cancellation));
         var texts = results.Select(r => tokenizer.Decode(r.Tokens)).ToArray();
         var correct = prompts.Zip(texts, (p, text) => AnswerChecker.ExtractFinalAnswer(p.Response) is int answer && AnswerChecker.IsCorrect(text, answer)).ToArray();

@@ -14,7 +14,7 @@ namespace Mistral.C2F.Rlhf.Pipeline;
 public static class RefinementData
 {
     public static List<PromptResponseExample> Build(MistralModel coarseActor, MistralTokenizer tokenizer, IReadOnlyList<PromptResponseExample> prompts,
-        int maxNewTokens, CancellationToken cancellation, int batchSize = 32)
+        int maxNewTokens, CancellationToken cancellation, int batchSize = Generator.PromptsPerCall)
     {
         var generator = new Generator(coarseActor);
         var examples = new List<PromptResponseExample>();

@@ -22,7 +22,7 @@ public sealed class StageEvaluatorTests : IDisposable
         using var backend = new CpuBackend(2);
         using var policy = MistralCheckpoint.LoadModel(path, backend);
         using var rewardModel = MistralCheckpoint.LoadSequenceClassifier(path, backend);
-        var evaluator = new StageEvaluator(MistralTokenizer.Load(path), maxNewTokens: 6, batchSize: 3);
+        var evaluator = new StageEvaluator(MistralTokenizer.Load(path), maxNewTokens: 6, batchSize: 3, generationBatch: 3);
         PromptResponseExample[] prompts = [new("What is 1+2?", "3"), new("What is 7-5?", "2"), new("What is 9+9-3?", "15"), new("What is 4+4?", "8")];
 
         var result = evaluator.Evaluate(policy, prompts, rewardModel, [new TextExample("What is 1+2? 3"), new TextExample("What is 2+2? 4")],

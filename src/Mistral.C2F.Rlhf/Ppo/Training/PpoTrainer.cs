@@ -170,7 +170,7 @@ public sealed class PpoTrainer : IDisposable
     {
         var (generator, validation) = (new Generator(_actor.Model), _validation!);
         int correct = 0;
-        foreach (var chunk in validation.Chunk(32))
+        foreach (var chunk in validation.Chunk(Generator.PromptsPerCall))
         {
             var results = generator.Generate(chunk.Select(p => p.Ids).ToArray(), Options.ValidationMaxTokens, new SamplingOptions(), cancellation: cancellation);
             correct += chunk.Zip(results).Count(pair => Tasks.AnswerChecker.IsCorrect(_tokenizer.Decode(pair.Second.Tokens), pair.First.Answer!.Value));
