@@ -64,7 +64,9 @@ public static class PipelineReport
             .Append($"({seeds[0].RewardModel.HeldOut.Pairs} pairs never trained on); validation pairs {Cell(seeds.Select(s => s.RewardModel.Validation.Accuracy), percent: true)} %. ")
             .Append($"On the base model's sampled answers to the held-out prompts ({seeds[0].RewardModel.HeldOutSamples.Answers} a seed, ")
             .Append($"{Cell(seeds.Select(s => s.RewardModel.HeldOutSamples.Accuracy), percent: true)} % right), ROC AUC of score against correct ")
-            .Append($"{Cell(seeds.Select(s => s.RewardModel.HeldOutSamples.Auc ?? double.NaN), percent: false)}; on its answers to the validation prompts, ")
+            .Append($"{Cell(seeds.Select(s => s.RewardModel.HeldOutSamples.Auc ?? double.NaN), percent: false)} (within a prompt, the share of its right and ")
+            .Append($"wrong answers ranked right: {Cell(seeds.Select(s => s.RewardModel.HeldOutSamples.WithinPromptAuc ?? double.NaN), percent: false)}); ")
+            .Append("on its answers to the validation prompts, ")
             .Append($"where the reward model's settings are chosen, {Cell(seeds.Select(s => s.RewardModel.ValidationSamples.Auc ?? double.NaN), percent: false)}. ")
             .Append($"Its known blind spot, pairs whose rejected answer has a result off by 1 to 3 (never trained on: the base model does not make such slips, ")
             .Append($"and the tiny model did not learn to see them): {Cell(seeds.Select(s => s.RewardModel.UnitsSlipProbe), percent: true)} %.\n\n");

@@ -24,4 +24,26 @@ public static class RocAuc
         double positiveRanks = Enumerable.Range(0, scores.Count).Where(i => positive[i]).Sum(i => ranks[i]);
         return (positiveRanks - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
     }
+
+    /// <summary>
+    /// The same statistic over the pairs within each group of <paramref name="groupSize"/> consecutive items (the answers to one
+    /// prompt): the ranking a pairwise loss trains, free of how the groups' score levels compare. Null when no group has both.
+    /// </summary>
+    public static double? WithinGroups(IReadOnlyList<double> scores, IReadOnlyList<bool> positive, int groupSize)
+    {
+        if (scores.Count != positive.Count) throw new ArgumentException($"{scores.Count} scores but {positive.Count} labels");
+        ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 1);
+        if (scores.Count % groupSize != 0) throw new ArgumentException($"{scores.Count} scores do not split into groups of {groupSize}");
+        double wins = 0;
+        long pairs = 0;
+        for (int group = 0; group < scores.Count; group += groupSize)
+        for (int i = group; i < group + groupSize; i++)
+        for (int j = group; j < group + groupSize; j++)
+        {
+            if (!positive[i] || positive[j]) continue;
+            pairs++;
+            wins += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0;
+        }
+        return pairs == 0 ? null : wins / pairs;
+    }
 }

@@ -3,4 +3,8 @@ namespace Mistral.C2F.Rlhf.Evaluation;
 /// <summary>A reward model's ranking of a model's sampled answers: ROC AUC of score against correct (null when all or none are right).</summary>
 /// <param name="Answers">Sampled answers, every prompt answered the same number of times.</param>
 /// <param name="Accuracy">Share of them that were right.</param>
-public sealed record SampleRanking(double? Auc, double Accuracy, int Answers);
+/// <param name="WithinPromptAuc">
+/// The share of (right, wrong) answers to the same prompt ranked right (<see cref="RocAuc.WithinGroups"/>); null in results
+/// written before it was measured.
+/// </param>
+public sealed record SampleRanking(double? Auc, double Accuracy, int Answers, double? WithinPromptAuc = null);

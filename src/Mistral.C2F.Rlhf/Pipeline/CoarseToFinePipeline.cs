@@ -160,8 +160,9 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
         {
             var repeated = prompts.SelectMany(prompt => Enumerable.Repeat(prompt, options.RankedSamplesPerPrompt)).ToList();
             var samples = BaseSamples.Draw(policy, tokenizer, repeated, options.Ppo.ContinuousMaximization.MaxLengthLimit, seed, cancellation);
-            return new SampleRanking(RocAuc.Compute(samples.Score(rewardModel, tokenizer), samples.Correct), samples.Correct.Average(c => c ? 1.0 : 0.0),
-                repeated.Count);
+            var scores = samples.Score(rewardModel, tokenizer);
+            return new SampleRanking(RocAuc.Compute(scores, samples.Correct), samples.Correct.Average(c => c ? 1.0 : 0.0), repeated.Count,
+                RocAuc.WithinGroups(scores, samples.Correct, options.RankedSamplesPerPrompt));
         }
         var report = new RewardModelReport(
             RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.HeldOutPreferences),

@@ -59,8 +59,8 @@ public sealed class PipelineReportTests
     {
         var markdown = PipelineReport.Render([Seed(0, 0.6), Seed(1, 0.6)]);
         Assert.Contains("Held-out pair accuracy 93.00 [93.00, 93.00] %", markdown);
-        Assert.Contains("sampled answers to the held-out prompts (1024 a seed, 30.00 [30.00, 30.00] % right), ROC AUC of score against correct 0.9500 [0.9500, 0.9500]; " +
-            "on its answers to the validation prompts, where the reward model's settings are chosen, 0.8500 [0.8500, 0.8500].", markdown);
+        Assert.Contains("sampled answers to the held-out prompts (1024 a seed, 30.00 [30.00, 30.00] % right), ROC AUC of score against correct 0.9500 [0.9500, 0.9500] " +
+            "(within a prompt, the share of its right and wrong answers ranked right: 0.8750 [0.8750, 0.8750]); on its answers to the validation prompts, where the reward model's settings are chosen, 0.8500 [0.8500, 0.8500].", markdown);
         Assert.Contains("| compact vs crossing slip (compact) | 40 | 90.00 |", markdown);
         Assert.Contains("L₀ (tokens) per seed: 21 (seed 0), 22 (seed 1)", markdown);
         Assert.Contains("| 1.5 | 40.00 [40.00, 40.00] | 2 |", markdown);
@@ -109,6 +109,6 @@ public sealed class PipelineReportTests
                 new(PipelineStages.Coarse, Enumerable.Range(1, 3).Select(k => new PpoIterationRecord(k, 0.1 * k, 0.01 * k, 20 + k, 20 + k, 0.5 / k, 0.9, 0.5, 0.4)).ToArray()),
                 new(PipelineStages.FixedAtStart, Enumerable.Range(1, 3).Select(k => new PpoIterationRecord(k, 0.05 * k, 0.01 * k, 21, 19, 0.6)).ToArray()),
             ],
-            new RewardModelReport(rm, rm, new SampleRanking(0.95, 0.3, 1024), new SampleRanking(0.85, 0.25, 512), 0.5), 21 + seed, [(1f, 0.3), (1.5f, 0.4)], 1.5f);
+            new RewardModelReport(rm, rm, new SampleRanking(0.95, 0.3, 1024, WithinPromptAuc: 0.875), new SampleRanking(0.85, 0.25, 512), 0.5), 21 + seed, [(1f, 0.3), (1.5f, 0.4)], 1.5f);
     }
 }

@@ -34,4 +34,21 @@ public sealed class StatisticsTests
         Assert.Null(RocAuc.Compute([0.5, 0.3], [true, true]));
         Assert.Throws<ArgumentException>(() => RocAuc.Compute([0.5], [true, false]));
     }
+
+    [Fact]
+    public void Within_groups_only_pairs_of_the_same_group_count()
+    {
+        // Each group ranks its own pair right; across groups the right answer of the second (2) scores below the wrong answer
+        // of the first (9), a pair the plain AUC counts (3 of 4 right) and the within-group one does not.
+        double[] scores = [10, 9, 1, 2];
+        bool[] positive = [true, false, false, true];
+        Assert.Equal(0.75, RocAuc.Compute(scores, positive));
+        Assert.Equal(1.0, RocAuc.WithinGroups(scores, positive, groupSize: 2));
+        // Ties count half; a group of all-right answers adds no pair; no group with both gives null.
+        Assert.Equal(0.5, RocAuc.WithinGroups([3, 3, 9, 9], [true, false, true, true], groupSize: 2));
+        Assert.Equal(2.0 / 3, RocAuc.WithinGroups([3, 1, 4, 2], [true, false, false, false], groupSize: 4)!.Value, 15);
+        Assert.Null(RocAuc.WithinGroups([1, 2, 3, 4], [true, true, false, false], groupSize: 2));
+        Assert.Throws<ArgumentException>(() => RocAuc.WithinGroups([1, 2, 3], [true, false, true], groupSize: 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RocAuc.WithinGroups([1, 2], [true, false], groupSize: 0));
+    }
 }
