@@ -33,7 +33,9 @@ public sealed class BaseSamples
         var ids = prompts.Select(p => tokenizer.Encode(p.Prompt, addBos: true)).ToArray();
         var generator = new Generator(model);
         var results = new List<GenerationResult>();
-        foreach (var chunk in ids.Chunk(Generator.PromptsPerCall))
+        // Each call's sampling seed is the seed plus its first answer's index, so the draw depends on the call size: 32, the
+        // size every reported run drew with (one call of 128 would draw other answers, and another L₀ and PPO from there).
+        foreach (var chunk in ids.Chunk(32))
             results.AddRange(generator.Generate(chunk, maxNewTokens, new SamplingOptions(Temperature: 1f, Seed: seed + results.Count), cancellation: cancellation));
         var texts = results.Select(r => tokenizer.Decode(r.Tokens)).ToArray();
         var correct = prompts.Zip(texts, (p, text) => AnswerChecker.ExtractFinalAnswer(p.Response) is int answer && AnswerChecker.IsCorrect(text, answer)).ToArray();
