@@ -5,15 +5,22 @@ namespace Mistral.C2F.Cli;
 
 /// <summary>
 /// The status of a pipeline whose stages run side by side: the latest line of each of the stages that reported last, one a
-/// lane. A redirected console prints every status change as a line, so there each stage updates at most once a second.
+/// lane, with the time each has left. A redirected console prints every status change as a line, so there each stage
+/// updates at most once a second.
 /// </summary>
 internal sealed class StageBoard(Stopwatch clock, int lanes, bool interactive)
 {
     private readonly Dictionary<string, (string Line, TimeSpan At)> _latest = [];
     private readonly TimeSpan _interval = TimeSpan.FromSeconds(interactive ? 0.1 : 1);
+    private readonly StageTimeLeft _timeLeft = new();
 
-    public string Line(PipelineProgress p) =>
-        $"[{Clock(clock.Elapsed)}] {p.Stage}{(p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "")}: {p.Message}";
+    public string Line(PipelineProgress p)
+    {
+        var now = clock.Elapsed;
+        string steps = p.TotalSteps > 0 ? $" {p.Step}/{p.TotalSteps}" : "";
+        string left = _timeLeft.Estimate(p, now) is { } estimate ? $" ({Clock(estimate)} left)" : "";
+        return $"[{Clock(now)}] {p.Stage}{steps}{left}: {p.Message}";
+    }
 
     /// <summary>Minutes and seconds, the minutes not wrapping at the hour (a sweep of five seeds runs longer).</summary>
     public static string Clock(TimeSpan elapsed) => $"{(int)elapsed.TotalMinutes:00}:{elapsed.Seconds:00}";
