@@ -106,7 +106,12 @@ public sealed class Generator(MistralModel model, int prefillChunk = 128, bool d
         if (unfinished + paddingRows > sequences.Length * 3 / 4) return sequences;
         var kept = new List<int>(unfinished + paddingRows);
         for (int r = 0; r < sequences.Length; r++)
-            if (finish[sequences[r]] is null || paddingRows-- > 0) kept.Add(r);
+        {
+            bool writing = finish[sequences[r]] is null;
+            if (!writing && paddingRows == 0) continue;
+            if (!writing) paddingRows--;
+            kept.Add(r);
+        }
         cache.Keep(kept);
         return kept.Select(r => sequences[r]).ToArray();
     }

@@ -67,11 +67,12 @@ public sealed class KvCache : IKeyValueContext, IDisposable
         _backend.Upload(_slotPositions, _slotPositionsTensor);
     }
 
-    private Tensor Gathered(Tensor rows, Tensor sourceRows, int count)
+    /// <summary>The rows of <paramref name="all"/> at <paramref name="sourceRows"/>, in a tensor of their own; <paramref name="all"/> is released.</summary>
+    private Tensor Gathered(Tensor all, Tensor sourceRows, int count)
     {
         var kept = _backend.Allocate(count, _rowWidth);
-        _backend.GatherRows(rows, sourceRows, kept);
-        rows.Dispose();
+        _backend.GatherRows(all, sourceRows, kept);
+        all.Dispose();
         return kept;
     }
 
