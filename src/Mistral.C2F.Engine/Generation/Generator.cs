@@ -78,9 +78,11 @@ public sealed class Generator(MistralModel model, int prefillChunk = 128, bool d
         }
 
         var sequences = Enumerable.Range(0, batch).ToArray(); // the sequence each cache row holds
-        while (finish.Any(f => f is null))
+        for (int step = 1; finish.Any(f => f is null); step++)
         {
             cancellation.ThrowIfCancellationRequested();
+            // Every step gives each unfinished sequence a token, so none can outlast the limit: a bug, not a long answer.
+            if (step >= maxNewTokens) throw new InvalidOperationException($"decoding passed {maxNewTokens} tokens with sequences unfinished");
             if (dropFinished) sequences = DropFinished(cache, sequences, finish);
             var (tokens, positions) = (new int[sequences.Length], new int[sequences.Length]);
             for (int r = 0; r < sequences.Length; r++)
