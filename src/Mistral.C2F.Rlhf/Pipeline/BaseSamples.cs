@@ -27,21 +27,24 @@ public sealed class BaseSamples
     /// <summary>Whether each answer writes an equation (<see cref="IdleSentences.ShowsWork"/>).</summary>
     public IReadOnlyList<bool> ShowsWork { get; }
 
+    /// <param name="promptsPerCall">Prompts decoded together; the answers do not depend on it (each is sampled as answer
+    /// number i of the whole draw, <see cref="SamplingOptions.FirstSequence"/>), only the time does.</param>
     public static BaseSamples Draw(MistralModel model, MistralTokenizer tokenizer, IReadOnlyList<PromptResponseExample> prompts, int maxNewTokens,
-        int seed, CancellationToken cancellation)
+        int seed, CancellationToken cancellation, int promptsPerCall = Generator.PromptsPerCall)
     {
         var ids = prompts.Select(p => tokenizer.Encode(p.Prompt, addBos: true)).ToArray();
         var generator = new Generator(model);
         var results = new List<GenerationResult>();
-        // Each call's sampling seed is the seed plus its first answer's index, so the draw depends on the call size: 32, the
-        // size every reported run drew with (one call of 128 would draw other answers, and another L₀ and PPO from there).
-        foreach (var chunk in ids.Chunk(32))
-            results.AddRange(generator.Generate(chunk, maxNewTokens, new SamplingOptions(Temperature: 1f, Seed: seed + results.Count), cancellation: cancellation));
+        foreach (var chunk in ids.Chunk(promptsPerCall))
+            results.AddRange(generator.Generate(chunk, maxNewTokens, new SamplingOptions(Temperature: 1f, Seed: seed, FirstSequence: results.Count), cancellation: cancellation));
         var texts = results.Select(r => tokenizer.Decode(r.Tokens)).ToArray();
         var correct = prompts.Zip(texts, (p, text) => AnswerChecker.ExtractFinalAnswer(p.Response) is int answer && AnswerChecker.IsCorrect(text, answer)).ToArray();
         var lengths = results.Select(r => r.Tokens.Length - (r.FinishReason == FinishReason.EndOfSequence ? 1 : 0)).ToArray();
         return new BaseSamples(ids, results.Select(r => r.Tokens).ToArray(), correct, lengths, texts.Select(IdleSentences.ShowsWork).ToArray());
     }
+
+    /// <summary>The sampled tokens of every answer, EOS included where the answer ended with it.</summary>
+    public IReadOnlyList<int[]> Responses => _responses;
 
     /// <summary>The reward model's score of every answer, read as PPO reads it.</summary>
     public double[] Score(MistralModel rewardModel, MistralTokenizer tokenizer) =>
