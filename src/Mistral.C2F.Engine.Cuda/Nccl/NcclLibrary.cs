@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace Mistral.C2F.Engine.Cuda.Nccl;
@@ -75,8 +76,35 @@ public static class NcclLibrary
                 : $"{FileName} not found on the loader's path (LD_LIBRARY_PATH, the ldconfig cache); set {PathVariable} to its path " +
                   $"(PyTorch's pip install ships it as site-packages/nvidia/nccl/lib/{FileName})");
         }
-        if (NativeLibrary.TryGetExport(handle, "ncclGetVersion", out _)) return new Loaded(handle, "");
+        string problem = ExportProblem(configured ? $"{PathVariable}={configuredPath}" : FileName,
+            export => NativeLibrary.TryGetExport(handle, export, out _), () => VersionOf(handle));
+        if (problem == "") return new Loaded(handle, "");
         NativeLibrary.Free(handle);
-        return new Loaded(0, $"{(configured ? $"{PathVariable}={configuredPath}" : FileName)} loads but is not NCCL: it has no ncclGetVersion");
+        return new Loaded(0, problem);
+    }
+
+    /// <summary>Every NCCL function the engine calls (<see cref="NcclNative"/>'s bindings): all of them are in NCCL 2.4 and later.</summary>
+    internal static IReadOnlyList<string> Exports { get; } = typeof(NcclNative).GetMethods(BindingFlags.Public | BindingFlags.Static)
+        .Where(method => method.IsDefined(typeof(LibraryImportAttribute)))
+        .Select(method => method.GetCustomAttribute<LibraryImportAttribute>()!.EntryPoint ?? method.Name).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>
+    /// Why a loaded library cannot serve the engine ("" when it can): not NCCL at all, or an NCCL without some function
+    /// the engine calls, which would otherwise fail at its first call, mid-run, with the runtime's EntryPointNotFoundException.
+    /// </summary>
+    internal static string ExportProblem(string library, Func<string, bool> exports, Func<string> version)
+    {
+        if (!exports("ncclGetVersion")) return $"{library} loads but is not NCCL: it has no ncclGetVersion";
+        var missing = Exports.Where(export => !exports(export)).ToArray();
+        return missing.Length == 0 ? ""
+            : $"{library} is NCCL {version()}, which lacks {string.Join(", ", missing)}: the engine needs NCCL 2.4 or later";
+    }
+
+    /// <summary>The version of a library that exports ncclGetVersion, asked through its address (the bindings resolve to this process's load).</summary>
+    private static unsafe string VersionOf(nint handle)
+    {
+        var getVersion = (delegate* unmanaged<int*, int>)NativeLibrary.GetExport(handle, "ncclGetVersion");
+        int code;
+        return getVersion(&code) == 0 ? VersionText(code) : "of unknown version";
     }
 }

@@ -39,6 +39,29 @@ public sealed class NcclLibraryTests
         Assert.Equal($"C2F_NCCL_LIBRARY={other} loads but is not NCCL: it has no ncclGetVersion", loaded.Problem);
     }
 
+    [Fact]
+    public void The_functions_the_engine_calls_are_read_from_its_bindings()
+    {
+        Assert.Contains("ncclAllReduce", NcclLibrary.Exports);
+        Assert.Contains("ncclCommGetAsyncError", NcclLibrary.Exports);
+        Assert.Contains("ncclGetVersion", NcclLibrary.Exports);
+        Assert.Equal(NcclLibrary.Exports.Distinct().Count(), NcclLibrary.Exports.Count);
+    }
+
+    [Fact]
+    public void An_nccl_without_a_function_the_engine_calls_is_refused_with_its_version_and_what_it_lacks()
+    {
+        string[] old = ["ncclGetVersion", "ncclAllReduce", "ncclGetUniqueId"];   // as NCCL 2.0–2.3 would lack the rest
+        string problem = NcclLibrary.ExportProblem("libnccl.so.2", old.Contains, () => "2.3.7");
+        Assert.StartsWith("libnccl.so.2 is NCCL 2.3.7, which lacks ", problem);
+        Assert.Contains("ncclCommGetAsyncError", problem);
+        Assert.DoesNotContain("ncclAllReduce", problem);
+        Assert.EndsWith(": the engine needs NCCL 2.4 or later", problem);
+
+        Assert.Equal("", NcclLibrary.ExportProblem("libnccl.so.2", _ => true, () => throw new InvalidOperationException("not asked when nothing is missing")));
+        Assert.Equal("x.so loads but is not NCCL: it has no ncclGetVersion", NcclLibrary.ExportProblem("x.so", _ => false, () => "?"));
+    }
+
     [Theory]
     [InlineData(2804, "2.8.4")]
     [InlineData(21605, "2.16.5")]
