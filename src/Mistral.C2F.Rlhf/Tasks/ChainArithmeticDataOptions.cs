@@ -35,13 +35,6 @@ public sealed record ChainArithmeticDataOptions
     /// <summary>Shares of the pretraining solutions written as a bare answer and as redundant steps; the rest are compact steps.</summary>
     public double ConciseShare { get; init; } = 0.2;
     public double RedundantShare { get; init; } = 0.55;
-    /// <summary>
-    /// Share of the worked pretraining solutions (compact or redundant) written by careful writers, and of the preference
-    /// pairs written in their layout: every step right, each tens crossing taken through the round ten (<see cref="CrossingSplit"/>).
-    /// Their answers are longer and right, so an answer can grow by useful steps as well as by redundant ones, and a length
-    /// limit can cost accuracy. 0 writes none (the texts are then those of the runs before the option).
-    /// </summary>
-    public double SplitCrossingShare { get; init; }
 
     public int TrainingSeed { get; init; } = 0xC2F1;
     public int ValidationSeed { get; init; } = 0x7A11;

@@ -12,8 +12,7 @@ namespace Mistral.C2F.Rlhf.Tasks;
 /// <param name="Pretraining">
 /// Web-like text, in turns of four: three problems with a solution, one built-in SFT task (<see cref="BuiltInSftData"/>) for
 /// variety. A solution is a bare answer, compact steps or redundant steps (<see cref="RedundancyPlan"/>: every one checks its
-/// last step), and forgets the carry at most tens crossings (<see cref="TensCrossing"/>), unless a careful writer worked it
-/// (<see cref="ChainArithmeticDataOptions.SplitCrossingShare"/>): the base model learns all of it.
+/// last step), and forgets the carry at most tens crossings (<see cref="TensCrossing"/>): the base model learns all of it.
 /// </param>
 /// <param name="InstructionSft">
 /// Prompt → compact correct steps, on problems without a tens crossing: the instruction model learns the clean format, and
@@ -64,22 +63,19 @@ public sealed record ChainArithmeticDatasets(
         // Streams of their own, so that the text of one dataset does not shift when the size of another changes.
         var pretraining = PretrainingTexts(Take(training, solutionTexts), options, Stream(options.TrainingSeed, 1));
         var sft = instruction.Select(problem => new PromptResponseExample(problem.Prompt, problem.Solution.StepByStep)).ToArray();
-        var preferences = PreferenceData.Build(Take(training, options.PreferenceProblemCount), options.PairsPerPreferenceProblem, Stream(options.TrainingSeed, 2),
-            options.SplitCrossingShare);
+        var preferences = PreferenceData.Build(Take(training, options.PreferenceProblemCount), options.PairsPerPreferenceProblem, Stream(options.TrainingSeed, 2));
         var ppoPrompts = Take(training, options.PpoPromptCount).Select(WithReference).ToArray();
 
         var validationProblems = ChainArithmeticTask.Distinct(options.ValidationCount + options.ValidationPreferenceCount, options.ValidationSeed, trainingSet);
         var validation = new Queue<ChainArithmeticProblem>(validationProblems);
         var validationPrompts = Take(validation, options.ValidationCount).Select(WithReference).ToArray();
-        var validationPreferences = PreferenceData.Build(Take(validation, options.ValidationPreferenceCount), pairsPerProblem: 1, Stream(options.ValidationSeed, 2),
-            options.SplitCrossingShare);
+        var validationPreferences = PreferenceData.Build(Take(validation, options.ValidationPreferenceCount), pairsPerProblem: 1, Stream(options.ValidationSeed, 2));
 
         var seen = trainingSet.Concat(validationProblems).ToHashSet();
         var heldOut = new Queue<ChainArithmeticProblem>(ChainArithmeticTask.Distinct(
             options.EvaluationCount + 2 * options.HeldOutPreferenceCount + options.HeldOutTextCount, options.EvaluationSeed, seen));
         var evaluation = Take(heldOut, options.EvaluationCount).Select(WithReference).ToArray();
-        var heldOutPreferences = PreferenceData.Build(Take(heldOut, options.HeldOutPreferenceCount), pairsPerProblem: 1, Stream(options.EvaluationSeed, 2),
-            options.SplitCrossingShare);
+        var heldOutPreferences = PreferenceData.Build(Take(heldOut, options.HeldOutPreferenceCount), pairsPerProblem: 1, Stream(options.EvaluationSeed, 2));
         var unitsSlipProbe = PreferenceData.UnitsSlips(Take(heldOut, options.HeldOutPreferenceCount), Stream(options.EvaluationSeed, 3));
         var heldOutText = Take(heldOut, options.HeldOutTextCount).Select((problem, i) => Text(problem, i % 2 == 0 ? problem.Solution.StepByStep : problem.Solution.Concise)).ToArray();
         return new ChainArithmeticDatasets(pretraining, sft, preferences, ppoPrompts, validationPrompts, validationPreferences, evaluation,
@@ -118,12 +114,9 @@ public sealed record ChainArithmeticDatasets(
             var problem = problems[solved++];
             var solution = problem.Work(_ => random.NextDouble() < options.CrossingSlipRate);
             double style = random.NextDouble();
-            // Drawn only when there are careful writers, so that the text without them is the text of the runs before them.
-            bool careful = options.SplitCrossingShare > 0 && style >= options.ConciseShare && random.NextDouble() < options.SplitCrossingShare;
-            if (careful) solution = problem.Solution;
             texts.Add(Text(problem, style < options.ConciseShare ? solution.Concise
-                : style < options.ConciseShare + options.RedundantShare ? RedundancyPlan.Draw(solution.Steps.Count, random).Write(problem, solution, careful)
-                : solution.Written(careful)));
+                : style < options.ConciseShare + options.RedundantShare ? RedundancyPlan.Draw(solution.Steps.Count, random).Write(problem, solution)
+                : solution.StepByStep));
         }
         return [.. texts];
     }

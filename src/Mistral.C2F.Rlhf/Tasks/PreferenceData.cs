@@ -36,21 +36,16 @@ public static class PreferenceData
     /// <summary>The answer <see cref="RejectedKind.FixedAnswer"/> gives to every question (another one where it is right).</summary>
     public const int FixedAnswer = 10;
 
-    /// <summary>
-    /// <paramref name="pairsPerProblem"/> pairs on each problem, in problem order, each drawn afresh (its rejected kind, its
-    /// layouts); <paramref name="splitShare"/> of them write both answers with right tens crossings through the round ten.
-    /// </summary>
-    public static LabeledPreference[] Build(IReadOnlyList<ChainArithmeticProblem> problems, int pairsPerProblem, SplitMix64 random, double splitShare = 0)
+    /// <summary><paramref name="pairsPerProblem"/> pairs on each problem, in problem order, each drawn afresh (its rejected kind, its layouts).</summary>
+    public static LabeledPreference[] Build(IReadOnlyList<ChainArithmeticProblem> problems, int pairsPerProblem, SplitMix64 random)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pairsPerProblem, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(splitShare);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(splitShare, 1);
-        return problems.SelectMany(problem => Enumerable.Range(0, pairsPerProblem).Select(_ => Make(problem, random, Draw(problem, random), splitShare))).ToArray();
+        return problems.SelectMany(problem => Enumerable.Range(0, pairsPerProblem).Select(_ => Make(problem, random, Draw(problem, random)))).ToArray();
     }
 
     /// <summary>Probe pairs whose rejected side slips in the units (<see cref="RejectedKind.UnitsSlip"/>), for measuring only.</summary>
     public static LabeledPreference[] UnitsSlips(IReadOnlyList<ChainArithmeticProblem> problems, SplitMix64 random) =>
-        problems.Select(problem => Make(problem, random, RejectedKind.UnitsSlip, splitShare: 0)).ToArray();
+        problems.Select(problem => Make(problem, random, RejectedKind.UnitsSlip)).ToArray();
 
     /// <summary>35 % forgotten carries, 20 % carries where none is due, 25 % misread operations, 20 % the shapes PPO finds.</summary>
     private static RejectedKind Draw(ChainArithmeticProblem problem, SplitMix64 random)
@@ -63,7 +58,7 @@ public static class PreferenceData
         return kind;
     }
 
-    private static LabeledPreference Make(ChainArithmeticProblem problem, SplitMix64 random, RejectedKind kind, double splitShare)
+    private static LabeledPreference Make(ChainArithmeticProblem problem, SplitMix64 random, RejectedKind kind)
     {
         // A slipped carry can cancel out (a later slip undoing it): then the pair gets a misread operation instead.
         var slipped = kind == RejectedKind.CrossingSlip ? Slipped(problem, random) : null;
@@ -76,28 +71,25 @@ public static class PreferenceData
         // the two differ only where the mistake is; the rest cross styles. Length and redundancy say nothing of the preference.
         bool rejectedRedundant = random.Next(4) == 0 ? !chosenRedundant : chosenRedundant;
         var rejectedPlan = rejectedRedundant ? chosenPlan ?? RedundancyPlan.Draw(problem.Steps.Count, random) : null;
-        // Both answers split their right crossings or neither does: the split says nothing of the preference, the mistake does.
-        // Drawn only when some pairs split, so that the pairs without are those of the runs before the option.
-        bool split = splitShare > 0 && random.NextDouble() < splitShare;
         string rejected = kind switch
         {
-            RejectedKind.CrossingSlip => Write(problem, slipped!, rejectedPlan, split),
-            RejectedKind.SpuriousCarry => Write(problem, spurious!, rejectedPlan, split),
-            RejectedKind.OperatorMisread => Write(problem, Misread(problem, random), rejectedPlan, split),
-            RejectedKind.UnitsSlip => Write(problem, UnitsSlip(problem, random), rejectedPlan, split),
-            RejectedKind.CutOff => CutOff(Write(problem, problem.Solution, rejectedPlan, split), problem, split, random),
+            RejectedKind.CrossingSlip => Write(problem, slipped!, rejectedPlan),
+            RejectedKind.SpuriousCarry => Write(problem, spurious!, rejectedPlan),
+            RejectedKind.OperatorMisread => Write(problem, Misread(problem, random), rejectedPlan),
+            RejectedKind.UnitsSlip => Write(problem, UnitsSlip(problem, random), rejectedPlan),
+            RejectedKind.CutOff => CutOff(Write(problem, problem.Solution, rejectedPlan), problem, random),
             RejectedKind.BareNumber => (random.Next(2) == 0 ? problem.Answer : PlausibleMistakes.Make(problem, random).FinalAnswer).ToString(),
             RejectedKind.Filler => string.Join(' ', Enumerable.Repeat("Let me think.", random.Next(2, 5))),
             _ => $"{WorkedSolution.AnswerPhrase} {(problem.Answer == FixedAnswer ? FixedAnswer + 1 : FixedAnswer)}.",
         };
         bool? rejectedStyle = kind is RejectedKind.BareNumber or RejectedKind.Filler or RejectedKind.FixedAnswer ? null : rejectedRedundant;
-        var chosen = Write(problem, problem.Solution, chosenPlan, split);
+        var chosen = Write(problem, problem.Solution, chosenPlan);
         return new LabeledPreference(new PreferencePair(problem.Prompt, chosen, rejected), chosenRedundant, kind, rejectedStyle);
     }
 
     /// <summary>Compact steps, or the steps laid out by a redundancy plan.</summary>
-    private static string Write(ChainArithmeticProblem problem, WorkedSolution solution, RedundancyPlan? plan, bool split) =>
-        plan?.Write(problem, solution, split) ?? solution.Written(split);
+    private static string Write(ChainArithmeticProblem problem, WorkedSolution solution, RedundancyPlan? plan) =>
+        plan?.Write(problem, solution) ?? solution.StepByStep;
 
     /// <summary>The problem worked with the carry forgotten at a non-empty random subset of its crossings; null when the answer comes out right.</summary>
     private static WorkedSolution? Slipped(ChainArithmeticProblem problem, SplitMix64 random)
@@ -134,11 +126,10 @@ public static class PreferenceData
         ?? throw new InvalidOperationException($"'{problem.Prompt}' has no units slip within 0..99");
 
     /// <summary>The text cut after a random word before the last step's sentence, as a length limit cuts a rollout: the answer never stated.</summary>
-    private static string CutOff(string text, ChainArithmeticProblem problem, bool split, SplitMix64 random)
+    private static string CutOff(string text, ChainArithmeticProblem problem, SplitMix64 random)
     {
         // The last occurrence: a step may be written twice, and two steps of a problem may read the same.
-        var words = text[..text.LastIndexOf($"{CrossingSplit.Write(problem.Solution.Steps[^1], split)}.", StringComparison.Ordinal)]
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var words = text[..text.LastIndexOf($"{problem.Solution.Steps[^1]}.", StringComparison.Ordinal)].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return string.Join(' ', words.Take(random.Next(1, words.Length + 1)));
     }
 }

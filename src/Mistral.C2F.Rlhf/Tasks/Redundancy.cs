@@ -37,20 +37,17 @@ public sealed record RedundancyPlan(IReadOnlyCollection<RedundancyKind> Kinds, i
 
     public static RedundancyPlan Of(IReadOnlyCollection<RedundancyKind> kinds, int steps, SplitMix64 random) => new(kinds, random.Next(steps));
 
-    /// <summary>The solution laid out by this plan; each right tens crossing through the round ten when <paramref name="splitCrossings"/>.</summary>
-    public string Write(ChainArithmeticProblem problem, WorkedSolution solution, bool splitCrossings = false)
+    public string Write(ChainArithmeticProblem problem, WorkedSolution solution)
     {
         var sentences = new List<string>();
         if (Kinds.Contains(RedundancyKind.Filler)) sentences.Add("Let me think.");
         if (Kinds.Contains(RedundancyKind.RestatedQuestion)) sentences.Add($"We need {problem.Expression}.");
         for (int i = 0; i < solution.Steps.Count; i++)
         {
-            string step = $"{CrossingSplit.Write(solution.Steps[i], splitCrossings)}.";
-            sentences.Add(step);
-            if (i == RepeatedStep && Kinds.Contains(RedundancyKind.RepeatedStep)) sentences.Add(step);
+            sentences.Add($"{solution.Steps[i]}.");
+            if (i == RepeatedStep && Kinds.Contains(RedundancyKind.RepeatedStep)) sentences.Add($"{solution.Steps[i]}.");
         }
-        // The check restates the last equation written, so that it stays a sentence with nothing new in it.
-        if (Kinds.Contains(RedundancyKind.CheckedStep)) sentences.Add($"Check: {CrossingSplit.LastEquation(solution.Steps[^1], splitCrossings)}.");
+        if (Kinds.Contains(RedundancyKind.CheckedStep)) sentences.Add($"Check: {solution.Steps[^1]}.");
         sentences.Add($"{WorkedSolution.AnswerPhrase} {solution.FinalAnswer}.");
         if (Kinds.Contains(RedundancyKind.RestatedAnswer)) sentences.Add($"So the answer is {solution.FinalAnswer}.");
         return string.Join(' ', sentences);

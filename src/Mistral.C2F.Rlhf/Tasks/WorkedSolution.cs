@@ -26,11 +26,7 @@ public sealed record WorkedSolution
     public string Concise => FinalAnswer.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>"7+5=12. 12-3=9. 9+8=17. The answer is 17."</summary>
-    public string StepByStep => Written(splitCrossings: false);
-
-    /// <summary>The steps and the answer, each right tens crossing through the round ten when <paramref name="splitCrossings"/> (<see cref="CrossingSplit"/>).</summary>
-    public string Written(bool splitCrossings) =>
-        string.Concat(Steps.Select(step => $"{CrossingSplit.Write(step, splitCrossings)}. ")) + $"{AnswerPhrase} {FinalAnswer}.";
+    public string StepByStep => string.Concat(Steps.Select(step => $"{step}. ")) + $"{AnswerPhrase} {FinalAnswer}.";
 
     /// <summary>Every value written down, from the first step's left operand to the final answer.</summary>
     public IEnumerable<int> Values => Steps.Take(1).Select(step => step.Left).Concat(Steps.Select(step => step.Result));
