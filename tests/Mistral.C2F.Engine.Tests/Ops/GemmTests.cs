@@ -108,6 +108,41 @@ public sealed unsafe class GemmTests : IDisposable
         CheckAgainstReference(m, n, k, transposeA, transposeB, accumulate: true, [CpuGemm.BestKernel]);
     }
 
+    /// <summary>
+    /// A product is the same bits on any thread count, so a training run repeats whatever share of the cores its stage gets.
+    /// The first case is a critic's value head over a PPO batch (m×1 C, taken as one row of dots over the rows of H): a
+    /// split of its 11,522 columns that did not fall on a multiple of four sent a column from the four-at-a-time dots to the
+    /// single dot, which sums in another order.
+    /// </summary>
+    [Theory]
+    [InlineData(11522, 1, 128, false, true)]
+    [InlineData(1, 11523, 128, false, true)]
+    [InlineData(3, 9001, 101, true, true)]
+    [InlineData(2, 20007, 33, false, false)]
+    [InlineData(300, 517, 1030, true, false)]
+    public void Products_are_the_same_bits_on_one_to_four_threads(int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        var aValues = Numerics.RandomFloats(_random, (long)m * k);
+        var bValues = Numerics.RandomFloats(_random, (long)k * n);
+        using var a = new Guarded(aValues);
+        using var b = new Guarded(bValues);
+        float[] Product(int threads)
+        {
+            using var c = new Guarded(new float[(long)m * n]);
+            c.Values.Fill(float.NaN);
+            CpuGemm.Multiply(a.Pointer, b.Pointer, c.Pointer, m, n, k, transposeA, transposeB, accumulate: false, new CpuParallel(threads));
+            return c.Values.ToArray();
+        }
+
+        var oneThread = Product(1);
+        foreach (int threads in new[] { 2, 3, 4 })
+        {
+            var other = Product(threads);
+            int first = Enumerable.Range(0, oneThread.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(oneThread[i]) != BitConverter.SingleToInt32Bits(other[i]), -1);
+            Assert.True(first < 0, $"{m}x{n}x{k}: element {first} on {threads} threads differs from one thread's");
+        }
+    }
+
     /// <summary>The backend's own entry point, with the kernel it picks for this processor.</summary>
     [Theory]
     [InlineData(false, true)]

@@ -24,15 +24,20 @@ internal sealed unsafe class SmallGemm
     // Columns of C updated per pass over the depth when B is k×n: the slice of C stays in L1.
     private const int ColumnChunk = 1024;
     private const long ParallelMultiplyAdds = 1 << 18;
+    /// <summary>
+    /// Threads split the columns at multiples of this: a column's dot then takes the same path (four at a time, or one of
+    /// the last n mod 4) and a slice the same vector lanes whatever the thread count, so the product is the same bits.
+    /// </summary>
+    private const int ColumnGroup = 16;
 
     [ThreadStatic] private static SmallGemm? t_instance;
 
-    private readonly Action<long, long> _run;
+    private readonly Action<long, long> _runGroups;
     private float* _rows, _b, _c;
     private int _m, _n, _k;
     private bool _transposeB, _accumulate;
 
-    private SmallGemm() => _run = Run;
+    private SmallGemm() => _runGroups = RunGroups;
 
     public static void Multiply(float* a, float* b, float* c, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate, CpuParallel parallel)
     {
@@ -47,10 +52,13 @@ internal sealed unsafe class SmallGemm
         job._accumulate = accumulate;
         long work = (long)m * n * k;
         if (parallel.Threads > 1 && work >= ParallelMultiplyAdds)
-            parallel.ForRanges(n, job._run, minimumItemsPerRange: Math.Max(16, ParallelMultiplyAdds / ((long)m * k)));
+            parallel.ForRanges((n + ColumnGroup - 1) / ColumnGroup, job._runGroups,
+                minimumItemsPerRange: Math.Max(1, ParallelMultiplyAdds / ((long)m * k * ColumnGroup)));
         else
             job.Run(0, n);
     }
+
+    private void RunGroups(long firstGroup, long endGroup) => Run(firstGroup * ColumnGroup, Math.Min(_n, endGroup * ColumnGroup));
 
     /// <summary>op(A) rows made contiguous when A is stored k×m (at most <see cref="MaxRowsOfDots"/>·k floats).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
