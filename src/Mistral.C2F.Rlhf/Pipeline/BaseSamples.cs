@@ -14,10 +14,10 @@ namespace Mistral.C2F.Rlhf.Pipeline;
 /// </summary>
 public sealed class BaseSamples
 {
-    private readonly int[][] _prompts, _responses;
+    private readonly int[][] _prompts;
 
     private BaseSamples(int[][] prompts, int[][] responses, bool[] correct, int[] lengths, bool[] showsWork) =>
-        (_prompts, _responses, Correct, Lengths, ShowsWork) = (prompts, responses, correct, lengths, showsWork);
+        (_prompts, Responses, Correct, Lengths, ShowsWork) = (prompts, responses, correct, lengths, showsWork);
 
     public IReadOnlyList<bool> Correct { get; }
 
@@ -44,10 +44,10 @@ public sealed class BaseSamples
     }
 
     /// <summary>The sampled tokens of every answer, EOS included where the answer ended with it.</summary>
-    public IReadOnlyList<int[]> Responses => _responses;
+    public IReadOnlyList<int[]> Responses { get; }
 
     /// <summary>The reward model's score of every answer, read as PPO reads it.</summary>
     public double[] Score(MistralModel rewardModel, MistralTokenizer tokenizer) =>
-        _prompts.Zip(_responses).Chunk(32).SelectMany(chunk =>
+        _prompts.Zip(Responses).Chunk(32).SelectMany(chunk =>
             SequenceScorer.Scores(rewardModel, new RolloutBatch(chunk.Select(c => c.First).ToArray(), chunk.Select(c => c.Second).ToArray(), tokenizer.EosId))).ToArray();
 }
