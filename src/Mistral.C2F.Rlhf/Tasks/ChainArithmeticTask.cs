@@ -3,15 +3,19 @@ using Mistral.C2F.Engine.Determinism;
 namespace Mistral.C2F.Rlhf.Tasks;
 
 /// <summary>
-/// Generates chain-arithmetic problems: a start value and two or three additions or subtractions of a single digit.
+/// Generates chain-arithmetic problems: a start value and two to four additions or subtractions of a single digit.
 /// Doing all of them at once is hard for a tiny model, one at a time is easy (one digit onto a number below 100), so
 /// writing the intermediate steps raises accuracy: the reason the pipeline uses this task. Every value of a correct
-/// solution stays in 0..<see cref="MaxValue"/>, so answers are at most two digits.
+/// solution stays in 0..<see cref="MaxValue"/>, so answers are at most two digits. Up to four operations: a compact
+/// worked answer to four (~44 tokens) is longer than the first length limit the base model's answers give (L₀ 32–35), so
+/// a limit held there cuts useful steps, not only redundant ones. With three at most it cut only redundancy, and the
+/// limit fixed at L₀ was about as accurate as Continuous Maximization (validation prompts of seeds 7 and 8:
+/// docs/perf/pipeline-seed7-validation.md).
 /// </summary>
 public static class ChainArithmeticTask
 {
     public const int MinOperations = 2;
-    public const int MaxOperations = 3;
+    public const int MaxOperations = 4;
     public const int MaxStart = 20;
     public const int MinOperand = 1;
     public const int MaxOperand = 9;

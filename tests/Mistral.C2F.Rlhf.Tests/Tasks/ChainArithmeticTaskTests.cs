@@ -18,7 +18,7 @@ public sealed class ChainArithmeticTaskTests
     }
 
     [Fact]
-    public void Problems_are_distinct_with_two_or_three_operations_on_small_numbers()
+    public void Problems_are_distinct_with_two_to_four_operations_on_small_numbers()
     {
         Assert.Equal(Problems.Count, Problems.Select(p => p.Prompt).Distinct().Count());
         Assert.All(Problems, problem =>
@@ -29,7 +29,7 @@ public sealed class ChainArithmeticTaskTests
             Assert.All(operands, operand => Assert.InRange(Math.Abs(operand), ChainArithmeticTask.MinOperand, ChainArithmeticTask.MaxOperand));
         });
         // Every operation count and both operators occur.
-        Assert.Equal([2, 3], Problems.Select(p => p.Steps.Count).Distinct().Order());
+        Assert.Equal([2, 3, 4], Problems.Select(p => p.Steps.Count).Distinct().Order());
         Assert.Equal(Enum.GetValues<ChainOperator>(), Problems.SelectMany(p => p.Steps).Select(s => s.Operator).Distinct().Order());
     }
 
