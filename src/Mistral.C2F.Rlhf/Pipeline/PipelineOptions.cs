@@ -8,7 +8,7 @@ namespace Mistral.C2F.Rlhf.Pipeline;
 
 /// <summary>
 /// Every stage of the Coarse-to-Fine pipeline and its ablations. The defaults are the tiny preset: a ~1M-parameter
-/// model on the chain-arithmetic task, about 19 minutes on 2 CPU cores (docs/perf/pipeline-lanes.md).
+/// model on the chain-arithmetic task, 12 minutes on 2 Zen 5 cores, about 19 on 2 AVX2 ones (docs/perf/pipeline-lanes.md).
 /// </summary>
 public sealed record PipelineOptions
 {
@@ -20,8 +20,8 @@ public sealed record PipelineOptions
     /// Base pretraining: next-token loss on the task text (both answer styles) and the built-in tasks. 4000 steps: at 2000
     /// the loss was still falling (0.59 → 0.53 over the last fifth), and the reward model, which starts from the base, was
     /// weaker (validation pairs of seeds 7 and 8: 85.2 and 83.2 % against 91.4 and 86.7 % at 4000). Sequences of 128 tokens,
-    /// 8 a batch (the tokens of 16 × 64): a worked four-operation text is up to 89 tokens, and packed into 64 one in six
-    /// would be split from its question. The other SFT stages pack the same way.
+    /// 8 a batch (the tokens of 16 × 64): a worked four-operation text is up to 89 tokens, and one in six is longer than 64,
+    /// so a 64-token sequence would never hold it whole. The other SFT stages pack the same way.
     /// </summary>
     public SftOptions Pretraining { get; init; } = new()
     {
