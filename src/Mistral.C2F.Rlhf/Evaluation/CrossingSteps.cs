@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Mistral.C2F.Rlhf.Tasks;
 
 namespace Mistral.C2F.Rlhf.Evaluation;
@@ -8,7 +7,7 @@ namespace Mistral.C2F.Rlhf.Evaluation;
 /// operation cross a tens boundary (<see cref="TensCrossing"/>), how many have the right result. This is the knowledge the
 /// base model holds weakly and PPO is meant to strengthen; accuracy shows it only when every crossing of a problem is right.
 /// </summary>
-public static partial class CrossingSteps
+public static class CrossingSteps
 {
     /// <summary>Right crossing steps out of all crossing steps; counts of several responses add up (pooled).</summary>
     public readonly record struct Tally(int Right, int Total)
@@ -21,22 +20,7 @@ public static partial class CrossingSteps
 
     public static Tally Count(string text)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        int right = 0, total = 0;
-        foreach (var equation in Equation().Matches(text).Select(match => match.Value).Distinct(StringComparer.Ordinal))
-        {
-            var parts = Equation().Match(equation).Groups;
-            int left = int.Parse(parts[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            int operand = int.Parse(parts[3].Value, System.Globalization.CultureInfo.InvariantCulture);
-            var op = parts[2].Value == "+" ? ChainOperator.Add : ChainOperator.Subtract;
-            if (!TensCrossing.Crosses(left, op, operand)) continue;
-            total++;
-            if (op.Apply(left, operand) == int.Parse(parts[4].Value, System.Globalization.CultureInfo.InvariantCulture)) right++;
-        }
-        return new Tally(right, total);
+        var crossing = WrittenEquation.In(text).Distinct().Where(e => TensCrossing.Crosses(e.Left, e.Operator, e.Operand)).ToList();
+        return new Tally(crossing.Count(e => e.IsRight), crossing.Count);
     }
-
-    /// <summary>An equation not glued to a digit or '=' before it, with numbers short enough to parse.</summary>
-    [GeneratedRegex(@"(?<![\d=])(-?\d{1,6})([+-])(\d{1,6})=(-?\d{1,6})(?!\d)")]
-    private static partial Regex Equation();
 }

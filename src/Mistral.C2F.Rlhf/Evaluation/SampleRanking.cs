@@ -7,4 +7,10 @@ namespace Mistral.C2F.Rlhf.Evaluation;
 /// The share of (right, wrong) answers to the same prompt ranked right (<see cref="RocAuc.WithinGroups"/>); null in results
 /// written before it was measured.
 /// </param>
-public sealed record SampleRanking(double? Auc, double Accuracy, int Answers, double? WithinPromptAuc = null);
+/// <param name="WorkedRightAuc">
+/// ROC AUC of score against right with every written step right (<see cref="WrittenEquation.AllRight"/>): the target's AUC
+/// counts an answer right by luck as right, a reward model that checks the working does not. Null in results written before.
+/// </param>
+/// <param name="LuckyShare">Share of the right answers that write a wrong step (right by luck); null as above, and when none is right.</param>
+public sealed record SampleRanking(double? Auc, double Accuracy, int Answers, double? WithinPromptAuc = null, double? WorkedRightAuc = null,
+    double? LuckyShare = null);

@@ -16,10 +16,22 @@ public sealed class BaseSamples
 {
     private readonly int[][] _prompts;
 
-    private BaseSamples(int[][] prompts, int[][] responses, bool[] correct, int[] lengths, bool[] showsWork) =>
-        (_prompts, Responses, Correct, Lengths, ShowsWork) = (prompts, responses, correct, lengths, showsWork);
+    private BaseSamples(int[][] prompts, int[][] responses, bool[] correct, bool[] workedRight, int[] lengths, bool[] showsWork) =>
+        (_prompts, Responses, Correct, WorkedRight, Lengths, ShowsWork) = (prompts, responses, correct, workedRight, lengths, showsWork);
 
     public IReadOnlyList<bool> Correct { get; }
+
+    /// <summary>Right, and every step written right (<see cref="WrittenEquation.AllRight"/>): not right by luck.</summary>
+    public IReadOnlyList<bool> WorkedRight { get; }
+
+    /// <summary>Share of the right answers that write a wrong step; null when none is right.</summary>
+    public double? LuckyShare => ShareRightByLuck(Correct, WorkedRight);
+
+    internal static double? ShareRightByLuck(IReadOnlyList<bool> correct, IReadOnlyList<bool> workedRight)
+    {
+        int right = correct.Count(c => c);
+        return right == 0 ? null : (double)(right - workedRight.Count(w => w)) / right;
+    }
 
     /// <summary>Generated tokens per answer, EOS not counted; an answer cut at the limit counts as the limit.</summary>
     public IReadOnlyList<int> Lengths { get; }
@@ -40,7 +52,8 @@ public sealed class BaseSamples
         var texts = results.Select(r => tokenizer.Decode(r.Tokens)).ToArray();
         var correct = prompts.Zip(texts, (p, text) => AnswerChecker.ExtractFinalAnswer(p.Response) is int answer && AnswerChecker.IsCorrect(text, answer)).ToArray();
         var lengths = results.Select(r => r.Tokens.Length - (r.FinishReason == FinishReason.EndOfSequence ? 1 : 0)).ToArray();
-        return new BaseSamples(ids, results.Select(r => r.Tokens).ToArray(), correct, lengths, texts.Select(IdleSentences.ShowsWork).ToArray());
+        var workedRight = correct.Select((right, i) => right && WrittenEquation.AllRight(texts[i])).ToArray();
+        return new BaseSamples(ids, results.Select(r => r.Tokens).ToArray(), correct, workedRight, lengths, texts.Select(IdleSentences.ShowsWork).ToArray());
     }
 
     /// <summary>The sampled tokens of every answer, EOS included where the answer ended with it.</summary>

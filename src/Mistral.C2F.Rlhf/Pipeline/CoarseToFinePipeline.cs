@@ -162,7 +162,7 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
             var samples = BaseSamples.Draw(policy, tokenizer, repeated, options.Ppo.ContinuousMaximization.MaxLengthLimit, seed, cancellation);
             var scores = samples.Score(rewardModel, tokenizer);
             return new SampleRanking(RocAuc.Compute(scores, samples.Correct), samples.Correct.Average(c => c ? 1.0 : 0.0), repeated.Count,
-                RocAuc.WithinGroups(scores, samples.Correct, options.RankedSamplesPerPrompt));
+                RocAuc.WithinGroups(scores, samples.Correct, options.RankedSamplesPerPrompt), RocAuc.Compute(scores, samples.WorkedRight), samples.LuckyShare);
         }
         var report = new RewardModelReport(
             RewardModelEvaluation.Accuracy(rewardModel, tokenizer, data.Sets.HeldOutPreferences),

@@ -60,7 +60,9 @@ public sealed class PipelineReportTests
         var markdown = PipelineReport.Render([Seed(0, 0.6), Seed(1, 0.6)]);
         Assert.Contains("Held-out pair accuracy 93.00 [93.00, 93.00] %", markdown);
         Assert.Contains("sampled answers to the held-out prompts (1024 a seed, 30.00 [30.00, 30.00] % right), ROC AUC of score against correct 0.9500 [0.9500, 0.9500] " +
-            "(within a prompt, the share of its right and wrong answers ranked right: 0.8750 [0.8750, 0.8750]); on its answers to the validation prompts, where the reward model's settings are chosen, 0.8500 [0.8500, 0.8500].", markdown);
+            "(within a prompt, the share of its right and wrong answers ranked right: 0.8750 [0.8750, 0.8750]; against answers right with every written step right " +
+            "0.9700 [0.9700, 0.9700], as 25.00 [25.00, 25.00] % of the right answers are right by luck, a wrong step undone by another, which the answer checker " +
+            "counts right and a check of the working does not); on its answers to the validation prompts, where the reward model's settings are chosen, 0.8500 [0.8500, 0.8500].", markdown);
         Assert.Contains("| compact vs crossing slip (compact) | 40 | 90.00 |", markdown);
         Assert.Contains("L₀ (tokens) per seed: 21 (seed 0), 22 (seed 1)", markdown);
         Assert.Contains("| 1.5 | 40.00 [40.00, 40.00] | 2 |", markdown);
@@ -109,6 +111,6 @@ public sealed class PipelineReportTests
                 new(PipelineStages.Coarse, Enumerable.Range(1, 3).Select(k => new PpoIterationRecord(k, 0.1 * k, 0.01 * k, 20 + k, 20 + k, 0.5 / k, 0.9, 0.5, 0.4)).ToArray()),
                 new(PipelineStages.FixedAtStart, Enumerable.Range(1, 3).Select(k => new PpoIterationRecord(k, 0.05 * k, 0.01 * k, 21, 19, 0.6)).ToArray()),
             ],
-            new RewardModelReport(rm, rm, new SampleRanking(0.95, 0.3, 1024, WithinPromptAuc: 0.875), new SampleRanking(0.85, 0.25, 512), 0.5), 21 + seed, [(1f, 0.3), (1.5f, 0.4)], 1.5f);
+            new RewardModelReport(rm, rm, new SampleRanking(0.95, 0.3, 1024, WithinPromptAuc: 0.875, WorkedRightAuc: 0.97, LuckyShare: 0.25), new SampleRanking(0.85, 0.25, 512), 0.5), 21 + seed, [(1f, 0.3), (1.5f, 0.4)], 1.5f);
     }
 }

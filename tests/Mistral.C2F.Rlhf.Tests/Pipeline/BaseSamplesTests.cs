@@ -39,4 +39,12 @@ public sealed class BaseSamplesTests : IDisposable
         Assert.Equal(whole.Lengths, thirds.Lengths);
         Assert.Equal(whole.Correct, thirds.Correct);
     }
+
+    [Fact]
+    public void The_share_right_by_luck_is_of_the_right_answers_only()
+    {
+        Assert.Equal(1.0 / 3, BaseSamples.ShareRightByLuck([true, true, true, false, false], [true, false, true, false, false])!.Value, 12);
+        Assert.Equal(0.0, BaseSamples.ShareRightByLuck([true, false], [true, false]));
+        Assert.Null(BaseSamples.ShareRightByLuck([false, false], [false, false]));
+    }
 }
