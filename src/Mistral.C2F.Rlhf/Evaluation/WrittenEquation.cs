@@ -12,12 +12,10 @@ public readonly partial record struct WrittenEquation(int Left, ChainOperator Op
     /// <summary>The equations of a text in order, repeats included.</summary>
     public static IEnumerable<WrittenEquation> In(string text)
     {
+        // Not an iterator, so that a null text fails here rather than when the equations are first read.
         ArgumentNullException.ThrowIfNull(text);
-        foreach (Match match in Pattern().Matches(text))
-        {
-            var parts = match.Groups;
-            yield return new WrittenEquation(Number(parts[1]), parts[2].Value == "+" ? ChainOperator.Add : ChainOperator.Subtract, Number(parts[3]), Number(parts[4]));
-        }
+        return Pattern().Matches(text).Select(match => new WrittenEquation(Number(match.Groups[1]),
+            match.Groups[2].Value == "+" ? ChainOperator.Add : ChainOperator.Subtract, Number(match.Groups[3]), Number(match.Groups[4])));
     }
 
     /// <summary>

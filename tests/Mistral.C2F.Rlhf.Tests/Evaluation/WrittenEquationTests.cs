@@ -16,6 +16,13 @@ public sealed class WrittenEquationTests
         Assert.Empty(WrittenEquation.In("The answer is 12."));
     }
 
+    [Fact]
+    public void A_missing_text_fails_when_asked_not_when_read()
+    {
+        Assert.Throws<ArgumentNullException>(() => WrittenEquation.In(null!));
+        Assert.Throws<ArgumentNullException>(() => CrossingSteps.Count(null!));
+    }
+
     [Theory]
     [InlineData("11-7=4. 4+9=13. 13+1=14. 14+2=16. The answer is 16.", true)] // worked right
     [InlineData("11-7=14. 14+9=13. 13+1=14. 14+2=16. The answer is 16.", false)] // right by luck: a forgotten borrow undone by a forgotten carry
