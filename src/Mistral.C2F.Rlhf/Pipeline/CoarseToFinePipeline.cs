@@ -183,10 +183,11 @@ public sealed class CoarseToFinePipeline(PipelineOptions options, string outputD
     {
         var path = Path.Combine(_root, "starting-limit.json");
         if (File.Exists(path)) return JsonNode.Parse(File.ReadAllText(path))!["starting_length_limit"]!.GetValue<int>();
-        Report("starting limit", $"the base model's answer lengths to {options.StartingLimitSamples} training prompts");
+        var prompts = data.Sets.PpoPrompts.Take(options.StartingLimitSamples).ToList();
+        Report("starting limit", $"the base model's answer lengths to {prompts.Count} training prompts");
         using var policy = MistralCheckpoint.LoadModel(baseModel, backend);
         var tokenizer = MistralTokenizer.Load(baseModel);
-        var samples = BaseSamples.Draw(policy, tokenizer, data.Sets.PpoPrompts.Take(options.StartingLimitSamples).ToList(),
+        var samples = BaseSamples.Draw(policy, tokenizer, prompts,
             options.Ppo.ContinuousMaximization.MaxLengthLimit, seed: options.Seed + 1, cancellation);
         int limit = Pipeline.StartingLimit.Choose(samples.Lengths, samples.ShowsWork, options.StartingLimitQuantile);
         int worked = samples.ShowsWork.Count(w => w);
