@@ -100,8 +100,9 @@ public sealed class HostileTrainingTests(HostileModels models) : IClassFixture<H
 
     /// <summary>
     /// <c>--reward answer-checker</c>: PPO scored by the task's checker (the pipeline's verifiable-reward ablation) from the
-    /// console, recorded in run.json with the rollouts' accuracy logged; prompts without a checkable answer are refused
-    /// before any model loads, and a resume cannot change the reward.
+    /// console, recorded in run.json with the rollouts' accuracy logged, and with <c>--validation</c> the validation accuracy;
+    /// prompts or validation prompts without a checkable answer, or a validation file that is not there, are refused, and a
+    /// resume cannot change the reward.
     /// </summary>
     [Fact]
     public void Ppo_takes_the_answer_checker_as_its_reward_and_refuses_prompts_it_cannot_check()
@@ -117,14 +118,19 @@ public sealed class HostileTrainingTests(HostileModels models) : IClassFixture<H
         var prompts = Path.Combine(models.Root, $"prompts-{Guid.NewGuid():N}.jsonl");
         SftJsonlWriter.Write(prompts, Enumerable.Range(0, 8).Select(i => new PromptResponseExample($"What is {i}+1?", $"{i + 1}")));
         var run = Directory("checker-ppo");
-        AssertSucceeded(C2f([.. ppo, "--prompts", prompts, "--out", run]));
+        AssertSucceeded(C2f([.. ppo, "--prompts", prompts, "--validation", prompts, "--out", run]));
         Assert.Contains("\"answer_checker\"", File.ReadAllText(Path.Combine(run, "run.json")));
         Assert.Contains("objective/accuracy", File.ReadAllText(Path.Combine(run, "metrics.jsonl")));
+        Assert.Contains("eval/accuracy", File.ReadAllText(Path.Combine(run, "metrics.jsonl")));
         ConsoleAssert.OneLineError(C2f("train", "ppo", "--out", run, "--resume", "--iterations", "2", "--reward", "reward-model"), "remove --reward");
 
         var unanswered = Path.Combine(models.Root, $"unanswered-{Guid.NewGuid():N}.jsonl");
         SftJsonlWriter.Write(unanswered, Enumerable.Range(0, 4).Select(i => new PromptResponseExample($"Greet guest {i}.", "Hello there!")));
         ConsoleAssert.OneLineError(C2f([.. ppo, "--prompts", unanswered, "--out", Directory("unanswered-ppo")]), unanswered, "has no checkable reference answer");
+        ConsoleAssert.OneLineError(C2f([.. ppo, "--prompts", prompts, "--validation", unanswered, "--out", Directory("unanswered-validation")]), unanswered,
+            "every validation prompt needs a reference response with a checkable answer");
+        var missing = Path.Combine(models.Root, $"missing-{Guid.NewGuid():N}.jsonl");
+        ConsoleAssert.OneLineError(C2f([.. ppo, "--prompts", prompts, "--validation", missing, "--out", Directory("missing-validation")]), missing);
     }
 
     /// <summary>§5: data with nothing to learn from once trained "successfully" with every step skipped.</summary>

@@ -26,6 +26,11 @@ internal static class TrainPpoCommand
                 "verifiable-reward ablation; every prompt needs a {\"prompt\",\"response\"} line with a checkable answer; the reward model still logs its scores)",
             DefaultValueFactory = _ => "reward-model",
         }.AcceptOnlyFromAmong("reward-model", "answer-checker");
+        var validation = new Option<FileInfo>("--validation")
+        {
+            Description = "JSONL of {\"prompt\",\"response\"} lines with checkable answers, answered greedily after every iteration " +
+                $"({defaults.ValidationMaxTokens} tokens): eval/accuracy in the log. Settings are chosen here; keep held-out prompts out",
+        };
         var critic = new Option<string>("--critic") { Description = "Critic's starting point (default: the reward model)" };
         var reference = new Option<string>("--reference") { Description = "Frozen reference policy for the KL penalty (default: --model)" };
         var output = new Option<DirectoryInfo>("--out") { Description = "Run directory: checkpoints (actor/, critic/), metrics.jsonl", Required = true };
@@ -47,7 +52,7 @@ internal static class TrainPpoCommand
         var zero1 = Zero1Option.Create();
         var command = new Command("ppo", "PPO with Continuous Maximization (the Coarse Actor)")
         {
-            model, prompts, rewardModel, reward, critic, reference, output, resume, config, iterations, rollouts, klCoef, fixedKl, actorLr, criticLr,
+            model, prompts, rewardModel, reward, validation, critic, reference, output, resume, config, iterations, rollouts, klCoef, fixedKl, actorLr, criticLr,
             lengthLimit, maxLengthLimit, fixedLimit, saveEvery, seed, threads, backendName, zero1,
         };
         command.SetAction((parse, cancellation) =>
@@ -100,6 +105,7 @@ internal static class TrainPpoCommand
                     RolloutsPerIteration = parse.GetValue(rollouts) ?? defaults.RolloutsPerIteration,
                     RewardModelDirectory = CommonOptions.ExistingDirectory(rm),
                     Reward = parse.GetRequiredValue(reward) == "answer-checker" ? RewardSource.AnswerChecker : RewardSource.RewardModel,
+                    ValidationPrompts = parse.GetValue(validation)?.FullName,
                     CriticDirectory = parse.GetValue(critic) is { } c ? CommonOptions.ExistingDirectory(c) : null,
                     ReferenceDirectory = parse.GetValue(reference) is { } r ? CommonOptions.ExistingDirectory(r) : null,
                     Ppo = ppo,
