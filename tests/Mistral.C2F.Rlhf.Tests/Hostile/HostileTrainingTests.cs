@@ -102,7 +102,7 @@ public sealed class HostileTrainingTests(HostileModels models) : IClassFixture<H
     /// <c>--reward answer-checker</c>: PPO scored by the task's checker (the pipeline's verifiable-reward ablation) from the
     /// console, recorded in run.json with the rollouts' accuracy logged, and with <c>--validation</c> the validation accuracy;
     /// prompts or validation prompts without a checkable answer, or a validation file that is not there, are refused, and a
-    /// resume cannot change the reward.
+    /// resume cannot change the reward or the validation prompts.
     /// </summary>
     [Fact]
     public void Ppo_takes_the_answer_checker_as_its_reward_and_refuses_prompts_it_cannot_check()
@@ -123,6 +123,7 @@ public sealed class HostileTrainingTests(HostileModels models) : IClassFixture<H
         Assert.Contains("objective/accuracy", File.ReadAllText(Path.Combine(run, "metrics.jsonl")));
         Assert.Contains("eval/accuracy", File.ReadAllText(Path.Combine(run, "metrics.jsonl")));
         ConsoleAssert.OneLineError(C2f("train", "ppo", "--out", run, "--resume", "--iterations", "2", "--reward", "reward-model"), "remove --reward");
+        ConsoleAssert.OneLineError(C2f("train", "ppo", "--out", run, "--resume", "--iterations", "2", "--validation", prompts), "remove --validation");
 
         var unanswered = Path.Combine(models.Root, $"unanswered-{Guid.NewGuid():N}.jsonl");
         SftJsonlWriter.Write(unanswered, Enumerable.Range(0, 4).Select(i => new PromptResponseExample($"Greet guest {i}.", "Hello there!")));
